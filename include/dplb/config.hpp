@@ -1,0 +1,78 @@
+// The service configuration: what an operator sets with dplbadm / the JSON API.
+//
+// Owned by dplb-control (validated, persisted) and pushed whole to dplb-dataplane, which
+// turns it into an immutable forwarding snapshot. Plain values, no behaviour: the JSON codec
+// and validation live in control/model, the fast-path form in dataplane/config.
+//
+// Threading: plain data, copied between threads/processes, never shared mutable.
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "dplb/ip4.hpp"
+
+namespace dplb::config {
+
+enum class Protocol : uint8_t { tcp = 6, udp = 17 };
+
+// How a packet reaches a real server (ipvsadm -m / -g / -i, DPVS -b).
+enum class ForwardMethod : uint8_t { nat, fullnat, dr, tunnel };
+
+// Every IPVS scheduler name is known to the model so errors can say "not supported yet"
+// instead of "unknown"; `scheduler_supported` says which ones the dataplane implements.
+enum class Scheduler : uint8_t { rr, wrr, lc, wlc, sed, nq, sh, dh, lblc, lblcr, fo, ovf, mh };
+
+struct RealServer {
+    Ip4 address;
+    uint16_t port = 0;  // host order; never 0 in a valid config
+    uint32_t weight = 1;  // 0..65535; 0 = quiesced (no new connections)
+    ForwardMethod forward = ForwardMethod::nat;
+    uint32_t upper_threshold = 0;  // ipvsadm -x; 0 = none
+    uint32_t lower_threshold = 0;  // ipvsadm -y; 0 = none
+
+    friend bool operator==(const RealServer&, const RealServer&) = default;
+};
+
+struct ServiceKey {
+    Protocol protocol = Protocol::tcp;
+    Ip4 address;
+    uint16_t port = 0;  // host order
+
+    friend bool operator==(const ServiceKey&, const ServiceKey&) = default;
+};
+
+struct Service {
+    ServiceKey key;
+    Scheduler scheduler = Scheduler::wlc;  // ipvsadm's default
+    std::vector<RealServer> reals;
+    std::vector<Ip4> local_addresses;  // FULLNAT source (SNAT) pool
+
+    friend bool operator==(const Service&, const Service&) = default;
+};
+
+// Seconds. IPVS defaults (ipvsadm --set tcp tcpfin udp).
+struct Timeouts {
+    uint32_t tcp = 900;
+    uint32_t tcp_fin = 120;
+    uint32_t udp = 300;
+
+    friend bool operator==(const Timeouts&, const Timeouts&) = default;
+};
+
+struct Config {
+    Timeouts timeouts;
+    std::vector<Service> services;
+
+    friend bool operator==(const Config&, const Config&) = default;
+};
+
+// Names as ipvsadm and the JSON API spell them.
+std::string_view to_string(Protocol);
+std::string_view to_string(ForwardMethod);   // "nat", "fullnat", "dr", "tunnel"
+std::string_view ipvsadm_name(ForwardMethod);  // "Masq", "FullNat", "Route", "Tunnel"
+std::string_view to_string(Scheduler);
+
+}  // namespace dplb::config
