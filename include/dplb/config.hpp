@@ -8,6 +8,7 @@
 #pragma once
 
 #include <cstdint>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -74,5 +75,16 @@ std::string_view to_string(Protocol);
 std::string_view to_string(ForwardMethod);   // "nat", "fullnat", "dr", "tunnel"
 std::string_view ipvsadm_name(ForwardMethod);  // "Masq", "FullNat", "Route", "Tunnel"
 std::string_view to_string(Scheduler);
+
+// Parsing the same names; nullopt for anything else (case-sensitive, as ipvsadm).
+std::optional<Protocol> parse_protocol(std::string_view);
+std::optional<ForwardMethod> parse_forward(std::string_view);  // "nat", "fullnat", "dr", "tunnel"
+std::optional<Scheduler> parse_scheduler(std::string_view);    // every IPVS name
+
+// What the dataplane implements today; the model rejects the rest as "not supported yet".
+bool scheduler_supported(Scheduler);
+bool forward_supported(ForwardMethod);
+// "rr, wrr": the supported names, for error messages.
+std::string supported_scheduler_names();
 
 }  // namespace dplb::config

@@ -1,0 +1,85 @@
+// The immutable forwarding configuration workers read.
+//
+// Built by the control thread from the service configuration plus the dataplane's static
+// port setup, published with one pointer store (release), and freed only after an
+// rte_rcu_qsbr grace period in which every worker reported quiescence. Services that did not
+// change between two configurations are the same ServiceSnap object in both snapshots, so a
+// one-line change rebuilds one service, not ten thousand.
+//
+// Threading: written by the control thread before publication, then read-only for everyone.
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <vector>
+
+#include "dataplane/config/flat_map.hpp"
+#include "dataplane/packet/headers.hpp"
+#include "dataplane/session/session.hpp"
+#include "dataplane/session/time.hpp"
+#include "dplb/config.hpp"
+#include "dplb/ip4.hpp"
+
+namespace dplb {
+
+struct RealSnap {
+    uint32_t addr = 0;  // network order
+    uint16_t port = 0;  // network order
+    ForwardMode mode = ForwardMode::nat;
+    uint32_t weight = 1;
+    uint32_t id = 0;  // stable real-server id: counters, connection counts
+};
+
+struct ServiceSnap {
+    uint32_t id = 0;        // stable service id: counters, per-worker scheduler state
+    uint64_t version = 0;   // new value whenever anything below changes
+    uint8_t proto = 0;
+    uint32_t vip = 0;       // network order
+    uint16_t vport = 0;     // network order
+    config::Scheduler scheduler = config::Scheduler::rr;
+    std::vector<RealSnap> reals;
+    std::vector<uint16_t> laddr_ids;  // FULLNAT source addresses (LocalAddressRegistry ids)
+    // wrr: IPVS's precomputed max weight (less gcd - 1) and gcd of positive weights.
+    int32_t wrr_mw = 0;
+    int32_t wrr_di = 1;
+};
+
+inline uint64_t service_lookup_key(uint8_t proto, uint32_t addr_be, uint16_t port_be) {
+    return uint64_t(proto) << 48 | uint64_t(port_be) << 32 | addr_be;
+}
+
+enum LocalAddressKind : uint8_t {
+    local_interface = 1,  // an address of a port
+    local_vip = 2,        // a virtual service address
+    local_snat = 4,       // a FULLNAT local address
+};
+
+struct LocalAddressInfo {
+    uint8_t kinds = 0;
+    uint32_t arp_ports = 0;  // bit p: answer ARP for it on port p
+};
+
+struct PortSnap {
+    pkt::Mac mac;
+    uint16_t mtu = 1500;
+    std::vector<Ip4Prefix> addresses;
+};
+
+struct Snapshot {
+    uint64_t generation = 0;
+    unsigned nworkers = 1;
+    std::vector<PortSnap> ports;  // by dataplane port index
+    FlatMap<LocalAddressInfo> local_addresses;      // key: address (network order)
+    FlatMap<const ServiceSnap*> services;           // key: service_lookup_key()
+    FlatMap<uint8_t> nat_reals;                     // key: service_lookup_key(proto, rip, rport) of NAT reals
+    Tick timeout_ms[session_state_count] = {};
+    std::vector<std::shared_ptr<const ServiceSnap>> service_objects;  // keeps services alive
+
+    const ServiceSnap* find_service(uint8_t proto, uint32_t addr, uint16_t port) const {
+        auto* p = services.find(service_lookup_key(proto, addr, port));
+        return p ? *p : nullptr;
+    }
+    const LocalAddressInfo* find_local(uint32_t addr) const { return local_addresses.find(addr); }
+};
+
+}  // namespace dplb

@@ -1,0 +1,94 @@
+// Turns a validated service configuration into a Snapshot.
+//
+// Keeps what must outlive one snapshot: stable ids for services and real servers (workers
+// index counters and scheduler state by them), and the last built ServiceSnap of each
+// service so unchanged services are shared, not rebuilt. Ids of removed objects are
+// quarantined until the caller reports them idle (no session refers to them), then reused.
+//
+// Threading: control thread only.
+#pragma once
+
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <unordered_map>
+#include <unordered_set>
+#include <vector>
+
+#include "control/model/result.hpp"
+#include "dataplane/config/snapshot.hpp"
+#include "dataplane/snat/local_address_registry.hpp"
+#include "dplb/config.hpp"
+
+namespace dplb {
+
+struct SnapshotLimits {
+    uint32_t max_services = 1u << 14;
+    uint32_t max_reals = 1u << 17;
+};
+
+class SnapshotBuilder {
+public:
+    SnapshotBuilder(unsigned nworkers, std::vector<PortSnap> ports, SnapshotLimits limits,
+                    LocalAddressRegistry& laddrs);
+
+    // Builds the snapshot for `cfg` (already validated by the model). Fails, changing
+    // nothing, when a dataplane limit is exceeded.
+    model::Result<std::unique_ptr<Snapshot>> build(const config::Config& cfg, uint64_t generation);
+
+    // After the grace period of the snapshot that preceded the last built one: recycles
+    // quarantined ids the predicates report idle and frees unused local addresses.
+    void collect(const std::function<bool(uint32_t real_id)>& real_busy,
+                 const std::function<bool(uint32_t service_id)>& service_busy);
+
+    // Ids handed out by the last build() that were used before (their counters carry old
+    // values the stats code must treat as a baseline).
+    const std::vector<uint32_t>& recycled_real_ids() const { return recycled_reals_; }
+    const std::vector<uint32_t>& recycled_service_ids() const { return recycled_services_; }
+
+private:
+    struct RealKey {
+        uint64_t service;  // service_lookup_key
+        uint64_t real;     // rip << 16 | rport
+        bool operator==(const RealKey&) const = default;
+    };
+    struct RealKeyHash {
+        size_t operator()(const RealKey& k) const { return std::hash<uint64_t>()(k.service * 31 ^ k.real); }
+    };
+    struct ServiceEntry {
+        uint32_t id;
+        config::Service config;
+        std::shared_ptr<const ServiceSnap> snap;
+    };
+    class IdPool {
+    public:
+        explicit IdPool(uint32_t n);
+        bool take(uint32_t& id, bool& recycled);
+        void retire(uint32_t id) { quarantine_.push_back(id); }
+        void collect(const std::function<bool(uint32_t)>& busy);
+        uint32_t available() const { return uint32_t(free_.size()); }
+
+    private:
+        std::vector<uint32_t> free_;
+        std::vector<uint32_t> quarantine_;
+        std::vector<bool> used_before_;
+    };
+
+    std::shared_ptr<const ServiceSnap> build_service(const config::Service& svc, uint32_t id,
+                                                     const std::unordered_map<RealKey, uint32_t, RealKeyHash>& real_ids);
+    std::unique_ptr<Snapshot> assemble(const config::Config& cfg, uint64_t generation) const;
+
+    unsigned nworkers_;
+    std::vector<PortSnap> ports_;
+    SnapshotLimits limits_;
+    LocalAddressRegistry& laddrs_;
+    IdPool service_ids_;
+    IdPool real_id_pool_;
+    std::unordered_map<uint64_t, ServiceEntry> services_;  // by service_lookup_key
+    std::unordered_map<RealKey, uint32_t, RealKeyHash> real_ids_;
+    std::unordered_set<uint32_t> referenced_laddrs_;
+    std::vector<uint32_t> recycled_reals_, recycled_services_;
+    uint64_t next_version_ = 1;
+};
+
+}  // namespace dplb

@@ -1,0 +1,68 @@
+// One worker's load-balancing engine: sessions, scheduling, SNAT ports, rewrites, and the
+// answers the dataplane gives itself (ARP, ICMP echo). It sees bytes and a snapshot, never
+// an mbuf or a port, so it runs in unit tests and benchmarks without EAL; routing,
+// neighbour resolution and transmission are the worker loop's job.
+//
+// Threading: one Forwarder per worker, used only by that worker's thread. Its counters are
+// read by the control thread (see stats/counter.hpp). `laddrs` is shared: see
+// LocalAddressRegistry for the contract.
+#pragma once
+
+#include <cstdint>
+
+#include "dataplane/config/snapshot.hpp"
+#include "dataplane/forward/verdict.hpp"
+#include "dataplane/packet/parse.hpp"
+#include "dataplane/sched/scheduler.hpp"
+#include "dataplane/session/expiry_wheel.hpp"
+#include "dataplane/session/session_table.hpp"
+#include "dataplane/session/tcp_state.hpp"
+#include "dataplane/snat/local_address_registry.hpp"
+#include "dataplane/stats/worker_counters.hpp"
+
+namespace dplb::fwd {
+
+struct ForwarderParams {
+    unsigned worker = 0;
+    unsigned nworkers = 1;
+    uint32_t session_capacity = 1u << 20;
+    uint32_t max_services = 1u << 14;  // service ids are < this
+    uint32_t max_reals = 1u << 17;     // real-server ids are < this
+};
+
+class Forwarder {
+public:
+    Forwarder(const ForwarderParams& params, LocalAddressRegistry& laddrs, Tick now);
+
+    // An IPv4 packet this worker owns (flow/owner.hpp) or that any worker may handle.
+    Verdict handle_ipv4(pkt::ParsedIpv4& p, uint16_t in_port, const Snapshot& snap, Tick now);
+    // An ARP frame (`len` bytes from the Ethernet header).
+    Verdict handle_arp(uint8_t* frame, uint32_t len, uint16_t in_port, const Snapshot& snap);
+    // Expires at most `budget` due sessions; returns how many were handled.
+    unsigned expire(Tick now, unsigned budget);
+
+    unsigned worker() const { return params_.worker; }
+    WorkerCounters& counters() { return counters_; }
+    const WorkerCounters& counters() const { return counters_; }
+    const CounterArray<RealCounters>& real_counters() const { return reals_; }
+    const CounterArray<ServiceCounters>& service_counters() const { return services_; }
+    const SessionTable& sessions() const { return table_; }
+
+private:
+    Verdict forward_existing(pkt::ParsedIpv4& p, Session& s, bool reply_dir, const Snapshot& snap, Tick now);
+    Verdict create_session(pkt::ParsedIpv4& p, const FlowKey& key, uint32_t hash, const ServiceSnap& svc,
+                           const Snapshot& snap, Tick now);
+    void track_state(Session& s, FlowDirection dir, uint8_t tcp_flags, const Snapshot& snap, Tick now);
+    void end_session(Session& s);  // off the wheel already
+
+    ForwarderParams params_;
+    LocalAddressRegistry& laddrs_;
+    SessionTable table_;
+    ExpiryWheel wheel_;
+    CounterArray<RealCounters> reals_;
+    CounterArray<ServiceCounters> services_;
+    std::unique_ptr<SchedState[]> sched_;  // by service id
+    WorkerCounters counters_;
+};
+
+}  // namespace dplb::fwd

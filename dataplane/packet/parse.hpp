@@ -1,0 +1,44 @@
+// Validation and parsing of received frames. Pure functions over bytes: no mbuf, no EAL.
+//
+// Everything the rest of the fast path needs about an IPv4 packet is extracted once here;
+// a packet that fails a check is dropped with the named reason and never looked at again.
+#pragma once
+
+#include <cstdint>
+
+#include "dataplane/packet/headers.hpp"
+#include "dataplane/stats/drop_reason.hpp"
+
+namespace dplb::pkt {
+
+inline constexpr unsigned l3_offset = sizeof(EthHdr);  // no VLAN support yet
+
+struct ParsedIpv4 {
+    uint8_t* frame = nullptr;
+    uint32_t frame_len = 0;
+    uint16_t l4_offset = 0;   // from the start of the frame
+    uint16_t ip_len = 0;      // IPv4 total length
+    uint8_t proto = 0;
+    uint8_t tcp_flags = 0;    // TCP only
+    uint32_t saddr = 0;       // network order
+    uint32_t daddr = 0;
+    uint16_t sport = 0;       // network order; TCP/UDP only
+    uint16_t dport = 0;
+
+    Ipv4Hdr* ip() const { return at<Ipv4Hdr>(frame, l3_offset); }
+    uint8_t* l4() const { return frame + l4_offset; }
+    uint16_t l4_len() const { return uint16_t(ip_len - (l4_offset - l3_offset)); }
+    bool has_ports() const { return proto == proto_tcp || proto == proto_udp; }
+};
+
+enum class FrameType : uint8_t { ipv4, arp, other };
+
+// Classifies by EtherType. eth_truncated if shorter than an Ethernet header.
+DropReason classify_frame(const uint8_t* frame, uint32_t len, FrameType& type);
+
+// Validates the IPv4 header (version, IHL, total length, checksum when `verify_checksum`,
+// fragments) and the TCP/UDP/ICMP header inside, and fills `out`. Other IP protocols are
+// accepted with ports left 0.
+DropReason parse_ipv4(uint8_t* frame, uint32_t len, bool verify_checksum, ParsedIpv4& out);
+
+}  // namespace dplb::pkt

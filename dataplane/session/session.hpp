@@ -1,0 +1,63 @@
+// One tracked connection, exactly one cache line.
+//
+// A session is indexed under its `orig` key (client -> VIP, as the client sends it) and,
+// for modes that see replies (NAT, FULLNAT), under its `reply` key (real server -> LIP or
+// client, as the real server sends it). The two keys are all the rewrite needs: a packet
+// matching one key leaves with the other key reversed.
+//
+// Threading: owned by one worker; nobody else reads or writes it.
+#pragma once
+
+#include <cstdint>
+
+#include "dataplane/session/flow_key.hpp"
+#include "dataplane/session/time.hpp"
+
+namespace dplb {
+
+// IPVS's TCP states in IPVS's order (so the transition table reads like the kernel's), then
+// the single UDP state. The value indexes the timeout table.
+enum class SessionState : uint8_t {
+    tcp_none,
+    tcp_established,
+    tcp_syn_sent,
+    tcp_syn_recv,
+    tcp_fin_wait,
+    tcp_time_wait,
+    tcp_close,
+    tcp_close_wait,
+    tcp_last_ack,
+    tcp_listen,
+    tcp_synack,
+    udp,
+    count_
+};
+inline constexpr unsigned session_state_count = unsigned(SessionState::count_);
+
+enum class ForwardMode : uint8_t { nat, fullnat, dr, tunnel };
+
+enum SessionFlags : uint8_t {
+    session_reply_indexed = 1,  // the reply key is in the table (NAT, FULLNAT)
+    session_active = 2,         // counted in ActiveConn (else InActConn), as IPVS does
+    session_input_only = 4,     // DR/TUN: replies bypass us; IPVS's INPUT_ONLY state table
+};
+
+inline constexpr uint32_t no_index = 0xffffffffu;
+inline constexpr uint16_t no_laddr = 0xffff;
+
+struct alignas(64) Session {
+    FlowKey orig;            // client -> VIP
+    FlowKey reply;           // real server -> LIP (FULLNAT) or client (NAT)
+    Tick expires = 0;        // may move later lazily; the wheel re-checks it
+    uint32_t wheel_next = no_index;
+    uint32_t wheel_prev = no_index;
+    uint32_t real_id = 0;    // stable id of the real server (counters, connection counts)
+    uint32_t service_id = 0; // stable id of the virtual service (counters)
+    uint16_t laddr_id = no_laddr;  // FULLNAT: local address whose port this session holds
+    SessionState state = SessionState::tcp_none;
+    ForwardMode mode = ForwardMode::nat;
+    uint8_t flags = 0;
+};
+static_assert(sizeof(Session) == 64);
+
+}  // namespace dplb

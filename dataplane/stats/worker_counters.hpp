@@ -1,0 +1,54 @@
+// Per-worker counters. Each worker owns one set (cache-line aligned, never shared for
+// writing); the control thread sums them across workers when asked.
+//
+// Threading: written only by the owning worker (Counter::add), read by the control thread.
+#pragma once
+
+#include <cstdint>
+#include <memory>
+
+#include "dataplane/stats/counter.hpp"
+#include "dataplane/stats/drop_reason.hpp"
+
+namespace dplb {
+
+struct alignas(64) WorkerCounters {
+    Counter rx_packets, rx_bytes;
+    Counter tx_packets, tx_bytes;
+    Counter redirected_out;  // handed to the owning worker
+    Counter redirected_in;   // received from another worker
+    Counter to_main;         // handed to the main lcore (ARP, neighbour resolution)
+    Counter sessions_created, sessions_expired;
+    Counter arp_replies, icmp_echo_replies;
+    Counter idle_sleeps;     // times the worker stopped polling because it was idle
+    Counter drops[drop_reason_count];
+
+    void drop(DropReason r) { drops[unsigned(r)].add(); }
+};
+
+// ipvsadm's per-destination and per-service numbers, plus live session gauges.
+struct alignas(64) RealCounters {
+    Counter conns, in_packets, out_packets, in_bytes, out_bytes;
+    Counter active, inactive;  // gauges: sessions of this real server on this worker
+};
+
+struct alignas(64) ServiceCounters {
+    Counter conns, in_packets, out_packets, in_bytes, out_bytes;
+    Counter live;  // gauge: sessions of this service on this worker
+};
+
+// Fixed-size arrays indexed by stable id, allocated once per worker.
+template <class T>
+class CounterArray {
+public:
+    explicit CounterArray(uint32_t n) : n_(n), items_(new T[n]) {}
+    T& operator[](uint32_t id) { return items_[id]; }
+    const T& operator[](uint32_t id) const { return items_[id]; }
+    uint32_t size() const { return n_; }
+
+private:
+    uint32_t n_;
+    std::unique_ptr<T[]> items_;
+};
+
+}  // namespace dplb
