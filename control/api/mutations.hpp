@@ -1,0 +1,26 @@
+// The requests that change the configuration, as pure functions: the current configuration
+// and one request in, the new configuration or the reason for refusing it out. No sockets,
+// no files, no dataplane: the caller persists and pushes what comes out.
+//
+// Every handler validates the whole request before building anything, names the offending
+// member on error, and never modifies `current` (replace-config is all or nothing because
+// the new configuration is built aside and only returned when valid).
+#pragma once
+
+#include <string_view>
+
+#include <nlohmann/json.hpp>
+
+#include "control/model/result.hpp"
+#include "dplb/config.hpp"
+
+namespace dplb::api {
+
+// add-service, edit-service, delete-service, clear, add-real, edit-real, delete-real,
+// add-laddr, delete-laddr, replace-config, set-timeouts.
+bool is_mutation(std::string_view cmd);
+
+// `request` is the whole request object (its `cmd` must be a mutation).
+model::Result<config::Config> apply_mutation(const config::Config& current, const nlohmann::json& request);
+
+}  // namespace dplb::api

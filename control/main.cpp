@@ -1,0 +1,58 @@
+// dplb-control: owns the configuration (control socket, validation, state file) and keeps
+// dplb-dataplane running it.
+#include <cstdio>
+#include <string>
+#include <vector>
+
+#include "control/dataplane_link/dataplane_link.hpp"
+#include "control/server/controller.hpp"
+#include "control/server/event_loop.hpp"
+#include "control/server/options.hpp"
+#include "control/state/state_file.hpp"
+
+using namespace dplb;
+
+namespace {
+
+void log_line(std::string_view line) {
+    std::fprintf(stderr, "dplb-control: %.*s\n", int(line.size()), line.data());
+    std::fflush(stderr);
+}
+
+constexpr std::chrono::seconds dataplane_reply_timeout{10};
+
+}  // namespace
+
+int main(int argc, char** argv) {
+    auto opts = server::parse_options(std::vector<std::string>(argv + 1, argv + argc));
+    if (!opts) {
+        std::fprintf(stderr, "dplb-control: %s\n%s", opts.error().str().c_str(), server::usage().c_str());
+        return 2;
+    }
+    if (opts->help) {
+        std::fputs(server::usage().c_str(), stdout);
+        return 0;
+    }
+
+    state::StateFile state(opts->state_file);
+    auto initial = state.load();
+    if (!initial) {
+        // Never start with (and later overwrite) less than the operator had accepted.
+        log_line("refusing to start: " + initial.error().str());
+        return 1;
+    }
+    log_line("loaded " + std::to_string(initial->services.size()) + " services from " + opts->state_file);
+
+    // A dataplane reply may carry every service's counters: allow as much as requests.
+    dataplane_link::DataplaneLink link(opts->dataplane_socket, opts->max_request_bytes, dataplane_reply_timeout);
+    server::Controller controller(std::move(*initial), std::move(state), link, log_line);
+    server::EventLoop loop(controller, link, log_line,
+                           server::LoopOptions{opts->socket, opts->max_request_bytes, std::chrono::milliseconds(200)});
+    if (auto e = loop.open()) {
+        log_line("cannot serve " + opts->socket + ": " + e->str());
+        return 1;
+    }
+    loop.run();
+    log_line("stopped");
+    return 0;
+}

@@ -1,0 +1,68 @@
+// Traffic counters as the dataplane reports them (`stats` reply, docs/api.md) and as
+// `list` shows them. Plain values; the JSON codec is in the same header.
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+#include "control/model/result.hpp"
+#include "dplb/config.hpp"
+
+namespace dplb::model {
+
+// ipvsadm --stats: connections scheduled, packets/bytes from clients (in) and to them (out).
+struct Counters {
+    uint64_t conns = 0;
+    uint64_t inpkts = 0;
+    uint64_t outpkts = 0;
+    uint64_t inbytes = 0;
+    uint64_t outbytes = 0;
+
+    friend bool operator==(const Counters&, const Counters&) = default;
+};
+
+// True when any counter of `now` is smaller than in `base`: the dataplane restarted since
+// `base` was taken, so `base` no longer applies.
+bool any_below(const Counters& now, const Counters& base);
+// now - base, member by member (callers check any_below first).
+Counters minus(const Counters& now, const Counters& base);
+
+struct RealServerStats {
+    Ip4 address;
+    uint16_t port = 0;
+    uint64_t active_conns = 0;
+    uint64_t inactive_conns = 0;
+    Counters stats;
+
+    friend bool operator==(const RealServerStats&, const RealServerStats&) = default;
+};
+
+struct ServiceStats {
+    config::ServiceKey key;
+    Counters stats;
+    std::vector<RealServerStats> reals;
+
+    friend bool operator==(const ServiceStats&, const ServiceStats&) = default;
+};
+
+// The dataplane's `stats` reply: cumulative since the dataplane started.
+struct StatsSnapshot {
+    uint64_t generation = 0;
+    std::vector<ServiceStats> services;
+
+    friend bool operator==(const StatsSnapshot&, const StatsSnapshot&) = default;
+};
+
+nlohmann::json to_json(const Counters&);
+Result<Counters> counters_from_json(const nlohmann::json& j, const std::string& path);
+
+// {"ok":true,"generation":N,"services":[...]}: what the dataplane sends.
+nlohmann::json stats_reply_to_json(const StatsSnapshot&);
+// Decodes a `stats` reply. Unknown members are ignored here (unlike requests) so a newer
+// dataplane may report more than this control process knows.
+Result<StatsSnapshot> stats_reply_from_json(const nlohmann::json& j);
+
+}  // namespace dplb::model

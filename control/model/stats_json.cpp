@@ -1,0 +1,138 @@
+#include <limits>
+
+#include "control/model/config_json.hpp"
+#include "control/model/json_reader.hpp"
+#include "control/model/stats.hpp"
+
+namespace dplb::model {
+
+using nlohmann::json;
+
+namespace {
+
+constexpr uint64_t any_u64 = std::numeric_limits<uint64_t>::max();
+
+struct CounterField {
+    const char* name;
+    uint64_t Counters::*member;
+};
+constexpr CounterField counter_fields[] = {
+    {"conns", &Counters::conns},     {"inpkts", &Counters::inpkts},     {"outpkts", &Counters::outpkts},
+    {"inbytes", &Counters::inbytes}, {"outbytes", &Counters::outbytes},
+};
+
+Result<RealServerStats> real_stats_from_json(const json& j, const std::string& path) {
+    ObjectReader r(j, path);
+    RealServerStats rs;
+    const json* addr = nullptr;
+    if (auto e = r.required("address", addr)) return *e;
+    auto a = address_from_json(*addr, r.field("address"));
+    if (!a) return a.error();
+    rs.address = *a;
+    uint64_t port = 0;
+    if (auto e = r.required_uint("port", 0, 65535, port)) return *e;
+    rs.port = uint16_t(port);
+    if (auto e = r.optional_uint("active_conns", 0, any_u64, rs.active_conns)) return *e;
+    if (auto e = r.optional_uint("inactive_conns", 0, any_u64, rs.inactive_conns)) return *e;
+    if (const json* s = r.get("stats")) {
+        auto c = counters_from_json(*s, r.field("stats"));
+        if (!c) return c.error();
+        rs.stats = *c;
+    }
+    return rs;
+}
+
+Result<ServiceStats> service_stats_from_json(const json& j, const std::string& path) {
+    ObjectReader r(j, path);
+    ServiceStats s;
+    std::string proto;
+    if (auto e = r.required_string("protocol", proto)) return *e;
+    auto p = config::parse_protocol(proto);
+    if (!p) return Error{r.field("protocol"), "unknown protocol '" + proto + "'"};
+    s.key.protocol = *p;
+    const json* addr = nullptr;
+    if (auto e = r.required("address", addr)) return *e;
+    auto a = address_from_json(*addr, r.field("address"));
+    if (!a) return a.error();
+    s.key.address = *a;
+    uint64_t port = 0;
+    if (auto e = r.required_uint("port", 0, 65535, port)) return *e;
+    s.key.port = uint16_t(port);
+    if (const json* st = r.get("stats")) {
+        auto c = counters_from_json(*st, r.field("stats"));
+        if (!c) return c.error();
+        s.stats = *c;
+    }
+    if (const json* reals = r.get("real_servers")) {
+        if (!reals->is_array()) return type_error(r.field("real_servers"), "an array", *reals);
+        for (std::size_t i = 0; i < reals->size(); ++i) {
+            auto rs = real_stats_from_json((*reals)[i], index_path(r.field("real_servers"), i));
+            if (!rs) return rs.error();
+            s.reals.push_back(*rs);
+        }
+    }
+    return s;
+}
+
+}  // namespace
+
+bool any_below(const Counters& now, const Counters& base) {
+    for (const auto& f : counter_fields)
+        if (now.*f.member < base.*f.member) return true;
+    return false;
+}
+
+Counters minus(const Counters& now, const Counters& base) {
+    Counters out;
+    for (const auto& f : counter_fields) out.*f.member = now.*f.member - base.*f.member;
+    return out;
+}
+
+json to_json(const Counters& c) {
+    json j = json::object();
+    for (const auto& f : counter_fields) j[f.name] = c.*f.member;
+    return j;
+}
+
+Result<Counters> counters_from_json(const json& j, const std::string& path) {
+    ObjectReader r(j, path);
+    Counters c;
+    for (const auto& f : counter_fields)
+        if (auto e = r.optional_uint(f.name, 0, any_u64, c.*f.member)) return *e;
+    return c;
+}
+
+json stats_reply_to_json(const StatsSnapshot& snap) {
+    json services = json::array();
+    for (const auto& s : snap.services) {
+        json js = key_to_json(s.key);
+        js["stats"] = to_json(s.stats);
+        json reals = json::array();
+        for (const auto& rs : s.reals)
+            reals.push_back(json{{"address", rs.address.str()},
+                                 {"port", rs.port},
+                                 {"active_conns", rs.active_conns},
+                                 {"inactive_conns", rs.inactive_conns},
+                                 {"stats", to_json(rs.stats)}});
+        js["real_servers"] = std::move(reals);
+        services.push_back(std::move(js));
+    }
+    return json{{"ok", true}, {"generation", snap.generation}, {"services", std::move(services)}};
+}
+
+Result<StatsSnapshot> stats_reply_from_json(const json& j) {
+    ObjectReader r(j, "");
+    StatsSnapshot snap;
+    if (auto e = r.optional_uint("generation", 0, any_u64, snap.generation)) return *e;
+    const json* services = r.get("services");
+    if (!services) return snap;
+    if (!services->is_array()) return type_error("services", "an array", *services);
+    for (std::size_t i = 0; i < services->size(); ++i) {
+        auto s = service_stats_from_json((*services)[i], index_path("services", i));
+        if (!s) return s.error();
+        snap.services.push_back(std::move(*s));
+    }
+    return snap;
+}
+
+}  // namespace dplb::model

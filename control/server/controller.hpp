@@ -1,0 +1,59 @@
+// What dplb-control does with one request: the configuration it owns, the order of
+// validate -> write temporary state file -> push to the dataplane -> rename -> commit, the
+// re-push on every dataplane (re)connection, counters with zero baselines, and status.
+// Sockets other than the dataplane link are the event loop's business (event_loop.hpp).
+//
+// Threading: owned and called by the control process's single event-loop thread.
+#pragma once
+
+#include <cstdint>
+#include <functional>
+#include <optional>
+#include <string>
+#include <string_view>
+
+#include <nlohmann/json.hpp>
+
+#include "control/api/zero_baselines.hpp"
+#include "control/dataplane_link/dataplane_link.hpp"
+#include "control/model/stats.hpp"
+#include "control/state/state_file.hpp"
+#include "dplb/config.hpp"
+
+namespace dplb::server {
+
+using Logger = std::function<void(std::string_view)>;
+
+class Controller {
+public:
+    // `initial` is what the state file held at start.
+    Controller(config::Config initial, state::StateFile state, dataplane_link::DataplaneLink& link, Logger log);
+
+    // One request line in, one reply object out (never throws, always has "ok").
+    nlohmann::json handle_line(std::string_view line);
+    nlohmann::json handle(const nlohmann::json& request);
+
+    // The link has just connected: push the whole configuration before anything else.
+    void on_dataplane_connected();
+
+    const config::Config& config() const { return config_; }
+    uint64_t generation() const { return generation_; }
+
+private:
+    nlohmann::json dispatch(const std::string& cmd, const nlohmann::json& request);
+    nlohmann::json change(const config::Config& next);
+    // The dataplane's counters (cumulative), or nullopt when it is not reachable.
+    std::optional<model::StatsSnapshot> fetch_stats();
+    nlohmann::json status_reply();
+    const char* dataplane_state() const;
+
+    config::Config config_;
+    uint64_t generation_ = 1;  // of config_; 1 for what was loaded at start
+    state::StateFile state_;
+    dataplane_link::DataplaneLink& link_;
+    api::ZeroBaselines baselines_;
+    std::string last_push_error_;  // why the dataplane refused the last re-push, if it did
+    Logger log_;
+};
+
+}  // namespace dplb::server

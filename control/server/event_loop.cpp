@@ -1,0 +1,222 @@
+#include "control/server/event_loop.hpp"
+
+#include <fcntl.h>
+#include <signal.h>
+#include <sys/epoll.h>
+#include <sys/signalfd.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstring>
+
+#include "control/model/json_parse.hpp"
+
+namespace dplb::server {
+
+using Clock = std::chrono::steady_clock;
+
+namespace {
+
+// Requests answered per client per turn, so one busy client cannot starve the others.
+constexpr int requests_per_turn = 16;
+
+void epoll_set(int epfd, int op, int fd, uint32_t events) {
+    epoll_event ev{};
+    ev.events = events;
+    ev.data.fd = fd;
+    ::epoll_ctl(epfd, op, fd, &ev);
+}
+
+}  // namespace
+
+EventLoop::EventLoop(Controller& controller, dataplane_link::DataplaneLink& link, Logger log, LoopOptions options)
+    : controller_(controller), link_(link), log_(std::move(log)), options_(std::move(options)) {}
+
+EventLoop::~EventLoop() {
+    for (auto& [fd, c] : clients_) ::close(fd);
+    for (int fd : {listen_fd_, signal_fd_, epoll_fd_})
+        if (fd >= 0) ::close(fd);
+}
+
+model::Status EventLoop::open() {
+    std::string err;
+    listen_fd_ = model::listen_unix(options_.socket_path, 0660, err);
+    if (listen_fd_ < 0) return model::Error{"", err};
+    if (::fcntl(listen_fd_, F_SETFL, O_NONBLOCK) < 0) return model::Error{"", std::strerror(errno)};
+
+    sigset_t mask;
+    sigemptyset(&mask);
+    sigaddset(&mask, SIGTERM);
+    sigaddset(&mask, SIGINT);
+    ::sigprocmask(SIG_BLOCK, &mask, nullptr);
+    signal_fd_ = ::signalfd(-1, &mask, SFD_CLOEXEC | SFD_NONBLOCK);
+    // A dataplane or client that disappears must cost an EPIPE, never the process.
+    ::signal(SIGPIPE, SIG_IGN);
+
+    epoll_fd_ = ::epoll_create1(EPOLL_CLOEXEC);
+    if (signal_fd_ < 0 || epoll_fd_ < 0) return model::Error{"", std::strerror(errno)};
+    epoll_set(epoll_fd_, EPOLL_CTL_ADD, listen_fd_, EPOLLIN);
+    epoll_set(epoll_fd_, EPOLL_CTL_ADD, signal_fd_, EPOLLIN);
+    return std::nullopt;
+}
+
+void EventLoop::run() {
+    log_("listening on " + options_.socket_path);
+    epoll_event events[64];
+    while (!stop_) {
+        maybe_connect_dataplane();
+        sync_link_watch();
+        int n = ::epoll_wait(epoll_fd_, events, 64, next_timeout_ms());
+        if (n < 0 && errno != EINTR) {
+            log_(std::string("epoll_wait: ") + std::strerror(errno));
+            break;
+        }
+        for (int i = 0; i < n; ++i) {
+            int fd = events[i].data.fd;
+            uint32_t ev = events[i].events;
+            if (fd == listen_fd_) accept_clients();
+            else if (fd == signal_fd_) {
+                signalfd_siginfo si{};
+                if (::read(signal_fd_, &si, sizeof si) == sizeof si)
+                    log_(std::string("received ") + strsignal(int(si.ssi_signo)) + ", exiting");
+                stop_ = true;
+            } else if (link_.connected() && fd == link_.fd()) on_link_input();
+            else if (auto it = clients_.find(fd); it != clients_.end()) {
+                Client& c = *it->second;
+                if (c.writing) {
+                    if (!flush(c)) continue;
+                    if (c.out.empty() && c.close_after_flush) close_client(fd);
+                } else if (ev & (EPOLLIN | EPOLLHUP | EPOLLERR)) serve(c);
+            }
+        }
+        // Clients whose requests were already read but not yet answered.
+        auto pending = std::move(pending_);
+        pending_.clear();
+        for (int fd : pending)
+            if (auto it = clients_.find(fd); it != clients_.end() && !it->second->writing) serve(*it->second);
+    }
+    ::unlink(options_.socket_path.c_str());
+}
+
+void EventLoop::accept_clients() {
+    for (;;) {
+        int fd = ::accept4(listen_fd_, nullptr, nullptr, SOCK_NONBLOCK | SOCK_CLOEXEC);
+        if (fd < 0) {
+            if (errno == EINTR) continue;
+            if (errno != EAGAIN && errno != EWOULDBLOCK) log_(std::string("accept: ") + std::strerror(errno));
+            return;
+        }
+        clients_.emplace(fd, std::make_unique<Client>(Client{fd, model::LineReader(options_.max_request_bytes)}));
+        epoll_set(epoll_fd_, EPOLL_CTL_ADD, fd, EPOLLIN);
+    }
+}
+
+void EventLoop::serve(Client& c) {
+    using S = model::LineReader::Status;
+    int fd = c.fd;
+    for (int budget = requests_per_turn; budget > 0; --budget) {
+        std::string line;
+        S st = c.reader.read_line(fd, line);
+        if (st == S::would_block) return;
+        if (st == S::closed || st == S::error) {
+            // The peer may only have shut down its sending side: it still gets its replies.
+            if (c.out.empty()) close_client(fd);
+            else c.close_after_flush = true;
+            return;
+        }
+        nlohmann::json reply;
+        if (st == S::too_long) {
+            reply = {{"ok", false},
+                     {"error", "request longer than " + std::to_string(c.reader.max_line()) +
+                                   " bytes (--max-request-bytes); closing the connection"}};
+            c.close_after_flush = true;
+        } else {
+            reply = controller_.handle_line(line);
+        }
+        c.out += model::dump_line(reply);
+        c.out += '\n';
+        if (!flush(c)) return;
+        if (c.close_after_flush) {
+            if (c.out.empty()) close_client(fd);
+            return;
+        }
+        if (c.writing) return;  // resumes when the client has read its replies
+    }
+    pending_.insert(fd);
+}
+
+bool EventLoop::flush(Client& c) {
+    while (!c.out.empty()) {
+        ssize_t n = ::send(c.fd, c.out.data(), c.out.size(), MSG_NOSIGNAL | MSG_DONTWAIT);
+        if (n > 0) {
+            c.out.erase(0, std::size_t(n));
+            continue;
+        }
+        if (n < 0 && errno == EINTR) continue;
+        if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) {
+            watch(c, true);
+            return true;
+        }
+        close_client(c.fd);
+        return false;
+    }
+    if (c.writing) {
+        watch(c, false);
+        pending_.insert(c.fd);  // requests may have arrived meanwhile, already buffered
+    }
+    return true;
+}
+
+void EventLoop::watch(Client& c, bool writing) {
+    if (c.writing == writing) return;
+    c.writing = writing;
+    epoll_set(epoll_fd_, EPOLL_CTL_MOD, c.fd, writing ? EPOLLOUT : EPOLLIN);
+}
+
+void EventLoop::close_client(int fd) {
+    ::epoll_ctl(epoll_fd_, EPOLL_CTL_DEL, fd, nullptr);
+    ::close(fd);
+    clients_.erase(fd);
+    pending_.erase(fd);
+}
+
+void EventLoop::on_link_input() {
+    log_(link_.on_unsolicited_input() + "; reconnecting");
+    sync_link_watch();
+}
+
+void EventLoop::maybe_connect_dataplane() {
+    if (link_.connected() || Clock::now() < next_connect_) return;
+    next_connect_ = Clock::now() + options_.reconnect_interval;
+    std::string err;
+    if (!link_.try_connect(err)) {
+        // Once per outage, not every 200 ms.
+        if (!reported_unreachable_) log_("dataplane not reachable (" + err + "); retrying");
+        reported_unreachable_ = true;
+        return;
+    }
+    reported_unreachable_ = false;
+    controller_.on_dataplane_connected();
+}
+
+void EventLoop::sync_link_watch() {
+    // Closing the link's fd removed it from the epoll set, so there is never anything to
+    // delete; a new connection (even one that reuses the fd number) is added once.
+    if (!link_.connected()) {
+        watched_link_ = 0;
+        return;
+    }
+    if (link_.connection_id() == watched_link_) return;
+    watched_link_ = link_.connection_id();
+    epoll_set(epoll_fd_, EPOLL_CTL_ADD, link_.fd(), EPOLLIN | EPOLLRDHUP);
+}
+
+int EventLoop::next_timeout_ms() const {
+    if (!pending_.empty()) return 0;
+    if (link_.connected()) return -1;
+    auto left = std::chrono::duration_cast<std::chrono::milliseconds>(next_connect_ - Clock::now()).count();
+    return left < 0 ? 0 : int(left) + 1;
+}
+
+}  // namespace dplb::server

@@ -1,0 +1,80 @@
+// dplb-control's single-threaded epoll loop: the control socket and its clients, the
+// dataplane link's reconnection timer, and SIGTERM/SIGINT.
+//
+// Clients are non-blocking and each has its own LineReader and output buffer, so a client
+// that sends half a request, or does not read its replies, never holds up the others: its
+// reading stops until its replies are flushed, and a client with many buffered requests is
+// served a bounded number per turn. Requests themselves run to completion (a push to the
+// dataplane waits up to its reply timeout).
+//
+// Threading: run() on one thread; nothing here is shared.
+#pragma once
+
+#include <chrono>
+#include <cstdint>
+#include <cstddef>
+#include <map>
+#include <memory>
+#include <set>
+#include <string>
+
+#include "control/dataplane_link/dataplane_link.hpp"
+#include "control/model/line_channel.hpp"
+#include "control/server/controller.hpp"
+
+namespace dplb::server {
+
+struct LoopOptions {
+    std::string socket_path;
+    std::size_t max_request_bytes = 0;
+    std::chrono::milliseconds reconnect_interval{200};
+};
+
+class EventLoop {
+public:
+    EventLoop(Controller& controller, dataplane_link::DataplaneLink& link, Logger log, LoopOptions options);
+    ~EventLoop();
+    EventLoop(const EventLoop&) = delete;
+    EventLoop& operator=(const EventLoop&) = delete;
+
+    // Binds the control socket (mode 0660) and takes over SIGTERM/SIGINT.
+    model::Status open();
+    // Serves until SIGTERM or SIGINT, then closes everything and removes the socket file.
+    void run();
+
+private:
+    struct Client {
+        int fd;
+        model::LineReader reader;
+        std::string out;             // replies not yet accepted by the socket
+        bool close_after_flush = false;
+        bool writing = false;        // registered for EPOLLOUT instead of EPOLLIN
+    };
+
+    void accept_clients();
+    void serve(Client& c);  // reads and answers up to a budget of requests
+    bool flush(Client& c);  // false when the client is gone
+    void watch(Client& c, bool writing);
+    void close_client(int fd);
+    void on_link_input();
+    void maybe_connect_dataplane();
+    void sync_link_watch();
+    int next_timeout_ms() const;
+
+    Controller& controller_;
+    dataplane_link::DataplaneLink& link_;
+    Logger log_;
+    LoopOptions options_;
+
+    int epoll_fd_ = -1;
+    int listen_fd_ = -1;
+    int signal_fd_ = -1;
+    uint64_t watched_link_ = 0;  // connection_id() of the link connection in the epoll set
+    bool stop_ = false;
+    bool reported_unreachable_ = false;
+    std::chrono::steady_clock::time_point next_connect_{};
+    std::map<int, std::unique_ptr<Client>> clients_;
+    std::set<int> pending_;  // clients with complete requests still buffered
+};
+
+}  // namespace dplb::server
