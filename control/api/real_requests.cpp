@@ -54,7 +54,8 @@ model::Result<config::Config> add_real(config::Config c, const json& request) {
     if (!rs) return rs.error();
     if (!svc) return no_such_service(req->key);
     if (model::find_real(*svc, rs->address, rs->port))
-        return Error{"real_server", "real server " + in_service(*rs, req->key) + " already exists"};
+        return Error{"real_server", "real server " + model::describe(rs->address, rs->port) +
+                                        " already exists in service " + model::describe(req->key)};
     if (auto e = model::validate_real_server(*rs, "real_server")) return *e;
     if (auto e = check_fullnat_has_laddr(*svc, *rs)) return *e;
     svc->reals.push_back(*rs);

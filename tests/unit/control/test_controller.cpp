@@ -1,0 +1,192 @@
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <atomic>
+#include <catch2/catch.hpp>
+#include <filesystem>
+#include <fstream>
+#include <mutex>
+#include <sstream>
+#include <thread>
+#include <vector>
+
+#include "control/model/json_parse.hpp"
+#include "control/model/line_channel.hpp"
+#include "control/server/controller.hpp"
+#include "helpers.hpp"
+
+using namespace dplb;
+using dplb::test::J;
+using nlohmann::json;
+
+namespace {
+
+// A dataplane socket served on a thread: answers `apply` (or refuses it when told to) and
+// `stats` with fixed counters, and records every request.
+class FakeDataplane {
+public:
+    explicit FakeDataplane(std::string path) : path_(std::move(path)) {
+        std::string err;
+        listen_fd_ = model::listen_unix(path_, 0600, err);
+        REQUIRE(listen_fd_ >= 0);
+        thread_ = std::thread([this] { serve(); });
+    }
+    ~FakeDataplane() {
+        ::shutdown(listen_fd_, SHUT_RDWR);
+        ::close(listen_fd_);
+        thread_.join();
+        ::unlink(path_.c_str());
+    }
+    std::vector<json> requests() {
+        std::lock_guard lock(mu_);
+        return requests_;
+    }
+    std::atomic<bool> reject{false};
+    std::atomic<uint64_t> conns{12};
+
+private:
+    void serve() {
+        int fd = ::accept(listen_fd_, nullptr, nullptr);
+        if (fd < 0) return;
+        model::LineReader reader(1 << 20);
+        std::string line;
+        while (reader.read_line_blocking(fd, line, std::chrono::seconds(5)) == model::LineReader::Status::line) {
+            json rq = json::parse(line);
+            {
+                std::lock_guard lock(mu_);
+                requests_.push_back(rq);
+            }
+            json reply;
+            if (rq["cmd"] == "apply") {
+                reply = reject ? json{{"ok", false}, {"error", "no port has 192.168.100.200"},
+                                      {"field", "config.services[0].local_addresses[0]"}}
+                               : json{{"ok", true}, {"generation", rq["generation"]}};
+            } else if (rq["cmd"] == "stats") {
+                reply = J(R"({"ok":true,"generation":1,"services":[{"protocol":"tcp","address":"192.168.227.128",
+                    "port":80,"stats":{"conns":0,"inpkts":5,"outpkts":5,"inbytes":500,"outbytes":700},
+                    "real_servers":[]}]})");
+                reply["services"][0]["stats"]["conns"] = conns.load();
+            } else {
+                reply = {{"ok", true}, {"generation", 1}, {"drops", {{"no_service", 3}}}};
+            }
+            if (!model::write_line(fd, reply.dump())) break;
+        }
+        ::close(fd);
+    }
+
+    std::string path_;
+    int listen_fd_ = -1;
+    std::thread thread_;
+    std::mutex mu_;
+    std::vector<json> requests_;
+};
+
+std::string slurp(const std::string& path) {
+    std::ifstream in(path);
+    std::stringstream ss;
+    ss << in.rdbuf();
+    return ss.str();
+}
+
+const char* add_nat_service = R"({"cmd":"add-service","service":{"protocol":"tcp","address":"192.168.227.128",
+    "port":80,"scheduler":"rr","real_servers":[{"address":"192.168.253.143","forward":"nat"}]}})";
+
+struct Fixture {
+    test::TempDir dir;
+    std::vector<std::string> log;
+    dataplane_link::DataplaneLink link{dir.file("dp.sock"), 1 << 20, std::chrono::seconds(2)};
+    server::Controller controller{config::Config{}, state::StateFile(dir.file("config.json")), link,
+                                  [this](std::string_view l) { log.emplace_back(l); }};
+};
+
+}  // namespace
+
+TEST_CASE("controller: requests while the dataplane is disconnected are accepted and persisted") {
+    Fixture f;
+    auto reply = f.controller.handle_line(add_nat_service);
+    CHECK(reply["ok"] == true);
+    CHECK(reply["dataplane"] == "disconnected");
+    CHECK(f.controller.generation() == 2);
+    REQUIRE(f.controller.config().services.size() == 1);
+    auto saved = state::StateFile(f.dir.file("config.json")).load();
+    REQUIRE(saved.ok());
+    CHECK(*saved == f.controller.config());
+    auto list = f.controller.handle(J(R"({"cmd":"list","id":"x"})"));
+    CHECK(list["dataplane"] == "disconnected");
+    CHECK(list["id"] == "x");
+    CHECK(list["services"][0]["stats"]["conns"] == 0);
+}
+
+TEST_CASE("controller: malformed requests get errors naming the problem") {
+    Fixture f;
+    CHECK(f.controller.handle_line("{\"cmd\":\"list\"")["error"].get<std::string>().rfind("not valid JSON", 0) == 0);
+    CHECK(f.controller.handle_line("[]")["error"] == "a request must be a JSON object");
+    auto nocmd = f.controller.handle_line(R"({"id":1})");
+    CHECK(nocmd["field"] == "cmd");
+    CHECK(nocmd["id"] == 1);
+    CHECK(f.controller.handle_line(R"({"cmd":7})")["error"] == "cmd: expected a string, got number");
+    auto unknown = f.controller.handle_line(R"({"cmd":"flush"})");
+    CHECK(unknown["field"] == "cmd");
+    CHECK(unknown["error"].get<std::string>().rfind("cmd: unknown command 'flush' (expected one of: add-service", 0) == 0);
+    CHECK(f.controller.handle_line(R"({"cmd":"status","verbose":true})")["field"] == "verbose");
+    auto nosvc = f.controller.handle_line(R"({"cmd":"list","service":{"protocol":"tcp","address":"10.0.0.1","port":80}})");
+    CHECK(nosvc["error"] == "service: no service tcp 10.0.0.1:80");
+    CHECK(f.controller.config().services.empty());
+    CHECK_FALSE(std::filesystem::exists(f.dir.file("config.json")));
+}
+
+TEST_CASE("controller: pushes on connect and on every change; a rejection changes nothing") {
+    Fixture f;
+    REQUIRE(f.controller.handle_line(add_nat_service)["ok"] == true);
+    FakeDataplane dp(f.dir.file("dp.sock"));
+    std::string err;
+    REQUIRE(f.link.try_connect(err));
+    f.controller.on_dataplane_connected();
+    auto rqs = dp.requests();
+    REQUIRE(rqs.size() == 1);
+    CHECK(rqs[0]["cmd"] == "apply");
+    CHECK(rqs[0]["generation"] == 2);
+    CHECK(rqs[0]["config"]["services"][0]["address"] == "192.168.227.128");
+
+    auto reply = f.controller.handle_line(R"({"cmd":"add-real","service":{"protocol":"tcp",
+        "address":"192.168.227.128","port":80},"real_server":{"address":"192.168.253.144","forward":"nat"}})");
+    CHECK(reply["ok"] == true);
+    CHECK(reply["dataplane"] == "connected");
+    CHECK(reply["generation"] == 3);
+    rqs = dp.requests();
+    REQUIRE(rqs.size() == 2);
+    CHECK(rqs[1]["config"]["services"][0]["real_servers"].size() == 2);
+
+    // The dataplane refuses: the request fails with its reason, memory and disk keep the old.
+    std::string state_before = slurp(f.dir.file("config.json"));
+    config::Config config_before = f.controller.config();
+    dp.reject = true;
+    reply = f.controller.handle_line(R"({"cmd":"add-laddr","service":{"protocol":"tcp",
+        "address":"192.168.227.128","port":80},"address":"192.168.100.200"})");
+    CHECK(reply["ok"] == false);
+    CHECK(reply["error"] == "dataplane rejected the configuration: config.services[0].local_addresses[0]: "
+                            "no port has 192.168.100.200");
+    CHECK(f.controller.config() == config_before);
+    CHECK(f.controller.generation() == 3);
+    CHECK(slurp(f.dir.file("config.json")) == state_before);
+    std::size_t files = 0;
+    for ([[maybe_unused]] const auto& e : std::filesystem::directory_iterator(f.dir.path())) ++files;
+    CHECK(files == 2);  // config.json and dp.sock: the temporary file is gone
+
+    // Counters come from the dataplane; zero makes them count from now.
+    dp.reject = false;
+    auto list = f.controller.handle_line(R"({"cmd":"list"})");
+    CHECK(list["dataplane"] == "connected");
+    CHECK(list["services"][0]["stats"]["conns"] == 12);
+    CHECK(f.controller.handle_line(R"({"cmd":"zero"})")["ok"] == true);
+    dp.conns = 15;
+    list = f.controller.handle_line(R"({"cmd":"list"})");
+    CHECK(list["services"][0]["stats"]["conns"] == 3);
+    CHECK(list["services"][0]["stats"]["inpkts"] == 0);
+
+    auto status = f.controller.handle_line(R"({"cmd":"status"})");
+    CHECK(status["dataplane"] == "connected");
+    CHECK(status["generation"] == 3);
+    CHECK(status["dataplane_status"]["drops"]["no_service"] == 3);
+    CHECK_FALSE(status["dataplane_status"].contains("ok"));
+}
