@@ -1,0 +1,147 @@
+"""A stand-in for dplb-dataplane's socket (docs/api.md "Dataplane socket requests").
+
+It serves `apply`, `stats` and `status` from threads inside the test process, records every
+request, and can be told to refuse applies or to hang up on them, so the tests can check
+what dplb-control pushes and how it reacts. `stop()` closes everything like a dataplane
+that exited; `start()` again is a restarted dataplane with no configuration.
+"""
+import json
+import os
+import socket
+import threading
+import time
+
+
+class FakeDataplane:
+    def __init__(self, path):
+        self.path = path
+        self.lock = threading.Lock()
+        self.requests = []          # every request received, in order, across connections
+        self.connections = 0        # how many times dplb-control connected
+        self.reject = None          # an error string: refuse applies with it
+        self.hang_up_on_apply = False
+        self.counters = {}          # (proto, vip, vport) -> {"conns": ..., ...}
+        self.drops = {"no_service": 0, "bad_checksum": 0}
+        self.generation = 0
+        self.config = None
+        self._listener = None
+        self._conns = []
+        self._threads = []
+
+    # -- lifecycle -------------------------------------------------------------------
+    def start(self):
+        self.generation = 0
+        self.config = None
+        self._stopping = False
+        s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+        s.bind(self.path)
+        s.listen(8)
+        self._listener = s
+        t = threading.Thread(target=self._accept_loop, daemon=True)
+        t.start()
+        self._threads.append(t)
+        return self
+
+    def stop(self):
+        self._stopping = True
+        if self._listener is not None:
+            try:
+                self._listener.shutdown(socket.SHUT_RDWR)
+            except OSError:
+                pass
+            self._listener.close()
+            self._listener = None
+        with self.lock:
+            conns, self._conns = self._conns, []
+        for c in conns:
+            try:
+                c.shutdown(socket.SHUT_RDWR)
+            except OSError:
+                pass
+            c.close()
+        for t in self._threads:
+            t.join(timeout=5)
+        self._threads = []
+        if os.path.exists(self.path):
+            os.unlink(self.path)
+
+    # -- what the tests look at -------------------------------------------------------
+    def applies(self):
+        with self.lock:
+            return [r for r in self.requests if r.get("cmd") == "apply"]
+
+    def wait_for(self, predicate, timeout=10.0):
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if predicate():
+                return True
+            time.sleep(0.02)
+        return predicate()
+
+    def wait_for_applies(self, count, timeout=10.0):
+        assert self.wait_for(lambda: len(self.applies()) >= count, timeout), \
+            f"expected {count} applies, got {len(self.applies())}: {self.applies()}"
+        return self.applies()
+
+    # -- serving ----------------------------------------------------------------------
+    def _accept_loop(self):
+        while not self._stopping:
+            try:
+                conn, _ = self._listener.accept()
+            except OSError:
+                return
+            with self.lock:
+                self.connections += 1
+                self._conns.append(conn)
+            t = threading.Thread(target=self._serve, args=(conn,), daemon=True)
+            t.start()
+            self._threads.append(t)
+
+    def _serve(self, conn):
+        f = conn.makefile("rb")
+        try:
+            for line in f:
+                request = json.loads(line)
+                with self.lock:
+                    self.requests.append(request)
+                reply = self._answer(request)
+                if reply is None:
+                    conn.shutdown(socket.SHUT_RDWR)
+                    return
+                conn.sendall(json.dumps(reply, separators=(",", ":")).encode() + b"\n")
+        except (OSError, ValueError):
+            pass
+        finally:
+            f.close()
+
+    def _answer(self, request):
+        cmd = request.get("cmd")
+        if cmd == "apply":
+            if self.hang_up_on_apply:
+                return None
+            if self.reject:
+                return {"ok": False, "error": self.reject, "field": "config.services[0]"}
+            self.generation = request["generation"]
+            self.config = request["config"]
+            return {"ok": True, "generation": self.generation}
+        if cmd == "stats":
+            services = []
+            for s in (self.config or {}).get("services", []):
+                key = (s["protocol"], s["address"], s["port"])
+                c = self.counters.get(key, {})
+                services.append({
+                    "protocol": s["protocol"], "address": s["address"], "port": s["port"],
+                    "stats": {k: c.get(k, 0) for k in ("conns", "inpkts", "outpkts", "inbytes", "outbytes")},
+                    "real_servers": [{
+                        "address": r["address"], "port": r["port"],
+                        "active_conns": c.get("active_conns", 0), "inactive_conns": 0,
+                        "stats": {k: c.get(k, 0) for k in ("conns", "inpkts", "outpkts", "inbytes", "outbytes")},
+                    } for r in s.get("real_servers", [])],
+                })
+            return {"ok": True, "generation": self.generation, "services": services}
+        if cmd == "status":
+            return {"ok": True, "generation": self.generation,
+                    "workers": [{"lcore": 1, "rx_packets": 10, "tx_packets": 9}],
+                    "ports": [{"name": "lan", "rx_packets": 10}],
+                    "drops": dict(self.drops)}
+        return {"ok": False, "error": f"unknown command '{cmd}'"}
