@@ -30,10 +30,6 @@ model::Result<RealRequest> read_real_request(const json& request) {
     return out;
 }
 
-std::string in_service(const config::RealServer& rs, const config::ServiceKey& key) {
-    return model::describe(rs.address, rs.port) + " in service " + model::describe(key);
-}
-
 // FULLNAT rewrites the client address to one of the service's local addresses.
 model::Status check_fullnat_has_laddr(const config::Service& svc, const config::RealServer& rs) {
     if (rs.forward != config::ForwardMethod::fullnat || !svc.local_addresses.empty()) return std::nullopt;
@@ -42,43 +38,56 @@ model::Status check_fullnat_has_laddr(const config::Service& svc, const config::
                                             "(add one with --add-laddr first)"};
 }
 
-}  // namespace
+// The service a real-server request is about, and its `real_server` member decoded with the
+// documented defaults (port = the service's port).
+struct Target {
+    config::Service* service;
+    const json* member;
+    config::RealServer decoded;
+};
 
-model::Result<config::Config> add_real(config::Config c, const json& request) {
+model::Result<Target> locate(config::Config& c, const json& request) {
     auto req = read_real_request(request);
     if (!req) return req.error();
-    config::Service* svc = model::find_service(c, req->key);
     config::RealServer defaults;
     defaults.port = req->key.port;
     auto rs = model::real_server_from_json(*req->real, "real_server", defaults);
     if (!rs) return rs.error();
+    config::Service* svc = model::find_service(c, req->key);
     if (!svc) return no_such_service(req->key);
-    if (model::find_real(*svc, rs->address, rs->port))
-        return Error{"real_server", "real server " + model::describe(rs->address, rs->port) +
-                                        " already exists in service " + model::describe(req->key)};
-    if (auto e = model::validate_real_server(*rs, "real_server")) return *e;
-    if (auto e = check_fullnat_has_laddr(*svc, *rs)) return *e;
-    svc->reals.push_back(*rs);
+    return Target{svc, req->real, *rs};
+}
+
+model::Status check_real(const config::Service& svc, const config::RealServer& rs) {
+    if (auto e = model::validate_real_server(rs, "real_server")) return e;
+    return check_fullnat_has_laddr(svc, rs);
+}
+
+}  // namespace
+
+model::Result<config::Config> add_real(config::Config c, const json& request) {
+    auto t = locate(c, request);
+    if (!t) return t.error();
+    const config::RealServer& rs = t->decoded;
+    if (model::find_real(*t->service, rs.address, rs.port))
+        return Error{"real_server", "real server " + model::describe(rs.address, rs.port) +
+                                        " already exists in service " + model::describe(t->service->key)};
+    if (auto e = check_real(*t->service, rs)) return *e;
+    t->service->reals.push_back(rs);
     return c;
 }
 
 model::Result<config::Config> edit_real(config::Config c, const json& request) {
-    auto req = read_real_request(request);
-    if (!req) return req.error();
-    config::Service* svc = model::find_service(c, req->key);
-    // First pass only to learn which real server is meant (address and port)...
-    config::RealServer defaults;
-    defaults.port = req->key.port;
-    auto wanted = model::real_server_from_json(*req->real, "real_server", defaults);
-    if (!wanted) return wanted.error();
-    if (!svc) return no_such_service(req->key);
-    config::RealServer* existing = model::find_real(*svc, wanted->address, wanted->port);
-    if (!existing) return Error{"real_server", "no real server " + in_service(*wanted, req->key)};
-    // ...then absent members keep the existing server's values.
-    auto rs = model::real_server_from_json(*req->real, "real_server", *existing);
+    auto t = locate(c, request);
+    if (!t) return t.error();
+    config::RealServer* existing = model::find_real(*t->service, t->decoded.address, t->decoded.port);
+    if (!existing)
+        return Error{"real_server", "no real server " + model::describe(t->decoded.address, t->decoded.port) +
+                                        " in service " + model::describe(t->service->key)};
+    // Decoded again over the existing server, so that absent members keep their values.
+    auto rs = model::real_server_from_json(*t->member, "real_server", *existing);
     if (!rs) return rs.error();
-    if (auto e = model::validate_real_server(*rs, "real_server")) return *e;
-    if (auto e = check_fullnat_has_laddr(*svc, *rs)) return *e;
+    if (auto e = check_real(*t->service, *rs)) return *e;
     *existing = *rs;
     return c;
 }
