@@ -33,6 +33,7 @@ public:
     }
     ~FakeDataplane() {
         ::shutdown(listen_fd_, SHUT_RDWR);
+        if (int fd = conn_fd_.load(); fd >= 0) ::shutdown(fd, SHUT_RDWR);  // ends serve()'s read
         ::close(listen_fd_);
         thread_.join();
         ::unlink(path_.c_str());
@@ -48,6 +49,7 @@ private:
     void serve() {
         int fd = ::accept(listen_fd_, nullptr, nullptr);
         if (fd < 0) return;
+        conn_fd_ = fd;
         model::LineReader reader(1 << 20);
         std::string line;
         while (reader.read_line_blocking(fd, line, std::chrono::seconds(5)) == model::LineReader::Status::line) {
@@ -71,10 +73,12 @@ private:
             }
             if (!model::write_line(fd, reply.dump())) break;
         }
+        conn_fd_ = -1;
         ::close(fd);
     }
 
     std::string path_;
+    std::atomic<int> conn_fd_{-1};
     int listen_fd_ = -1;
     std::thread thread_;
     std::mutex mu_;
