@@ -26,7 +26,8 @@ Commands (ipvsadm syntax; local addresses as in DPVS):
   --add-server      -a        add real server with options
   --edit-server     -e        edit real server (omitted options keep their values)
   --delete-server   -d        delete real server
-  --list            -L|-l     list the table (always numeric: -n is accepted and implied)
+  --list            -L|-l     list the table, sorted as ipvsadm sorts it (protocol, address,
+                              port); always numeric: -n is accepted and implied
   --zero            -Z        zero counters in a service or all services
   --set tcp tcpfin udp        set connection timeouts in seconds (0 = unchanged)
   --add-laddr       -P        add a FULLNAT local (SNAT) address to a service
