@@ -1,0 +1,48 @@
+// The dataplane side of the dataplane socket (docs/api.md, "Dataplane socket requests"),
+// served by the control thread.
+//
+// `apply` decodes and validates the configuration, builds the snapshot (unchanged services
+// are reused), publishes it with one pointer store, waits for a QSBR grace period and frees
+// the previous one, then recycles ids and local addresses nothing uses any more. Traffic
+// never pauses: workers switch to the new snapshot at their next loop iteration.
+// `stats` and `status` sum the per-worker counters.
+//
+// Threading: one control thread; it is the only writer of rt.snapshot and of the
+// LocalAddressRegistry, and never a QSBR reader (so it may block in synchronize()).
+#pragma once
+
+#include <nlohmann/json.hpp>
+
+#include <vector>
+
+#include "dataplane/config/snapshot_builder.hpp"
+#include "dataplane/runtime/runtime.hpp"
+#include "control/model/stats.hpp"
+
+namespace dplb::runtime {
+
+class ControlServer {
+public:
+    explicit ControlServer(Runtime& rt);
+    ~ControlServer();
+
+    // Serves `listen_fd` until rt.stop is set. Call from the control thread.
+    void run(int listen_fd);
+
+    // Request handlers (also used directly by tests and benchmarks).
+    nlohmann::json handle(const nlohmann::json& request);
+
+private:
+    nlohmann::json apply(const nlohmann::json& request);
+    nlohmann::json stats() const;
+    nlohmann::json status() const;
+    model::Counters real_totals(uint32_t id) const;
+    model::Counters service_totals(uint32_t id) const;
+
+    Runtime& rt_;
+    SnapshotBuilder builder_;
+    std::vector<model::Counters> real_baseline_;     // by real id: counts left by a previous owner
+    std::vector<model::Counters> service_baseline_;  // by service id
+};
+
+}  // namespace dplb::runtime

@@ -1,0 +1,60 @@
+// The dataplane's own startup configuration (ports, EAL, limits): what DPVS keeps in
+// dpvs.conf. Read once at start; services come later from dplb-control over the socket.
+// docs/configuration.md describes every member.
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "control/model/result.hpp"
+#include "dataplane/packet/headers.hpp"
+#include "dplb/ip4.hpp"
+
+namespace dplb::runtime {
+
+enum class IdleMode : uint8_t {
+    automatic,  // rx interrupts where the port supports them, else sleep
+    interrupt,  // rx interrupts; fail to start if a port cannot do them
+    sleep,      // back-off sleep when idle
+    busy,       // poll forever (production, isolated cores)
+};
+
+struct PortConfig {
+    std::string name;    // operator's name for the port ("lan0")
+    std::string device;  // PCI address or vdev devargs ("net_tap0,iface=dplb0")
+    std::vector<Ip4Prefix> addresses;
+    bool has_mac = false;
+    pkt::Mac mac{};
+    uint16_t mtu = 1500;
+    uint16_t rx_descriptors = 1024;
+    uint16_t tx_descriptors = 1024;
+};
+
+struct RouteConfig {
+    Ip4Prefix prefix;
+    Ip4 via;
+};
+
+struct DataplaneConfig {
+    std::vector<std::string> eal_args;
+    IdleMode idle = IdleMode::automatic;
+    std::string control_socket = "/run/dplb/dataplane.sock";
+    uint32_t sessions_per_worker = 1u << 20;
+    uint32_t max_services = 1u << 14;
+    uint32_t max_real_servers = 1u << 17;
+    uint16_t local_port_first = 1024;
+    uint16_t local_port_last = 65535;
+    uint32_t mbufs_per_port = 0;  // 0 = derived from descriptors and workers
+    uint32_t neighbor_reachable_s = 60;
+    uint32_t neighbor_max_entries = 8192;
+    std::vector<PortConfig> ports;
+    std::vector<RouteConfig> routes;
+};
+
+model::Result<DataplaneConfig> load_dataplane_config(const std::string& path);
+model::Result<DataplaneConfig> parse_dataplane_config(const std::string& json_text);
+
+const char* to_string(IdleMode);
+
+}  // namespace dplb::runtime

@@ -1,0 +1,205 @@
+// dplb-dataplane: start EAL and the ports from the dataplane configuration, launch one
+// worker per worker lcore, serve the dataplane socket on a control thread, and keep house
+// on the main lcore until SIGINT/SIGTERM.
+#include <rte_eal.h>
+#include <rte_errno.h>
+#include <rte_launch.h>
+#include <rte_lcore.h>
+#include <rte_ring.h>
+#include <signal.h>
+#include <sys/eventfd.h>
+#include <sys/signalfd.h>
+#include <unistd.h>
+
+#include <cstdio>
+#include <cstring>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "control/model/line_channel.hpp"
+#include "dataplane/runtime/control_server.hpp"
+#include "dataplane/runtime/main_loop.hpp"
+#include "dataplane/runtime/ports.hpp"
+#include "dataplane/runtime/worker.hpp"
+
+namespace {
+
+using namespace dplb;
+using namespace dplb::runtime;
+
+const char* usage =
+    "usage: dplb-dataplane --config FILE [--control-socket PATH] [-- EAL-ARGS...]\n"
+    "\n"
+    "  --config FILE          dataplane configuration (ports, EAL arguments, limits);\n"
+    "                         see docs/configuration.md\n"
+    "  --control-socket PATH  socket dplb-control connects to (overrides the config)\n"
+    "  -- EAL-ARGS            appended to the configuration's \"eal\" arguments\n"
+    "\n"
+    "The first EAL lcore is the main (housekeeping) lcore; every other lcore runs a worker.\n";
+
+int fail(const std::string& msg) {
+    std::fprintf(stderr, "dplb-dataplane: %s\n", msg.c_str());
+    return 1;
+}
+
+std::string mac_text(const pkt::Mac& m) {
+    char b[18];
+    std::snprintf(b, sizeof b, "%02x:%02x:%02x:%02x:%02x:%02x", m.bytes[0], m.bytes[1], m.bytes[2], m.bytes[3],
+                  m.bytes[4], m.bytes[5]);
+    return b;
+}
+
+bool create_rings(Runtime& rt, std::string& err) {
+    const unsigned n = rt.workers;
+    rt.redirect.assign(n, std::vector<rte_ring*>(n, nullptr));
+    for (unsigned s = 0; s < n; ++s)
+        for (unsigned d = 0; d < n; ++d) {
+            if (s == d) continue;
+            std::string name = "dplb_rd_" + std::to_string(s) + "_" + std::to_string(d);
+            rt.redirect[s][d] = rte_ring_create(name.c_str(), 1024, int(rte_socket_id()), RING_F_SP_ENQ | RING_F_SC_DEQ);
+            if (!rt.redirect[s][d]) return err = "cannot create ring " + name, false;
+        }
+    for (unsigned w = 0; w < n; ++w)
+        for (auto [prefix, list] : {std::pair{"dplb_tm_", &rt.to_main}, std::pair{"dplb_fm_", &rt.from_main}}) {
+            std::string name = prefix + std::to_string(w);
+            rte_ring* r = rte_ring_create(name.c_str(), 1024, int(rte_socket_id()), RING_F_SP_ENQ | RING_F_SC_DEQ);
+            if (!r) return err = "cannot create ring " + name, false;
+            list->push_back(r);
+        }
+    return true;
+}
+
+void free_rings(Runtime& rt) {
+    for (auto& row : rt.redirect)
+        for (rte_ring* r : row) rte_ring_free(r);
+    for (auto* list : {&rt.to_main, &rt.from_main})
+        for (rte_ring* r : *list) {
+            void* m = nullptr;
+            while (rte_ring_dequeue(r, &m) == 0) rte_pktmbuf_free(static_cast<rte_mbuf*>(m));
+            rte_ring_free(r);
+        }
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+    std::string config_path, socket_override;
+    std::vector<std::string> extra_eal;
+    for (int i = 1; i < argc; ++i) {
+        std::string a = argv[i];
+        if (a == "--config" && i + 1 < argc) config_path = argv[++i];
+        else if (a == "--control-socket" && i + 1 < argc) socket_override = argv[++i];
+        else if (a == "--") {
+            for (++i; i < argc; ++i) extra_eal.emplace_back(argv[i]);
+        } else if (a == "-h" || a == "--help") {
+            std::fputs(usage, stdout);
+            return 0;
+        } else {
+            std::fputs(usage, stderr);
+            return fail("unknown argument '" + a + "'");
+        }
+    }
+    if (config_path.empty()) {
+        std::fputs(usage, stderr);
+        return fail("--config is required");
+    }
+    auto loaded = load_dataplane_config(config_path);
+    if (!loaded) return fail(loaded.error().str());
+
+    // Signals are read from a signalfd by the main lcore; block them before any thread starts.
+    sigset_t sigs;
+    sigemptyset(&sigs);
+    sigaddset(&sigs, SIGINT);
+    sigaddset(&sigs, SIGTERM);
+    pthread_sigmask(SIG_BLOCK, &sigs, nullptr);
+    signal(SIGPIPE, SIG_IGN);
+    int sfd = signalfd(-1, &sigs, SFD_NONBLOCK | SFD_CLOEXEC);
+
+    Runtime rt;
+    rt.config = std::move(*loaded);
+    if (!socket_override.empty()) rt.config.control_socket = socket_override;
+
+    std::vector<std::string> eal_args{"dplb-dataplane"};
+    eal_args.insert(eal_args.end(), rt.config.eal_args.begin(), rt.config.eal_args.end());
+    eal_args.insert(eal_args.end(), extra_eal.begin(), extra_eal.end());
+    std::vector<char*> eal_argv;
+    for (auto& s : eal_args) eal_argv.push_back(s.data());
+    if (rte_eal_init(int(eal_argv.size()), eal_argv.data()) < 0)
+        return fail(std::string("EAL initialisation failed: ") + rte_strerror(rte_errno));
+
+    unsigned lcore;
+    RTE_LCORE_FOREACH_WORKER(lcore) rt.worker_lcores.push_back(lcore);
+    rt.workers = unsigned(rt.worker_lcores.size());
+    int rc = 0;
+    std::string err;
+    if (rt.workers == 0) {
+        rte_eal_cleanup();
+        return fail("no worker lcore: give EAL at least two lcores (e.g. -l 0,1): the first is the main lcore");
+    }
+    if (!rt.meta.register_field()) {
+        rte_eal_cleanup();
+        return fail("cannot register the mbuf metadata field");
+    }
+    rt.rcu = std::make_unique<Rcu>(rt.workers + 1);
+    rt.laddrs = std::make_unique<LocalAddressRegistry>(rt.workers, rt.config.local_port_first, rt.config.local_port_last);
+    rt.forwarders = std::vector<std::atomic<fwd::Forwarder*>>(rt.workers);
+    rt.wake = std::vector<WorkerWake>(rt.workers);
+    for (auto& w : rt.wake) w.eventfd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
+
+    if (auto e = start_ports(rt)) {
+        rte_eal_cleanup();
+        return fail(e->str());
+    }
+    auto routes = l3::RouteTable::build(rt.config.ports, rt.config.routes, int(rte_socket_id()));
+    if (!routes || !create_rings(rt, err)) {
+        stop_ports(rt);
+        rte_eal_cleanup();
+        return fail(routes ? err : routes.error().str());
+    }
+    rt.routes = std::move(*routes);
+    for (size_t i = 0; i < rt.ports.size(); ++i)
+        std::fprintf(stderr, "dplb-dataplane: port %s: dpdk port %u (%s) mac %s mtu %u rx-interrupts %s\n",
+                     rt.ports[i].name.c_str(), rt.ports[i].port_id, rt.ports[i].driver.c_str(),
+                     mac_text(rt.ports[i].mac).c_str(), rt.ports[i].mtu, rt.ports[i].rx_interrupts ? "yes" : "no");
+
+    std::vector<WorkerLaunch> launches(rt.workers);
+    for (unsigned w = 0; w < rt.workers; ++w) {
+        launches[w] = {&rt, w};
+        rte_eal_remote_launch(worker_main, &launches[w], rt.worker_lcores[w]);
+    }
+    while (rt.workers_ready.load() < rt.workers) std::this_thread::yield();
+
+    std::thread control;
+    int listen_fd = model::listen_unix(rt.config.control_socket, 0600, err);
+    if (listen_fd < 0) {
+        rc = fail(err);
+        rt.stop.store(true);
+    } else {
+        control = std::thread([&rt, listen_fd] {
+            ControlServer server(rt);
+            server.run(listen_fd);
+        });
+        std::fprintf(stderr, "dplb-dataplane: %u worker(s), idle mode %s, serving %s\n", rt.workers,
+                     to_string(rt.config.idle), rt.config.control_socket.c_str());
+        run_main_loop(rt, sfd);
+        rt.stop.store(true);
+    }
+
+    rte_eal_mp_wait_lcore();
+    if (control.joinable()) control.join();
+    if (listen_fd >= 0) {
+        ::close(listen_fd);
+        ::unlink(rt.config.control_socket.c_str());
+    }
+    // Every reader has stopped: the live snapshots can go without a grace period.
+    delete rt.snapshot.exchange(nullptr);
+    delete rt.neighbors.exchange(nullptr);
+    free_rings(rt);
+    stop_ports(rt);
+    for (auto& w : rt.wake) ::close(w.eventfd);
+    rt.routes.reset();
+    rte_eal_cleanup();
+    std::fprintf(stderr, "dplb-dataplane: stopped\n");
+    return rc;
+}

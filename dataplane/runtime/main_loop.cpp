@@ -1,0 +1,89 @@
+#include "dataplane/runtime/main_loop.hpp"
+
+#include <rte_mbuf.h>
+#include <sys/signalfd.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cstdio>
+#include <set>
+
+#include "dataplane/runtime/clock.hpp"
+#include "dataplane/runtime/neighbor_manager.hpp"
+
+namespace dplb::runtime {
+
+namespace {
+
+constexpr unsigned max_sleep_us = 5000;
+
+// The VIPs and local addresses of a snapshot, with the ports to announce them on.
+std::set<std::pair<uint32_t, uint32_t>> announced_addresses(const Snapshot* snap) {
+    std::set<std::pair<uint32_t, uint32_t>> out;
+    if (!snap) return out;
+    snap->local_addresses.for_each([&](uint64_t addr, const LocalAddressInfo& info) {
+        if (info.kinds & (local_vip | local_snat)) out.emplace(uint32_t(addr), info.arp_ports);
+    });
+    return out;
+}
+
+bool stop_requested(int signal_fd) {
+    signalfd_siginfo si;
+    return ::read(signal_fd, &si, sizeof si) == ssize_t(sizeof si);
+}
+
+}  // namespace
+
+void run_main_loop(Runtime& rt, int signal_fd) {
+    const unsigned me = rt.main_rcu_id();
+    rt.rcu->register_reader(me);
+    rt.rcu->online(me);
+    Clock clock;
+    {
+        NeighborManager neighbors(rt);
+        uint64_t seen_generation = 0;
+        std::set<std::pair<uint32_t, uint32_t>> announced;
+        unsigned sleep_us = 0;
+        rte_mbuf* pkts[64];
+
+        while (!rt.stop.load(std::memory_order_relaxed)) {
+            Tick now = clock.now();
+            const Snapshot* snap = rt.snapshot.load();
+            if (snap && snap->generation != seen_generation) {
+                seen_generation = snap->generation;
+                auto current = announced_addresses(snap);
+                for (const auto& [addr, ports] : current)
+                    if (!announced.count({addr, ports}))
+                        for (uint16_t p = 0; p < rt.ports.size() && p < 32; ++p)
+                            if (ports & (1u << p)) neighbors.announce(p, addr);
+                announced = std::move(current);
+            }
+            snap = nullptr;  // not used past the quiescent report below
+
+            unsigned work = 0;
+            for (rte_ring* ring : rt.to_main) {
+                unsigned n = rte_ring_sc_dequeue_burst(ring, reinterpret_cast<void**>(pkts), 64, nullptr);
+                for (unsigned i = 0; i < n; ++i) neighbors.on_packet(pkts[i], now);
+                work += n;
+            }
+            neighbors.tick(now);
+            rt.rcu->quiescent(me);
+
+            if (stop_requested(signal_fd)) rt.stop.store(true);
+            if (work) {
+                sleep_us = 0;
+                continue;
+            }
+            sleep_us = sleep_us ? std::min(sleep_us * 2, max_sleep_us) : 50;
+            rt.rcu->offline(me);
+            timespec ts{0, long(sleep_us) * 1000};
+            nanosleep(&ts, nullptr);
+            rt.rcu->online(me);
+        }
+        rt.rcu->offline(me);
+    }  // the neighbour manager frees its snapshots here, as a non-reader
+    rt.rcu->unregister_reader(me);
+}
+
+}  // namespace dplb::runtime

@@ -1,0 +1,175 @@
+#include "dataplane/runtime/neighbor_manager.hpp"
+
+#include <rte_ethdev.h>
+
+#include <cstring>
+
+#include "dataplane/forward/local_reply.hpp"
+#include "dataplane/runtime/idle.hpp"
+#include "dataplane/session/time.hpp"
+
+namespace dplb::runtime {
+
+namespace {
+constexpr Tick request_interval_ms = 1000;
+constexpr unsigned max_requests = 3;
+constexpr size_t max_pending_per_neighbor = 16;
+constexpr Tick scan_interval_ms = 100;
+constexpr uint16_t min_frame = 60;  // Ethernet minimum without FCS
+}  // namespace
+
+NeighborManager::NeighborManager(Runtime& rt) : rt_(rt) { publish(); }
+
+NeighborManager::~NeighborManager() {
+    for (auto& [k, e] : entries_) drop_pending(e);
+    reclaim(true);  // the published snapshot stays: workers may still read it until they stop
+}
+
+void NeighborManager::transmit(uint16_t port, rte_mbuf* m) {
+    // Worker 0 transmits for the main lcore (see Runtime::from_main).
+    rt_.meta.of(m).port = port;
+    if (rte_ring_sp_enqueue(rt_.from_main[0], m) == 0) {
+        rt_.main_counters.tx_packets.add();
+        rt_.main_counters.tx_bytes.add(m->pkt_len);
+        wake_worker(rt_, 0);
+    } else {
+        rt_.main_counters.drop(DropReason::tx_full);
+        rte_pktmbuf_free(m);
+    }
+}
+
+void NeighborManager::send_arp(uint16_t port, uint32_t target, const pkt::Mac* unicast_to, uint32_t sender) {
+    if (!sender) return;  // a port without addresses cannot ask
+    rte_mbuf* m = rte_pktmbuf_alloc(rt_.pool);
+    if (!m) return;
+    auto* frame = rte_pktmbuf_mtod(m, uint8_t*);
+    std::memset(frame, 0, min_frame);
+    fwd::build_arp_request(frame, rt_.ports[port].mac, sender, target, unicast_to ? *unicast_to : pkt::broadcast_mac);
+    m->data_len = m->pkt_len = min_frame;
+    transmit(port, m);
+}
+
+void NeighborManager::announce(uint16_t port, uint32_t addr) { send_arp(port, addr, nullptr, addr); }
+
+void NeighborManager::drop_pending(Entry& e) {
+    for (rte_mbuf* m : e.pending) {
+        rt_.main_counters.drop(DropReason::neighbor_unresolved);
+        rte_pktmbuf_free(m);
+    }
+    e.pending.clear();
+}
+
+void NeighborManager::learn(uint16_t port, uint32_t addr, const pkt::Mac& mac, Tick now) {
+    auto it = entries_.find(l3::neighbor_key(port, addr));
+    if (it == entries_.end()) return;  // only what we asked for, or already know (like arp_accept=0)
+    Entry& e = it->second;
+    if (!e.resolved || !(e.mac == mac)) dirty_ = true;
+    e.mac = mac;
+    e.resolved = true;
+    e.confirmed = now;
+    e.requests = 0;
+    for (rte_mbuf* m : e.pending) {
+        auto* eth = rte_pktmbuf_mtod(m, pkt::EthHdr*);
+        eth->dst = mac;
+        eth->src = rt_.ports[port].mac;
+        transmit(port, m);
+    }
+    e.pending.clear();
+}
+
+void NeighborManager::on_packet(rte_mbuf* m, Tick now) {
+    const PendingMeta meta = rt_.meta.of(m);
+    if (meta.port >= rt_.ports.size()) {
+        rte_pktmbuf_free(m);
+        return;
+    }
+    if (meta.nexthop == 0) {  // ARP reply or announcement, validated by the worker
+        const auto* arp = rte_pktmbuf_mtod_offset(m, const pkt::ArpHdr*, sizeof(pkt::EthHdr));
+        learn(meta.port, arp->spa, arp->sha, now);
+        rte_pktmbuf_free(m);
+        return;
+    }
+    uint64_t key = l3::neighbor_key(meta.port, meta.nexthop);
+    auto it = entries_.find(key);
+    if (it == entries_.end()) {
+        if (entries_.size() >= rt_.config.neighbor_max_entries) {
+            rt_.main_counters.drop(DropReason::neighbor_unresolved);
+            rte_pktmbuf_free(m);
+            return;
+        }
+        it = entries_.emplace(key, Entry{}).first;
+    }
+    Entry& e = it->second;
+    if (e.resolved) {  // resolved after the worker looked: send it now
+        auto* eth = rte_pktmbuf_mtod(m, pkt::EthHdr*);
+        eth->dst = e.mac;
+        eth->src = rt_.ports[meta.port].mac;
+        transmit(meta.port, m);
+        return;
+    }
+    if (e.pending.size() >= max_pending_per_neighbor) {
+        rt_.main_counters.drop(DropReason::neighbor_unresolved);
+        rte_pktmbuf_free(m);
+    } else {
+        e.pending.push_back(m);
+    }
+    if (e.requests == 0) {
+        send_arp(meta.port, meta.nexthop, nullptr, rt_.routes->source_for(meta.port, meta.nexthop));
+        e.requests = 1;
+        e.last_request = now;
+    }
+}
+
+void NeighborManager::tick(Tick now) {
+    if (tick_reached(now, last_scan_ + scan_interval_ms)) {
+        last_scan_ = now;
+        const Tick reachable_ms = rt_.config.neighbor_reachable_s * 1000;
+        for (auto it = entries_.begin(); it != entries_.end();) {
+            Entry& e = it->second;
+            uint16_t port = uint16_t(it->first >> 32);
+            uint32_t addr = uint32_t(it->first);
+            bool due = e.requests > 0 ? tick_reached(now, e.last_request + request_interval_ms)
+                                      : e.resolved && tick_reached(now, e.confirmed + reachable_ms);
+            if (!due) {
+                ++it;
+                continue;
+            }
+            if (e.requests >= max_requests) {  // no answer: forget it
+                drop_pending(e);
+                dirty_ |= e.resolved;
+                it = entries_.erase(it);
+                continue;
+            }
+            // Resolved entries are probed by unicast, as Linux does, and stay usable meanwhile.
+            send_arp(port, addr, e.resolved ? &e.mac : nullptr, rt_.routes->source_for(port, addr));
+            ++e.requests;
+            e.last_request = now;
+            ++it;
+        }
+    }
+    if (dirty_) publish();
+    reclaim(false);
+}
+
+void NeighborManager::publish() {
+    std::vector<std::pair<uint64_t, pkt::Mac>> items;
+    items.reserve(entries_.size());
+    for (const auto& [k, e] : entries_)
+        if (e.resolved) items.emplace_back(k, e.mac);
+    auto* snap = new l3::NeighborSnapshot{FlatMap<pkt::Mac>(items)};
+    const l3::NeighborSnapshot* old = rt_.neighbors.exchange(snap);
+    if (old) retired_.emplace_back(rt_.rcu->start(), old);
+    dirty_ = false;
+}
+
+void NeighborManager::reclaim(bool wait_all) {
+    while (!retired_.empty()) {
+        auto [token, snap] = retired_.front();
+        if (!wait_all && !rt_.rcu->done(token)) break;  // tokens are increasing: the rest are newer
+        if (wait_all) rt_.rcu->synchronize();
+        delete snap;
+        retired_.erase(retired_.begin());
+    }
+}
+
+}  // namespace dplb::runtime

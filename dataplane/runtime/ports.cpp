@@ -1,0 +1,145 @@
+#include "dataplane/runtime/ports.hpp"
+
+#include <rte_bus.h>
+#include <rte_dev.h>
+#include <rte_errno.h>
+#include <rte_ethdev.h>
+#include <rte_lcore.h>
+#include <rte_mbuf.h>
+
+#include <algorithm>
+#include <cstring>
+#include <string>
+
+namespace dplb::runtime {
+
+namespace {
+
+std::string err_text(int rc) { return rte_strerror(rc < 0 ? -rc : rc); }
+
+// "net_tap0,iface=x" -> "net_tap0"; a PCI address is its own name.
+std::string device_name(const std::string& devargs) { return devargs.substr(0, devargs.find(',')); }
+
+model::Status find_or_probe(const PortConfig& pc, const std::string& field, uint16_t& port_id) {
+    std::string name = device_name(pc.device);
+    if (rte_eth_dev_get_port_by_name(name.c_str(), &port_id) == 0) return std::nullopt;
+    int rc = rte_dev_probe(pc.device.c_str());
+    if (rc < 0) return model::Error{field, "cannot probe device '" + pc.device + "': " + err_text(rc)};
+    if (rte_eth_dev_get_port_by_name(name.c_str(), &port_id) != 0)
+        return model::Error{field, "device '" + pc.device + "' probed but no ethernet port named '" + name + "'"};
+    return std::nullopt;
+}
+
+model::Status configure_port(Runtime& rt, const PortConfig& pc, const std::string& field, PortState& ps) {
+    rte_eth_dev_info info{};
+    int rc = rte_eth_dev_info_get(ps.port_id, &info);
+    if (rc != 0) return model::Error{field, "cannot query device: " + err_text(rc)};
+    ps.driver = info.driver_name ? info.driver_name : "";
+    ps.queues = uint16_t(rt.workers);
+    if (ps.queues > info.max_rx_queues || ps.queues > info.max_tx_queues)
+        return model::Error{field, "device has " + std::to_string(info.max_rx_queues) + " RX / " +
+                                       std::to_string(info.max_tx_queues) + " TX queues; " +
+                                       std::to_string(rt.workers) + " workers need " + std::to_string(ps.queues) +
+                                       " of each"};
+
+    rte_eth_conf conf{};
+    if (rt.workers > 1) {
+        conf.rxmode.mq_mode = RTE_ETH_MQ_RX_RSS;
+        conf.rx_adv_conf.rss_conf.rss_hf = (RTE_ETH_RSS_IP | RTE_ETH_RSS_TCP | RTE_ETH_RSS_UDP) & info.flow_type_rss_offloads;
+        if (conf.rx_adv_conf.rss_conf.rss_hf == 0) conf.rxmode.mq_mode = RTE_ETH_MQ_RX_NONE;
+    }
+    bool want_intr = rt.config.idle == IdleMode::automatic || rt.config.idle == IdleMode::interrupt;
+    conf.intr_conf.rxq = want_intr ? 1 : 0;
+    rc = rte_eth_dev_configure(ps.port_id, ps.queues, ps.queues, &conf);
+    if (rc != 0 && want_intr && rt.config.idle == IdleMode::automatic) {
+        conf.intr_conf.rxq = 0;  // this PMD has no RX interrupts: the worker sleeps instead
+        rc = rte_eth_dev_configure(ps.port_id, ps.queues, ps.queues, &conf);
+    }
+    if (rc != 0) return model::Error{field, "cannot configure device: " + err_text(rc)};
+    ps.rx_interrupts = conf.intr_conf.rxq != 0;
+
+    // memif and some others cannot set an MTU: keep their default rather than fail.
+    rc = rte_eth_dev_set_mtu(ps.port_id, pc.mtu);
+    if (rc != 0 && rc != -ENOTSUP) return model::Error{field + ".mtu", "cannot set MTU: " + err_text(rc)};
+    uint16_t mtu = 0;
+    ps.mtu = rte_eth_dev_get_mtu(ps.port_id, &mtu) == 0 && mtu ? mtu : pc.mtu;
+
+    if (pc.has_mac) {
+        rte_ether_addr a;
+        std::memcpy(a.addr_bytes, pc.mac.bytes, 6);
+        rc = rte_eth_dev_default_mac_addr_set(ps.port_id, &a);
+        if (rc != 0) return model::Error{field + ".mac", "cannot set MAC address: " + err_text(rc)};
+    }
+    rte_ether_addr a;
+    rte_eth_macaddr_get(ps.port_id, &a);
+    std::memcpy(ps.mac.bytes, a.addr_bytes, 6);
+
+    uint16_t rxd = pc.rx_descriptors, txd = pc.tx_descriptors;
+    rte_eth_dev_adjust_nb_rx_tx_desc(ps.port_id, &rxd, &txd);
+    int socket = rte_eth_dev_socket_id(ps.port_id);
+    if (socket < 0) socket = int(rte_socket_id());
+    for (uint16_t q = 0; q < ps.queues; ++q) {
+        rc = rte_eth_rx_queue_setup(ps.port_id, q, rxd, unsigned(socket), nullptr, rt.pool);
+        if (rc != 0) return model::Error{field, "RX queue " + std::to_string(q) + " setup failed: " + err_text(rc)};
+    }
+    for (uint16_t q = 0; q < ps.queues; ++q) {
+        rc = rte_eth_tx_queue_setup(ps.port_id, q, txd, unsigned(socket), nullptr);
+        if (rc != 0) return model::Error{field, "TX queue " + std::to_string(q) + " setup failed: " + err_text(rc)};
+    }
+    rc = rte_eth_dev_start(ps.port_id);
+    if (rc != 0) return model::Error{field, "cannot start device: " + err_text(rc)};
+    return std::nullopt;
+}
+
+}  // namespace
+
+model::Status start_ports(Runtime& rt) {
+    const auto& cfg = rt.config;
+    uint32_t max_mtu = 1500;
+    uint32_t descriptors = 0;
+    for (const auto& p : cfg.ports) {
+        max_mtu = std::max<uint32_t>(max_mtu, p.mtu);
+        descriptors += (uint32_t(p.rx_descriptors) + p.tx_descriptors) * rt.workers;
+    }
+    // Every descriptor can hold an mbuf, plus the rings between threads, plus per-lcore caches.
+    uint32_t rings = (rt.workers * rt.workers + 2 * rt.workers) * 1024;
+    uint32_t nb = cfg.mbufs_per_port ? cfg.mbufs_per_port * uint32_t(cfg.ports.size())
+                                     : descriptors + rings + 512 * (rt.workers + 1) + 4096;
+    uint16_t data_room = uint16_t(std::max<uint32_t>(RTE_MBUF_DEFAULT_BUF_SIZE,
+                                                     RTE_PKTMBUF_HEADROOM + ((max_mtu + 18 + 63) & ~63u)));
+    rt.pool = rte_pktmbuf_pool_create("dplb_mbufs", nb, 256, 0, data_room, int(rte_socket_id()));
+    if (!rt.pool) return model::Error{"", "cannot create mbuf pool of " + std::to_string(nb) + " mbufs: " +
+                                              err_text(rte_errno) + " (hugepages reserved? see tools/bootstrap)"};
+
+    for (size_t i = 0; i < cfg.ports.size(); ++i) {
+        std::string field = "ports[" + std::to_string(i) + "]";
+        PortState ps;
+        ps.name = cfg.ports[i].name;
+        if (auto e = find_or_probe(cfg.ports[i], field + ".device", ps.port_id)) {
+            stop_ports(rt);
+            return e;
+        }
+        for (const auto& other : rt.ports)
+            if (other.port_id == ps.port_id) {
+                stop_ports(rt);
+                return model::Error{field + ".device", "device already used by port '" + other.name + "'"};
+            }
+        if (auto e = configure_port(rt, cfg.ports[i], field, ps)) {
+            rte_eth_dev_close(ps.port_id);
+            stop_ports(rt);
+            return e;
+        }
+        rt.ports.push_back(ps);
+    }
+    return std::nullopt;
+}
+
+void stop_ports(Runtime& rt) {
+    for (auto& ps : rt.ports) {
+        rte_eth_dev_stop(ps.port_id);
+        rte_eth_dev_close(ps.port_id);
+    }
+    rt.ports.clear();
+}
+
+}  // namespace dplb::runtime

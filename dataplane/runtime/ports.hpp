@@ -1,0 +1,16 @@
+// Bringing ports up from the configuration: probe the device (PCI address or vdev devargs),
+// one RX and one TX queue per worker, RSS across workers,
+// RX interrupts when the idle mode wants them and the PMD has them.
+#pragma once
+
+#include "control/model/result.hpp"
+#include "dataplane/runtime/runtime.hpp"
+
+namespace dplb::runtime {
+
+// Creates the mbuf pool and starts every configured port. Call after rte_eal_init, before
+// launching workers. On error nothing is left started.
+model::Status start_ports(Runtime& rt);
+void stop_ports(Runtime& rt);
+
+}  // namespace dplb::runtime

@@ -1,0 +1,87 @@
+// Everything the dataplane's threads share, and who may touch what.
+//
+// Threads: the main lcore (housekeeping: signals, ARP/neighbours, gratuitous ARP), one
+// worker lcore per RX queue, and the control thread (dataplane socket, snapshot builds,
+// stats). The table below is the threading contract:
+//
+//   member            written by                      read by
+//   config, ports,    main thread before launch       everyone (immutable afterwards)
+//     routes, pool
+//   snapshot          control thread (publish)        workers, main lcore (QSBR readers)
+//   neighbors         main lcore (publish)            workers (QSBR readers)
+//   laddrs            control thread (entries)        workers (see LocalAddressRegistry)
+//   redirect[s][d]    worker s (SP enqueue)           worker d (SC dequeue)
+//   to_main[w]        worker w (SP enqueue)           main lcore (SC dequeue)
+//   from_main[w]      main lcore (SP enqueue)         worker w (SC dequeue, transmits)
+//   forwarders[w]     worker w, once at start         control thread (counters only)
+//   wake[w]           worker w (sleeping flag)        other workers (eventfd write)
+//   main_counters     main lcore                      control thread
+//   stop              main lcore                      everyone
+#pragma once
+
+#include <rte_ring.h>
+
+#include <atomic>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "dataplane/config/snapshot.hpp"
+#include "dataplane/forward/forwarder.hpp"
+#include "dataplane/l3/neighbor_snapshot.hpp"
+#include "dataplane/l3/route_table.hpp"
+#include "dataplane/runtime/dataplane_config.hpp"
+#include "dataplane/runtime/packet_meta.hpp"
+#include "dataplane/runtime/rcu.hpp"
+#include "dataplane/snat/local_address_registry.hpp"
+#include "dataplane/stats/worker_counters.hpp"
+
+struct rte_mempool;
+
+namespace dplb::runtime {
+
+struct PortState {
+    std::string name;
+    uint16_t port_id = 0;  // DPDK port id
+    std::string driver;
+    pkt::Mac mac{};
+    uint16_t mtu = 1500;
+    bool rx_interrupts = false;
+    uint16_t queues = 0;  // RX and TX queues: one pair per worker
+};
+
+// How a sleeping worker is woken when another worker hands it packets.
+struct alignas(64) WorkerWake {
+    std::atomic<bool> sleeping{false};
+    int eventfd = -1;
+};
+
+struct Runtime {
+    DataplaneConfig config;
+    unsigned workers = 1;
+    std::vector<unsigned> worker_lcores;
+    std::vector<PortState> ports;
+    rte_mempool* pool = nullptr;
+    std::unique_ptr<l3::RouteTable> routes;
+    PacketMeta meta;
+
+    std::unique_ptr<Rcu> rcu;  // reader ids: workers 0..N-1, main lcore N
+    Published<Snapshot> snapshot;
+    Published<l3::NeighborSnapshot> neighbors;
+    std::unique_ptr<LocalAddressRegistry> laddrs;
+
+    std::vector<std::vector<rte_ring*>> redirect;  // [from][to]
+    std::vector<rte_ring*> to_main;
+    // The main lcore has no queue of its own (net_tap, for one, wants as many TX as RX queues
+    // and an unpolled RX queue would swallow flows): what it sends goes through a worker.
+    std::vector<rte_ring*> from_main;
+    std::vector<std::atomic<fwd::Forwarder*>> forwarders;
+    std::vector<WorkerWake> wake;
+    WorkerCounters main_counters;
+    std::atomic<unsigned> workers_ready{0};
+    std::atomic<bool> stop{false};
+
+    unsigned main_rcu_id() const { return workers; }
+};
+
+}  // namespace dplb::runtime

@@ -1,0 +1,197 @@
+#include "dataplane/runtime/worker.hpp"
+
+#include <rte_ethdev.h>
+#include <rte_lcore.h>
+
+#include <cstring>
+
+#include "dataplane/flow/owner.hpp"
+#include "dataplane/packet/parse.hpp"
+#include "dataplane/runtime/idle.hpp"
+
+namespace dplb::runtime {
+
+namespace {
+constexpr unsigned expiry_budget = 256;  // sessions expired per loop iteration at most
+}
+
+int worker_main(void* arg) {
+    auto* launch = static_cast<WorkerLaunch*>(arg);
+    Worker w(*launch->rt, launch->index);
+    w.run();
+    return 0;
+}
+
+Worker::Worker(Runtime& rt, unsigned index)
+    : rt_(rt), index_(index), tx_(rt.ports.size()), redirect_(rt.workers) {
+    // Built here, on the worker's own lcore, so its memory is first touched on its NUMA node.
+    fwd::ForwarderParams p;
+    p.worker = index;
+    p.nworkers = rt.workers;
+    p.session_capacity = rt.config.sessions_per_worker;
+    p.max_services = rt.config.max_services;
+    p.max_reals = rt.config.max_real_servers;
+    fwd_ = std::make_unique<fwd::Forwarder>(p, *rt.laddrs, clock_.now());
+    for (uint16_t i = 0; i < rt.ports.size(); ++i) port_index_[rt.ports[i].port_id] = i;
+}
+
+void Worker::run() {
+    rt_.forwarders[index_].store(fwd_.get(), std::memory_order_release);
+    rt_.rcu->register_reader(index_);
+    rt_.rcu->online(index_);
+    rt_.workers_ready.fetch_add(1);
+    IdleGovernor idle(rt_, index_);
+    WorkerCounters& c = fwd_->counters();
+    rte_mbuf* pkts[burst_size];
+
+    while (!rt_.stop.load(std::memory_order_relaxed)) {
+        const Snapshot* snap = rt_.snapshot.load();
+        const l3::NeighborSnapshot* neighbors = rt_.neighbors.load();
+        Tick now = clock_.now();
+        unsigned work = 0;
+        for (uint16_t pi = 0; pi < rt_.ports.size(); ++pi) {
+            uint16_t n = rte_eth_rx_burst(rt_.ports[pi].port_id, uint16_t(index_), pkts, burst_size);
+            work += n;
+            for (uint16_t i = 0; i < n; ++i) {
+                c.rx_packets.add();
+                c.rx_bytes.add(pkts[i]->pkt_len);
+                if (i + 1 < n) rte_prefetch0(rte_pktmbuf_mtod(pkts[i + 1], void*));
+                handle(pkts[i], pi, false, snap, neighbors, now);
+            }
+        }
+        work += poll_redirects(snap, neighbors, now);
+        work += transmit_for_main();
+        flush();
+        work += fwd_->expire(now, expiry_budget);
+        rt_.rcu->quiescent(index_);
+        idle.after_iteration(work);
+    }
+    flush();
+    rt_.rcu->offline(index_);
+    rt_.rcu->unregister_reader(index_);
+}
+
+void Worker::handle(rte_mbuf* m, uint16_t port, bool from_other_worker, const Snapshot* snap,
+                    const l3::NeighborSnapshot* neighbors, Tick now) {
+    if (!snap) return drop(m, DropReason::no_config);
+    if (m->nb_segs != 1) return drop(m, DropReason::multi_segment);
+    auto* frame = rte_pktmbuf_mtod(m, uint8_t*);
+    uint32_t len = m->data_len;
+    pkt::FrameType type;
+    if (DropReason r = pkt::classify_frame(frame, len, type); r != DropReason::none) return drop(m, r);
+
+    fwd::Verdict v;
+    if (type == pkt::FrameType::arp) {
+        v = fwd_->handle_arp(frame, len, port, *snap);
+    } else if (type == pkt::FrameType::ipv4) {
+        pkt::ParsedIpv4 p;
+        bool verify = (m->ol_flags & RTE_MBUF_F_RX_IP_CKSUM_MASK) != RTE_MBUF_F_RX_IP_CKSUM_GOOD;
+        if (DropReason r = pkt::parse_ipv4(frame, len, verify, p); r != DropReason::none) return drop(m, r);
+        if (!from_other_worker) {
+            unsigned owner = owner_of(p, *snap);
+            if (owner != any_worker && owner != index_) {
+                Batch& b = redirect_[owner];
+                b.pkts[b.n++] = m;
+                if (b.n == burst_size) flush_redirects();
+                return;
+            }
+        }
+        v = fwd_->handle_ipv4(p, port, *snap, now);
+    } else {
+        return drop(m, DropReason::eth_unsupported);
+    }
+    act(m, v, port, neighbors);
+}
+
+void Worker::act(rte_mbuf* m, const fwd::Verdict& v, uint16_t in_port, const l3::NeighborSnapshot* neighbors) {
+    switch (v.action) {
+    case fwd::Verdict::Action::drop:
+        return drop(m, v.reason);
+    case fwd::Verdict::Action::reply:
+        return transmit(in_port, m);
+    case fwd::Verdict::Action::to_main:
+        return send_to_main(m, 0, in_port);
+    case fwd::Verdict::Action::forward:
+        break;
+    }
+    const l3::Nexthop* nh = rt_.routes->lookup(v.route_to);
+    if (!nh) return drop(m, DropReason::no_route);
+    uint32_t target = nh->gateway ? nh->gateway : v.route_to;
+    const pkt::Mac* mac = neighbors ? neighbors->find(nh->port, target) : nullptr;
+    if (!mac) return send_to_main(m, target, nh->port);  // main resolves it and sends it
+    auto* eth = rte_pktmbuf_mtod(m, pkt::EthHdr*);
+    eth->dst = *mac;
+    eth->src = rt_.ports[nh->port].mac;
+    transmit(nh->port, m);
+}
+
+void Worker::drop(rte_mbuf* m, DropReason r) {
+    fwd_->counters().drop(r);
+    rte_pktmbuf_free(m);
+}
+
+void Worker::send_to_main(rte_mbuf* m, uint32_t nexthop, uint16_t port) {
+    PendingMeta& meta = rt_.meta.of(m);
+    meta.nexthop = nexthop;
+    meta.port = port;
+    if (rte_ring_sp_enqueue(rt_.to_main[index_], m) != 0) return drop(m, DropReason::to_main_ring_full);
+    fwd_->counters().to_main.add();
+}
+
+void Worker::transmit(uint16_t port, rte_mbuf* m) {
+    Batch& b = tx_[port];
+    b.pkts[b.n++] = m;
+    if (b.n == burst_size) flush_port(port);
+}
+
+void Worker::flush_port(uint16_t port) {
+    Batch& b = tx_[port];
+    if (!b.n) return;
+    uint16_t sent = rte_eth_tx_burst(rt_.ports[port].port_id, uint16_t(index_), b.pkts.data(), uint16_t(b.n));
+    WorkerCounters& c = fwd_->counters();
+    c.tx_packets.add(sent);
+    for (unsigned i = 0; i < sent; ++i) c.tx_bytes.add(b.pkts[i]->pkt_len);
+    for (unsigned i = sent; i < b.n; ++i) drop(b.pkts[i], DropReason::tx_full);
+    b.n = 0;
+}
+
+void Worker::flush_redirects() {
+    for (unsigned t = 0; t < redirect_.size(); ++t) {
+        Batch& b = redirect_[t];
+        if (!b.n) continue;
+        unsigned ok = rte_ring_sp_enqueue_burst(rt_.redirect[index_][t], reinterpret_cast<void**>(b.pkts.data()), b.n,
+                                                nullptr);
+        fwd_->counters().redirected_out.add(ok);
+        for (unsigned i = ok; i < b.n; ++i) drop(b.pkts[i], DropReason::redirect_ring_full);
+        b.n = 0;
+        if (ok) wake_worker(rt_, t);
+    }
+}
+
+void Worker::flush() {
+    flush_redirects();
+    for (uint16_t p = 0; p < tx_.size(); ++p) flush_port(p);
+}
+
+unsigned Worker::transmit_for_main() {
+    rte_mbuf* pkts[burst_size];
+    unsigned n = rte_ring_sc_dequeue_burst(rt_.from_main[index_], reinterpret_cast<void**>(pkts), burst_size, nullptr);
+    for (unsigned i = 0; i < n; ++i) transmit(rt_.meta.of(pkts[i]).port, pkts[i]);
+    return n;
+}
+
+unsigned Worker::poll_redirects(const Snapshot* snap, const l3::NeighborSnapshot* neighbors, Tick now) {
+    unsigned total = 0;
+    rte_mbuf* pkts[burst_size];
+    for (unsigned s = 0; s < rt_.workers; ++s) {
+        if (s == index_) continue;
+        unsigned n = rte_ring_sc_dequeue_burst(rt_.redirect[s][index_], reinterpret_cast<void**>(pkts), burst_size,
+                                               nullptr);
+        fwd_->counters().redirected_in.add(n);
+        for (unsigned i = 0; i < n; ++i) handle(pkts[i], port_index_[pkts[i]->port], true, snap, neighbors, now);
+        total += n;
+    }
+    return total;
+}
+
+}  // namespace dplb::runtime

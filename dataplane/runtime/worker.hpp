@@ -1,0 +1,67 @@
+// A worker lcore's run-to-completion loop: for each port, rx_burst on its own queue; hand
+// packets it does not own to their owner; run the rest through its Forwarder; route,
+// resolve the next hop's MAC from the neighbour snapshot, and tx_burst on its own queue.
+// Then packets handed over by other workers, packets the main lcore wants sent, session
+// expiry (bounded), a QSBR quiescent report, and the idle policy.
+//
+// Threading: a Worker lives and runs on one lcore. Nothing in it is touched by other
+// threads except what Runtime lists (its rings, its Forwarder's counters, its wake flag).
+#pragma once
+
+#include <rte_mbuf.h>
+
+#include <array>
+#include <memory>
+#include <vector>
+
+#include "dataplane/forward/forwarder.hpp"
+#include "dataplane/runtime/clock.hpp"
+#include "dataplane/runtime/runtime.hpp"
+
+namespace dplb::runtime {
+
+inline constexpr unsigned burst_size = 32;
+
+// Launched with rte_eal_remote_launch; `arg` is a WorkerLaunch*.
+struct WorkerLaunch {
+    Runtime* rt;
+    unsigned index;
+};
+int worker_main(void* arg);
+
+class Worker {
+public:
+    Worker(Runtime& rt, unsigned index);
+    void run();
+
+    // The packet path, exposed for the in-process benchmarks: handles one received packet
+    // (from port index `port`) completely: owned or redirected, forwarded, answered, dropped.
+    void handle(rte_mbuf* m, uint16_t port, bool from_other_worker, const Snapshot* snap,
+                const l3::NeighborSnapshot* neighbors, Tick now);
+    void flush();  // pending transmissions and redirections
+    fwd::Forwarder& forwarder() { return *fwd_; }
+
+private:
+    struct Batch {
+        std::array<rte_mbuf*, burst_size> pkts;
+        unsigned n = 0;
+    };
+    void drop(rte_mbuf* m, DropReason r);
+    void act(rte_mbuf* m, const fwd::Verdict& v, uint16_t in_port, const l3::NeighborSnapshot* neighbors);
+    void send_to_main(rte_mbuf* m, uint32_t nexthop, uint16_t port);
+    void transmit(uint16_t port, rte_mbuf* m);
+    void flush_port(uint16_t port);
+    void flush_redirects();
+    unsigned poll_redirects(const Snapshot* snap, const l3::NeighborSnapshot* neighbors, Tick now);
+    unsigned transmit_for_main();  // packets the main lcore asked this worker to send
+
+    Runtime& rt_;
+    unsigned index_;
+    std::unique_ptr<fwd::Forwarder> fwd_;
+    Clock clock_;
+    std::vector<Batch> tx_;          // by port index
+    std::vector<Batch> redirect_;    // by target worker
+    std::array<uint16_t, RTE_MAX_ETHPORTS> port_index_{};  // DPDK port id -> port index
+};
+
+}  // namespace dplb::runtime
