@@ -101,9 +101,14 @@ model::Result<std::unique_ptr<Snapshot>> SnapshotBuilder::build(const config::Co
     if (new_reals > real_id_pool_.available())
         return model::Error{"config.services", "too many real servers for this dataplane (limit " +
                                                    std::to_string(limits_.max_reals) + ", including removed ones still holding sessions)"};
-    if (laddrs.size() > LocalAddressRegistry::max_ids)
+    // Addresses the registry does not know yet need a free id; entries of removed addresses
+    // whose ports are still in use hold theirs.
+    size_t new_laddrs = 0;
+    for (uint32_t a : laddrs) new_laddrs += !laddrs_.contains(a);
+    if (laddrs.size() > LocalAddressRegistry::max_ids || new_laddrs > laddrs_.available())
         return model::Error{"config.services", "too many local addresses (limit " +
-                                                   std::to_string(LocalAddressRegistry::max_ids) + ")"};
+                                                   std::to_string(LocalAddressRegistry::max_ids) +
+                                                   ", including removed ones still holding ports)"};
 
     std::unordered_map<uint64_t, ServiceEntry> services;
     std::unordered_map<RealKey, uint32_t, RealKeyHash> real_ids;

@@ -64,6 +64,9 @@ Verdict Forwarder::handle_ipv4(pkt::ParsedIpv4& p, uint16_t in_port, const Snaps
 
 Verdict Forwarder::create_session(pkt::ParsedIpv4& p, const FlowKey& key, uint32_t hash, const ServiceSnap& svc,
                                   const Snapshot& snap, Tick now) {
+    // A packet that cannot be forwarded must not create a connection (nor move the
+    // scheduler, nor take a local port): rewrite_tuple would refuse it after all that.
+    if (p.ip()->ttl <= 1) return Verdict::drop(DropReason::ip_ttl_exceeded);
     SchedState& st = sched_[svc.id];
     int chosen = schedule(svc, st, ScheduleInput{p.saddr, p.daddr, p.sport, p.dport}, reals_);
     if (chosen < 0) return Verdict::drop(DropReason::no_real_server);
@@ -205,9 +208,10 @@ Verdict Forwarder::handle_arp(uint8_t* frame, uint32_t len, uint16_t in_port, co
     if (arp->htype_be != pkt::arp_htype_ether_be || arp->ptype_be != pkt::ethertype_ipv4_be || arp->hlen != 6 ||
         arp->plen != 4)
         return Verdict::drop(DropReason::arp_malformed);
+    if (arp->op_be != pkt::arp_op_request_be && arp->op_be != pkt::arp_op_reply_be)
+        return Verdict::drop(DropReason::arp_malformed);
     // Replies and announcements (gratuitous: sender == target) feed the neighbour table.
     if (arp->op_be == pkt::arp_op_reply_be || arp->spa == arp->tpa) return Verdict::to_main();
-    if (arp->op_be != pkt::arp_op_request_be) return Verdict::drop(DropReason::arp_malformed);
     const LocalAddressInfo* la = snap.find_local(arp->tpa);
     if (!la || in_port >= snap.ports.size() || !(la->arp_ports & (1u << in_port)))
         return Verdict::drop(DropReason::arp_not_for_us);

@@ -35,7 +35,8 @@ uint16_t LocalPortPool::acquire() {
 
 void LocalPortPool::release(uint16_t port) {
     uint32_t slot = (uint32_t(port) - first_mine_) / stride_;
-    if (port < first_mine_ || slot >= slots_) return;
+    // Not ours: below our first port, past our last, or another worker's share.
+    if (port < first_mine_ || slot >= slots_ || (uint32_t(port) - first_mine_) % stride_ != 0) return;
     uint64_t bit = uint64_t(1) << (slot % 64);
     if (!(used_[slot / 64] & bit)) return;
     used_[slot / 64] &= ~bit;
