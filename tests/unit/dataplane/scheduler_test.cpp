@@ -1,0 +1,155 @@
+// rr and wrr: the exact sequences IPVS produces (ip_vs_rr.c, ip_vs_wrr.c), weight 0,
+// nothing available, and the scheduler state reset on a new service version.
+#include <catch2/catch.hpp>
+#include <string>
+#include <vector>
+
+#include "dataplane/sched/scheduler.hpp"
+
+using namespace dplb;
+
+namespace {
+
+ServiceSnap service(config::Scheduler sched, std::vector<uint32_t> weights, uint64_t version = 1) {
+    ServiceSnap s;
+    s.version = version;
+    s.scheduler = sched;
+    for (size_t i = 0; i < weights.size(); ++i) {
+        RealSnap r;
+        r.weight = weights[i];
+        r.id = uint32_t(100 + i);
+        s.reals.push_back(r);
+    }
+    wrr_prepare(s);
+    return s;
+}
+
+// n choices as letters: A = reals[0]; '-' for -1.
+std::string sequence(const ServiceSnap& svc, SchedState& st, int n) {
+    static const CounterArray<RealCounters> load(1);
+    std::string out;
+    for (int i = 0; i < n; ++i) {
+        int c = schedule(svc, st, ScheduleInput{1, 2, 3, 4}, load);
+        out += c < 0 ? '-' : char('A' + c);
+    }
+    return out;
+}
+std::string sequence(const ServiceSnap& svc, int n) {
+    SchedState st;
+    return sequence(svc, st, n);
+}
+std::string repeat(const std::string& s, int times) {
+    std::string out;
+    for (int i = 0; i < times; ++i) out += s;
+    return out;
+}
+
+}  // namespace
+
+TEST_CASE("rr: cycles over the servers, skipping weight 0", "[sched]") {
+    using config::Scheduler;
+    CHECK(sequence(service(Scheduler::rr, {1, 1, 1}), 7) == "ABCABCA");
+    CHECK(sequence(service(Scheduler::rr, {5, 1, 100}), 6) == "ABCABC");  // weights do not matter
+    CHECK(sequence(service(Scheduler::rr, {1, 0, 1}), 6) == "ACACAC");
+    CHECK(sequence(service(Scheduler::rr, {0, 1, 1}), 5) == "BCBCB");
+    CHECK(sequence(service(Scheduler::rr, {1, 1, 0}), 5) == "ABABA");
+    CHECK(sequence(service(Scheduler::rr, {0, 0, 1}), 3) == "CCC");
+    CHECK(sequence(service(Scheduler::rr, {0, 0, 0}), 3) == "---");
+    CHECK(sequence(service(Scheduler::rr, {}), 2) == "--");
+    CHECK(sequence(service(Scheduler::rr, {1}), 3) == "AAA");
+}
+
+TEST_CASE("rr: a server quiesced mid-cycle is skipped from where the cycle stands", "[sched]") {
+    ServiceSnap s = service(config::Scheduler::rr, {1, 1, 1});
+    SchedState st;
+    CHECK(sequence(s, st, 2) == "AB");
+    s.reals[2].weight = 0;  // same version: the state carries on
+    CHECK(sequence(s, st, 3) == "ABA");
+}
+
+TEST_CASE("wrr: IPVS sequences", "[sched]") {
+    using config::Scheduler;
+    struct Case {
+        std::vector<uint32_t> weights;
+        std::string period;
+    };
+    const Case cases[] = {
+        {{4, 3, 2}, "AABABCABC"},
+        {{3, 1}, "AAAB"},
+        {{1, 3}, "BBAB"},
+        {{4, 2, 2}, "AABC"},              // gcd 2: the same proportions as 2,1,1
+        {{6, 4, 2}, "AABABC"},            // gcd 2
+        {{2, 0, 1}, "AAC"},               // weight 0 never chosen
+        {{0, 5}, "B"},
+        {{1, 1, 1}, "ABC"},
+        {{100, 100}, "AB"},
+        {{5}, "A"},
+        {{3, 2, 0, 1}, "AABABD"},
+    };
+    for (const auto& c : cases) {
+        ServiceSnap s = service(Scheduler::wrr, c.weights);
+        INFO("weights " << ::Catch::Detail::stringify(c.weights));
+        CHECK(sequence(s, int(c.period.size()) * 4) == repeat(c.period, 4));
+    }
+}
+
+TEST_CASE("wrr: precomputed gcd and max weight", "[sched]") {
+    using config::Scheduler;
+    struct Case {
+        std::vector<uint32_t> weights;
+        int32_t di, mw;
+    };
+    const Case cases[] = {
+        {{4, 3, 2}, 1, 4}, {{4, 2, 2}, 2, 3}, {{6, 4, 2}, 2, 5}, {{0, 9, 6}, 3, 7}, {{0, 0}, 1, 0}, {{}, 1, 0},
+    };
+    for (const auto& c : cases) {
+        ServiceSnap s = service(Scheduler::wrr, c.weights);
+        INFO("weights " << ::Catch::Detail::stringify(c.weights));
+        CHECK(s.wrr_di == c.di);
+        CHECK(s.wrr_mw == c.mw);
+    }
+}
+
+TEST_CASE("wrr: nothing available", "[sched]") {
+    using config::Scheduler;
+    CHECK(sequence(service(Scheduler::wrr, {0, 0, 0}), 3) == "---");
+    CHECK(sequence(service(Scheduler::wrr, {}), 2) == "--");
+}
+
+TEST_CASE("schedule: state is reset when the service version changes", "[sched]") {
+    using config::Scheduler;
+    SECTION("rr") {
+        ServiceSnap v1 = service(Scheduler::rr, {1, 1, 1}, 1);
+        SchedState st;
+        CHECK(sequence(v1, st, 2) == "AB");
+        CHECK(st.version == 1);
+        ServiceSnap v2 = service(Scheduler::rr, {1, 1, 1}, 2);
+        CHECK(sequence(v2, st, 2) == "AB");  // from the start again, not "CA"
+        CHECK(st.version == 2);
+        CHECK(sequence(v2, st, 1) == "C");
+    }
+    SECTION("wrr") {
+        ServiceSnap v1 = service(Scheduler::wrr, {4, 3, 2}, 7);
+        SchedState st;
+        CHECK(sequence(v1, st, 4) == "AABA");
+        ServiceSnap v2 = service(Scheduler::wrr, {1, 3}, 8);
+        CHECK(sequence(v2, st, 8) == "BBABBBAB");
+        CHECK(st.cw > 0);
+    }
+    SECTION("the FULLNAT local address cursor survives the reset") {
+        ServiceSnap v1 = service(Scheduler::rr, {1, 1}, 1);
+        SchedState st;
+        st.laddr_cursor = 5;
+        sequence(v1, st, 1);
+        CHECK(st.laddr_cursor == 5);
+        ServiceSnap v2 = service(Scheduler::rr, {1, 1}, 2);
+        sequence(v2, st, 1);
+        CHECK(st.laddr_cursor == 5);
+        CHECK(st.version == 2);
+    }
+}
+
+TEST_CASE("schedule: schedulers the dataplane does not implement choose nothing", "[sched]") {
+    for (auto sched : {config::Scheduler::wlc, config::Scheduler::lc, config::Scheduler::sh, config::Scheduler::mh})
+        CHECK(sequence(service(sched, {1, 1}), 2) == "--");
+}
