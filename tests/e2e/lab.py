@@ -1,0 +1,336 @@
+"""Network-namespace labs for dplb's end-to-end tests.
+
+A Lab owns everything it creates (namespaces, bridges, processes, temporary files, the
+dataplane's /var/run/dpdk/<prefix>) and removes all of it on exit, including after a failed
+assertion or an exception. Names carry the pytest process id, so a later run can sweep what a
+killed run left behind without touching anyone else's.
+
+CPU placement (see ../shared/notes/platform.md): the dataplane runs every lcore on CPU 1;
+clients, servers, control and the test driver run on CPU 0.
+"""
+
+import json
+import os
+import random
+import re
+import shutil
+import signal
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+BUILD_DIR = Path(os.environ.get("DPLB_BUILD_DIR", Path(__file__).resolve().parents[2] / "build"))
+DATAPLANE = BUILD_DIR / "dataplane" / "dplb-dataplane"
+CONTROL = BUILD_DIR / "control" / "dplb-control"
+DPLBADM = BUILD_DIR / "tools" / "dplbadm" / "dplbadm"
+SYSTEM_PYTHON = "/usr/bin/python3"  # Debian's, with scapy; pyenv shims do not see it
+HERE = Path(__file__).resolve().parent
+NS_PREFIX = "dplbt"
+DATAPLANE_CPU = 1
+DRIVER_CPU = 0
+
+
+def sh(*args, check=True, timeout=30, **kw):
+    """Runs a command (argv list), returns CompletedProcess with text output."""
+    return subprocess.run([str(a) for a in args], check=check, timeout=timeout,
+                          capture_output=True, text=True, **kw)
+
+
+def wait_until(predicate, timeout, what, interval=0.05):
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if predicate():
+            return
+        time.sleep(interval)
+    raise TimeoutError(f"timed out after {timeout}s waiting for {what}")
+
+
+def sweep_stale():
+    """Removes namespaces and DPDK run dirs left by test runs whose process is gone."""
+    try:
+        names = sh("ip", "netns", "list").stdout.split()
+    except subprocess.CalledProcessError:
+        return
+    for name in names:
+        m = re.match(rf"{NS_PREFIX}(\d+)x", name)
+        if m and not Path(f"/proc/{m.group(1)}").exists():
+            sh("ip", "netns", "del", name, check=False)
+    run = Path("/var/run/dpdk")
+    if run.is_dir():
+        for d in run.glob(f"{NS_PREFIX}*"):
+            m = re.match(rf"{NS_PREFIX}(\d+)x", d.name)
+            if m and not Path(f"/proc/{m.group(1)}").exists():
+                shutil.rmtree(d, ignore_errors=True)
+
+
+class Host:
+    """A network namespace with one interface on a lab segment."""
+
+    def __init__(self, lab, name, ns, address):
+        self.lab, self.name, self.ns, self.address = lab, name, ns, address
+
+    def run(self, *args, check=True, timeout=30):
+        return sh("ip", "netns", "exec", self.ns, "taskset", "-c", DRIVER_CPU, *args,
+                  check=check, timeout=timeout)
+
+    def spawn(self, *args, **kw):
+        return self.lab.spawn(["ip", "netns", "exec", self.ns, "taskset", "-c", DRIVER_CPU, *args], **kw)
+
+    def curl(self, url, timeout=5):
+        """Body of one HTTP GET (a new TCP connection), or raises on failure."""
+        return self.run("curl", "-sS", "--fail", "-m", timeout, url, timeout=timeout + 5).stdout
+
+    def ping(self, address, count=3):
+        return self.run("ping", "-c", count, "-W", 1, "-i", 0.2, address, check=False)
+
+
+class Lab:
+    """A set of namespaces joined by Linux bridges (segments), plus dplb's processes."""
+
+    def __init__(self):
+        self.id = f"{NS_PREFIX}{os.getpid()}x{random.randrange(16**4):04x}"
+        self.short = f"{random.randrange(16**5):05x}"  # for interface names (15-char limit)
+        self.tmp = Path(tempfile.mkdtemp(prefix=f"{self.id}-"))
+        self.namespaces = []
+        self.processes = []
+        self.switch = None
+        self.segments = {}
+        self.hosts = {}
+        self.dataplane = None
+        self.dataplane_ports = []
+        self.dataplane_config = None
+        self.control = None
+        self.eal_prefix = self.id
+        self.taps = {}
+
+    # ----- lifetime -------------------------------------------------------------------
+    def __enter__(self):
+        sweep_stale()
+        self.switch = self.netns("sw")
+        # A plain L2 switch: with br_netfilter the bridge would validate and drop malformed
+        # IPv4 before the dataplane sees it, and the malformed-packet tests would test Linux.
+        for table in ("iptables", "ip6tables", "arptables"):
+            sh("ip", "netns", "exec", self.switch, "sysctl", "-qw", f"net.bridge.bridge-nf-call-{table}=0", check=False)
+        return self
+
+    def __exit__(self, *exc):
+        self.close()
+
+    def close(self):
+        for p in reversed(self.processes):
+            self._kill(p)
+        self.processes.clear()
+        for ns in reversed(self.namespaces):
+            sh("ip", "netns", "del", ns, check=False)
+        self.namespaces.clear()
+        shutil.rmtree(f"/var/run/dpdk/{self.eal_prefix}", ignore_errors=True)
+        shutil.rmtree(self.tmp, ignore_errors=True)
+
+    @staticmethod
+    def _kill(p, sig=signal.SIGKILL):
+        if p.poll() is None:
+            try:
+                os.killpg(p.pid, sig)
+            except ProcessLookupError:
+                pass
+            try:
+                p.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                os.killpg(p.pid, signal.SIGKILL)
+                p.wait(timeout=10)
+
+    def spawn(self, argv, log=None, cpu=None):
+        """Starts a process in its own process group (so killing it takes its children)."""
+        if cpu is not None:
+            argv = ["taskset", "-c", str(cpu), *argv]
+        out = open(self.tmp / log, "ab") if log else subprocess.DEVNULL
+        p = subprocess.Popen([str(a) for a in argv], stdout=out, stderr=subprocess.STDOUT,
+                             stdin=subprocess.DEVNULL, start_new_session=True)
+        self.processes.append(p)
+        return p
+
+    def log(self, name):
+        path = self.tmp / name
+        return path.read_text(errors="replace") if path.exists() else ""
+
+    # ----- topology -------------------------------------------------------------------
+    def netns(self, role):
+        ns = f"{self.id}-{role}"
+        sh("ip", "netns", "add", ns)
+        self.namespaces.append(ns)
+        sh("ip", "-n", ns, "link", "set", "lo", "up")
+        return ns
+
+    def segment(self, name):
+        """A Linux bridge in the lab's switch namespace."""
+        br = f"br{name}"[:15]
+        sh("ip", "-n", self.switch, "link", "add", br, "type", "bridge")
+        sh("ip", "-n", self.switch, "link", "set", br, "type", "bridge", "forward_delay", "0")
+        sh("ip", "-n", self.switch, "link", "set", br, "up")
+        self.segments[name] = br
+        return br
+
+    def host(self, name, segment, address, gateway=None):
+        """A namespace attached to `segment` with `address` (CIDR) and an optional default route."""
+        ns = self.netns(name)
+        inside, outside = f"h{self.short}{len(self.hosts)}", f"s{self.short}{len(self.hosts)}"
+        sh("ip", "link", "add", inside, "type", "veth", "peer", "name", outside)
+        sh("ip", "link", "set", inside, "netns", ns)
+        sh("ip", "link", "set", outside, "netns", self.switch)
+        sh("ip", "-n", self.switch, "link", "set", outside, "master", self.segments[segment], "up")
+        sh("ip", "-n", ns, "link", "set", inside, "name", "eth0")
+        for feature in ("tx", "rx", "tso", "gso", "gro"):
+            sh("ip", "netns", "exec", ns, "ethtool", "-K", "eth0", feature, "off", check=False)
+        sh("ip", "-n", ns, "addr", "add", address, "dev", "eth0")
+        sh("ip", "-n", ns, "link", "set", "eth0", "up")
+        if gateway:
+            sh("ip", "-n", ns, "route", "add", "default", "via", gateway)
+        h = Host(self, name, ns, address.split("/")[0])
+        self.hosts[name] = h
+        return h
+
+    # ----- dplb processes --------------------------------------------------------------
+    def start_dataplane(self, ports, workers=1, idle="auto", extra=None, rxq_per_port=None):
+        """ports: list of (name, segment, "A.B.C.D/LEN"). Each becomes a net_tap port whose
+        kernel side joins the segment's bridge."""
+        self.dataplane_ports = ports
+        lcores = ",".join(f"{i}@{DATAPLANE_CPU}" for i in range(workers + 1))
+        eal = ["--lcores", lcores, "--no-pci", "--in-memory", "--file-prefix", self.eal_prefix, "--log-level", "lib.eal:error"]
+        cfg_ports = []
+        for i, (name, segment, addr) in enumerate(ports):
+            tap = f"t{self.short}{i}"
+            self.taps[name] = (tap, segment)
+            eal += ["--vdev", f"net_tap{i},iface={tap}"]
+            cfg_ports.append({"name": name, "device": f"net_tap{i}", "addresses": [addr],
+                              "mac": f"02:dd:00:00:0{i}:01"})
+        self.dataplane_socket = str(self.tmp / "dataplane.sock")
+        cfg = {"eal": eal, "idle": idle, "control_socket": self.dataplane_socket,
+               "sessions_per_worker": 65536, "ports": cfg_ports}
+        cfg.update(extra or {})
+        self.dataplane_config = self.tmp / "dataplane.json"
+        self.dataplane_config.write_text(json.dumps(cfg, indent=2))
+        return self.restart_dataplane()
+
+    def restart_dataplane(self):
+        if self.dataplane is not None:
+            self.stop_dataplane()
+        self.dataplane = self.spawn([DATAPLANE, "--config", self.dataplane_config], log="dataplane.log",
+                                    cpu=DATAPLANE_CPU)
+        try:
+            wait_until(lambda: Path(self.dataplane_socket).exists() or self.dataplane.poll() is not None,
+                       30, "the dataplane socket")
+            if self.dataplane.poll() is not None:
+                raise RuntimeError(f"dplb-dataplane exited {self.dataplane.returncode}:\n{self.log('dataplane.log')}")
+            for name, (tap, segment) in self.taps.items():
+                # The kernel side needs its own MAC, or the bridge thinks the DPDK MAC is local.
+                idx = list(self.taps).index(name)
+                sh("ip", "link", "set", tap, "address", f"02:ee:00:00:0{idx}:01")
+                sh("ip", "link", "set", tap, "netns", self.switch)
+                sh("ip", "-n", self.switch, "link", "set", tap, "master", self.segments[segment], "up")
+        except Exception:
+            sys.stderr.write(self.log("dataplane.log"))
+            raise
+        return self.dataplane
+
+    def stop_dataplane(self, sig=signal.SIGTERM):
+        if self.dataplane is None:
+            return None
+        p = self.dataplane
+        if p.poll() is None:
+            os.killpg(p.pid, sig)
+            try:
+                p.wait(timeout=20)
+            except subprocess.TimeoutExpired:
+                os.killpg(p.pid, signal.SIGKILL)
+                p.wait(timeout=10)
+        self.dataplane = None
+        shutil.rmtree(f"/var/run/dpdk/{self.eal_prefix}", ignore_errors=True)
+        return p.returncode
+
+    def start_control(self):
+        self.control_socket = str(self.tmp / "control.sock")
+        self.state_file = str(self.tmp / "state" / "config.json")
+        self.control = self.spawn([CONTROL, "--socket", self.control_socket, "--dataplane-socket",
+                                   self.dataplane_socket, "--state", self.state_file],
+                                  log="control.log", cpu=DRIVER_CPU)
+        wait_until(lambda: Path(self.control_socket).exists() or self.control.poll() is not None, 15,
+                   "the control socket")
+        if self.control.poll() is not None:
+            raise RuntimeError(f"dplb-control exited:\n{self.log('control.log')}")
+        wait_until(lambda: self.status().get("dataplane") == "connected", 15, "control to reach the dataplane")
+        return self.control
+
+    def kill_control(self):
+        self._kill(self.control)
+        self.control = None
+
+    def adm(self, *args, check=True):
+        """Runs dplbadm against this lab's control socket."""
+        r = sh("taskset", "-c", DRIVER_CPU, DPLBADM, "--socket", self.control_socket, *args, check=False)
+        if check and r.returncode != 0:
+            raise AssertionError(f"dplbadm {' '.join(map(str, args))} failed ({r.returncode}): {r.stderr}")
+        return r
+
+    def status(self):
+        r = self.adm("--status", "--json", check=False)
+        return json.loads(r.stdout) if r.returncode == 0 else {}
+
+    def dataplane_status(self):
+        """The dataplane's own counters (docs/api.md `status`)."""
+        return self.status().get("dataplane_status", {})
+
+    def drops(self):
+        return self.dataplane_status().get("drops", {})
+
+    def listing(self):
+        return json.loads(self.adm("-L", "-n", "--json").stdout)
+
+    # ----- servers ---------------------------------------------------------------------
+    def http_server(self, host, name, port=80):
+        """An HTTP server in `host` answering GET / with "<name>\\n" and GET /client with the
+        peer address it sees."""
+        p = host.spawn(SYSTEM_PYTHON, HERE / "name_server.py", host.address, str(port), name)
+        wait_until(lambda: host.run("ss", "-ltn", f"sport = :{port}", check=False).stdout.count("LISTEN") > 0,
+                   10, f"{name}'s HTTP server")
+        return p
+
+
+class RequestLoop:
+    """Sequential HTTP requests from `host` in a background thread, bounded in count and
+    time; every failure is recorded with its error. Use as a context manager."""
+
+    def __init__(self, host, url, count=150, max_seconds=60):
+        import threading
+        self.host, self.url, self.count, self.max_seconds = host, url, count, max_seconds
+        self.bodies, self.failures = [], []
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, daemon=True)
+
+    def _run(self):
+        deadline = time.monotonic() + self.max_seconds
+        for i in range(self.count):
+            if self._stop.is_set() or time.monotonic() > deadline:
+                break
+            try:
+                self.bodies.append(self.host.curl(self.url, timeout=5).strip())
+            except (subprocess.CalledProcessError, subprocess.TimeoutExpired) as e:
+                err = getattr(e, "stderr", "") or str(e)
+                self.failures.append(f"request {i}: {err.strip()}")
+
+    def wait_for(self, n, timeout=30):
+        wait_until(lambda: len(self.bodies) + len(self.failures) >= n or not self._thread.is_alive(),
+                   timeout, f"{n} requests")
+
+    def __enter__(self):
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc):
+        self._thread.join(timeout=self.max_seconds + 30)
+        self._stop.set()
+
+    @property
+    def done(self):
+        return len(self.bodies) + len(self.failures)
