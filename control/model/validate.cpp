@@ -46,6 +46,11 @@ Status validate_real_server(const cfg::RealServer& rs, const std::string& path) 
     if (auto e = check_unicast(rs.address, member_path(path, "address"))) return e;
     if (auto e = check_range(rs.port, 1, 65535, member_path(path, "port"))) return e;
     if (auto e = check_range(rs.weight, 0, 65535, member_path(path, "weight"))) return e;
+    // The dataplane does not mark servers overloaded yet: refuse rather than ignore them.
+    if (rs.upper_threshold)
+        return Error{member_path(path, "upper_threshold"), "connection thresholds are not supported yet"};
+    if (rs.lower_threshold)
+        return Error{member_path(path, "lower_threshold"), "connection thresholds are not supported yet"};
     return check_forward(rs.forward, member_path(path, "forward"));
 }
 

@@ -17,8 +17,6 @@ TEST_CASE("config JSON round trip keeps every field") {
     s.reals[1].forward = config::ForwardMethod::fullnat;
     s.reals[1].weight = 0;
     s.reals[1].port = 8080;
-    s.reals[0].upper_threshold = 100;
-    s.reals[0].lower_threshold = 10;
     config::Service udp;
     udp.key = {config::Protocol::udp, *Ip4::parse("10.0.0.53"), 53};
     udp.scheduler = config::Scheduler::rr;
@@ -35,6 +33,18 @@ TEST_CASE("config JSON round trip keeps every field") {
     auto reparsed = parse_json(dump_line(j));
     REQUIRE(reparsed.ok());
     CHECK(*config_from_json(*reparsed) == c);
+}
+
+TEST_CASE("connection thresholds are refused until the dataplane implements them") {
+    for (const char* member : {"upper_threshold", "lower_threshold"}) {
+        auto j = J(R"({"services":[{"protocol":"tcp","address":"10.0.0.100","port":80,"scheduler":"rr",
+            "real_servers":[{"address":"192.168.1.1"}]}]})");
+        j["services"][0]["real_servers"][0][member] = 10;
+        auto c = config_from_json(j);
+        REQUIRE_FALSE(c.ok());
+        CHECK(c.error().field == std::string("config.services[0].real_servers[0].") + member);
+        CHECK(c.error().message == "connection thresholds are not supported yet");
+    }
 }
 
 TEST_CASE("config decoding applies the documented defaults") {
