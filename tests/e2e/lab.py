@@ -191,8 +191,26 @@ class Lab:
         self.hosts[name] = h
         return h
 
+    def attach(self, host, segment, address, ifname="eth1"):
+        """A second interface for `host` on `segment` (routers)."""
+        inside, outside = f"h{self.short}{len(self.hosts)}{ifname[-1]}", f"s{self.short}{len(self.hosts)}{ifname[-1]}"
+        sh("ip", "link", "add", inside, "type", "veth", "peer", "name", outside)
+        sh("ip", "link", "set", inside, "netns", host.ns)
+        sh("ip", "link", "set", outside, "netns", self.switch)
+        sh("ip", "-n", self.switch, "link", "set", outside, "master", self.segments[segment], "up")
+        sh("ip", "-n", host.ns, "link", "set", inside, "name", ifname)
+        sh("ip", "-n", host.ns, "addr", "add", address, "dev", ifname)
+        sh("ip", "-n", host.ns, "link", "set", ifname, "up")
+
+    def router(self, name, a, b):
+        """A namespace forwarding between two segments: a and b are (segment, "A.B.C.D/LEN")."""
+        r = self.host(name, a[0], a[1])
+        self.attach(r, b[0], b[1])
+        sh("ip", "netns", "exec", r.ns, "sysctl", "-qw", "net.ipv4.ip_forward=1")
+        return r
+
     # ----- dplb processes --------------------------------------------------------------
-    def start_dataplane(self, ports, workers=1, idle="auto", extra=None, rxq_per_port=None):
+    def start_dataplane(self, ports, workers=1, idle="auto", extra=None):
         """ports: list of (name, segment, "A.B.C.D/LEN"). Each becomes a net_tap port whose
         kernel side joins the segment's bridge."""
         self.dataplane_ports = ports
