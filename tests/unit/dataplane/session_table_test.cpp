@@ -205,9 +205,20 @@ TEST_CASE("SessionTable: a reply key that cannot be indexed undoes the original 
     CHECK(find(t, r2).session == nullptr);
     CHECK(find(t, r1).session == s1);
     CHECK(find(t, r1).reply);
-    // Room again once s1 is gone.
-    t.erase(s1);
-    CHECK(insert(t, o2, &r2) != nullptr);
+    // Room again in the chain: the insert succeeds, into the session index the failed one
+    // tried. Once erased, nothing of o2 may be left in the index (a leftover entry of the
+    // failed attempt would find the freed session again).
+    t.erase(find(t, keys[0]).session);  // a free slot in the chain; its session index is next
+    FlowKey filler = key_n(13);
+    REQUIRE((flow_hash(filler) & 511) != (flow_hash(keys[0]) & 511));
+    REQUIRE(insert(t, filler, nullptr));  // takes that index back
+    Session* s2 = insert(t, o2, &r2);
+    REQUIRE(s2);
+    CHECK(find(t, o2).session == s2);
+    t.erase(s2);
+    CHECK(find(t, o2).session == nullptr);
+    CHECK(find(t, r2).session == nullptr);
+    CHECK(find(t, r1).session == s1);
 }
 
 TEST_CASE("SessionTable: randomized operations agree with std::unordered_map", "[session_table]") {
