@@ -16,13 +16,15 @@ constexpr S sNO = S::tcp_none, sES = S::tcp_established, sSS = S::tcp_syn_sent, 
             sFW = S::tcp_fin_wait, sTW = S::tcp_time_wait, sCL = S::tcp_close, sCW = S::tcp_close_wait,
             sLA = S::tcp_last_ack, sLI = S::tcp_listen, sSA = S::tcp_synack;
 
-// ip_vs_proto_tcp.c, tcp_states[]: [INPUT, OUTPUT, INPUT-ONLY][syn, fin, ack, rst][state].
+// ip_vs_proto_tcp.c, tcp_states[] as in mainline Linux (torvalds/linux): [INPUT, OUTPUT,
+// INPUT-ONLY][syn, fin, ack, rst][state]. Note ACK in NONE -> CLOSE on input: some kernel trees
+// have ESTABLISHED there; we follow mainline.
 const S kernel[3][4][11] = {
     {
         /*        sNO, sES, sSS, sSR, sFW, sTW, sCL, sCW, sLA, sLI, sSA */
         /*syn*/ {sSR, sES, sES, sSR, sSR, sSR, sSR, sSR, sSR, sSR, sSR},
         /*fin*/ {sCL, sCW, sSS, sTW, sTW, sTW, sCL, sCW, sLA, sLI, sTW},
-        /*ack*/ {sES, sES, sSS, sES, sFW, sTW, sCL, sCW, sCL, sLI, sES},
+        /*ack*/ {sCL, sES, sSS, sES, sFW, sTW, sCL, sCW, sCL, sLI, sES},
         /*rst*/ {sCL, sCL, sCL, sSR, sCL, sCL, sCL, sCL, sLA, sLI, sSR},
     },
     {
@@ -34,7 +36,7 @@ const S kernel[3][4][11] = {
     {
         /*syn*/ {sSR, sES, sES, sSR, sSR, sSR, sSR, sSR, sSR, sSR, sSR},
         /*fin*/ {sCL, sFW, sSS, sTW, sFW, sTW, sCL, sCW, sLA, sLI, sTW},
-        /*ack*/ {sES, sES, sSS, sES, sFW, sTW, sCL, sCW, sCL, sLI, sES},
+        /*ack*/ {sCL, sES, sSS, sES, sFW, sTW, sCL, sCW, sCL, sLI, sES},
         /*rst*/ {sCL, sCL, sCL, sSR, sCL, sCL, sCL, sCL, sLA, sLI, sCL},
     },
 };
