@@ -66,30 +66,31 @@ ControlServer::ControlServer(Runtime& rt)
 
 ControlServer::~ControlServer() = default;
 
-model::Counters ControlServer::real_totals(uint32_t id) const {
+namespace {
+
+// Sums one id's ipvsadm counters over every worker; `pick` selects the per-worker array.
+template <class Pick>
+model::Counters sum_over_workers(const Runtime& rt, uint32_t id, Pick pick) {
     model::Counters c;
-    for (const auto& f : rt_.forwarders) {
-        const RealCounters& r = f.load(std::memory_order_acquire)->real_counters()[id];
-        c.conns += r.conns.get();
-        c.inpkts += r.in_packets.get();
-        c.outpkts += r.out_packets.get();
-        c.inbytes += r.in_bytes.get();
-        c.outbytes += r.out_bytes.get();
+    for (const auto& f : rt.forwarders) {
+        const auto& x = pick(*f.load(std::memory_order_acquire))[id];
+        c.conns += x.conns.get();
+        c.inpkts += x.in_packets.get();
+        c.outpkts += x.out_packets.get();
+        c.inbytes += x.in_bytes.get();
+        c.outbytes += x.out_bytes.get();
     }
     return c;
 }
 
+}  // namespace
+
+model::Counters ControlServer::real_totals(uint32_t id) const {
+    return sum_over_workers(rt_, id, [](const fwd::Forwarder& f) -> const auto& { return f.real_counters(); });
+}
+
 model::Counters ControlServer::service_totals(uint32_t id) const {
-    model::Counters c;
-    for (const auto& f : rt_.forwarders) {
-        const ServiceCounters& s = f.load(std::memory_order_acquire)->service_counters()[id];
-        c.conns += s.conns.get();
-        c.inpkts += s.in_packets.get();
-        c.outpkts += s.out_packets.get();
-        c.inbytes += s.in_bytes.get();
-        c.outbytes += s.out_bytes.get();
-    }
-    return c;
+    return sum_over_workers(rt_, id, [](const fwd::Forwarder& f) -> const auto& { return f.service_counters(); });
 }
 
 json ControlServer::apply(const json& req) {
