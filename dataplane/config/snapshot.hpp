@@ -15,6 +15,7 @@
 
 #include "dataplane/config/flat_map.hpp"
 #include "dataplane/packet/headers.hpp"
+#include "dataplane/sched/tables.hpp"
 #include "dataplane/session/session.hpp"
 #include "dataplane/session/time.hpp"
 #include "dplb/config.hpp"
@@ -24,10 +25,12 @@ namespace dplb {
 
 struct RealSnap {
     uint32_t addr = 0;  // network order
-    uint16_t port = 0;  // network order
+    uint16_t port = 0;  // network order; 0 = the packet's destination port
     ForwardMode mode = ForwardMode::nat;
     uint32_t weight = 1;
     uint32_t id = 0;  // stable real-server id: counters, connection counts
+    uint32_t upper_threshold = 0;  // ipvsadm -x; 0 = none
+    uint32_t lower_threshold = 0;  // ipvsadm -y; 0 = none
 };
 
 struct ServiceSnap {
@@ -37,11 +40,12 @@ struct ServiceSnap {
     uint32_t vip = 0;       // network order
     uint16_t vport = 0;     // network order
     config::Scheduler scheduler = config::Scheduler::rr;
+    uint32_t sched_flags = 0;       // config::SchedFlag bits
+    uint32_t mh_table_size = 65537;
     std::vector<RealSnap> reals;
     std::vector<uint16_t> laddr_ids;  // FULLNAT source addresses (LocalAddressRegistry ids)
-    // wrr: IPVS's precomputed max weight (less gcd - 1) and gcd of positive weights.
-    int32_t wrr_mw = 0;
-    int32_t wrr_di = 1;
+    SchedTables sched;                // built by prepare_scheduler()
+    std::vector<std::unique_ptr<SchedScratch>> sched_scratch;  // by worker (may be empty)
 };
 
 inline uint64_t service_lookup_key(uint8_t proto, uint32_t addr_be, uint16_t port_be) {

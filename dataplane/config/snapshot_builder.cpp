@@ -66,6 +66,8 @@ std::shared_ptr<const ServiceSnap> SnapshotBuilder::build_service(
     snap->vip = svc.key.address.be;
     snap->vport = be16(svc.key.port);
     snap->scheduler = svc.scheduler;
+    snap->sched_flags = svc.sched_flags;
+    snap->mh_table_size = svc.mh_table_size;
     uint64_t skey = key_of(svc.key);
     for (const auto& r : svc.reals) {
         RealSnap rs;
@@ -73,11 +75,13 @@ std::shared_ptr<const ServiceSnap> SnapshotBuilder::build_service(
         rs.port = be16(r.port);
         rs.mode = mode_of(r.forward);
         rs.weight = r.weight;
+        rs.upper_threshold = r.upper_threshold;
+        rs.lower_threshold = r.lower_threshold;
         rs.id = real_ids.at(RealKey{skey, uint64_t(r.address.be) << 16 | r.port});
         snap->reals.push_back(rs);
     }
     for (const auto& a : svc.local_addresses) snap->laddr_ids.push_back(laddrs_.acquire(a.be));
-    wrr_prepare(*snap);
+    prepare_scheduler(*snap, nworkers_);
     return snap;
 }
 

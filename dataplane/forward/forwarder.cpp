@@ -26,7 +26,12 @@ Forwarder::Forwarder(const ForwarderParams& params, LocalAddressRegistry& laddrs
       wheel_(table_, now),
       reals_(params.max_reals),
       services_(params.max_services),
-      sched_(new SchedState[params.max_services]) {}
+      own_load_(params.load ? nullptr : std::make_unique<LoadBoard>(1)),
+      load_(params.load ? params.load : own_load_.get()),
+      overload_(params.max_reals),
+      sched_(new SchedState[params.max_services]) {
+    load_->attach(params.load ? params.worker : 0, &reals_);
+}
 
 Verdict Forwarder::handle_ipv4(pkt::ParsedIpv4& p, uint16_t in_port, const Snapshot& snap, Tick now) {
     if (!p.has_ports()) {
@@ -68,7 +73,9 @@ Verdict Forwarder::create_session(pkt::ParsedIpv4& p, const FlowKey& key, uint32
     // scheduler, nor take a local port): rewrite_tuple would refuse it after all that.
     if (p.ip()->ttl <= 1) return Verdict::drop(DropReason::ip_ttl_exceeded);
     SchedState& st = sched_[svc.id];
-    int chosen = schedule(svc, st, ScheduleInput{p.saddr, p.daddr, p.sport, p.dport}, reals_);
+    ScheduleInput in{p.saddr, p.daddr, p.sport, p.dport};
+    SchedContext ctx(svc, st, in, params_.worker, *load_, overload_);
+    int chosen = schedule(ctx);
     if (chosen < 0) return Verdict::drop(DropReason::no_real_server);
     const RealSnap& real = svc.reals[size_t(chosen)];
 

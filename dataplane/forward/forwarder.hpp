@@ -28,6 +28,9 @@ struct ForwarderParams {
     uint32_t session_capacity = 1u << 20;
     uint32_t max_services = 1u << 14;  // service ids are < this
     uint32_t max_reals = 1u << 17;     // real-server ids are < this
+    // Connection counts of every worker, for dynamic schedulers and thresholds; null = a
+    // board of this forwarder alone (unit tests, one worker).
+    LoadBoard* load = nullptr;
 };
 
 class Forwarder {
@@ -61,6 +64,9 @@ private:
     ExpiryWheel wheel_;
     CounterArray<RealCounters> reals_;
     CounterArray<ServiceCounters> services_;
+    std::unique_ptr<LoadBoard> own_load_;
+    LoadBoard* load_;
+    OverloadFlags overload_;
     std::unique_ptr<SchedState[]> sched_;  // by service id
     WorkerCounters counters_;
 };

@@ -143,6 +143,7 @@ int main(int argc, char** argv) {
     }
     rt.rcu = std::make_unique<Rcu>(rt.workers + 1);
     rt.laddrs = std::make_unique<LocalAddressRegistry>(rt.workers, rt.config.local_port_first, rt.config.local_port_last);
+    rt.load = std::make_unique<LoadBoard>(rt.workers);
     rt.forwarders = std::vector<std::atomic<fwd::Forwarder*>>(rt.workers);
     rt.wake = std::vector<WorkerWake>(rt.workers);
     for (auto& w : rt.wake) w.eventfd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);

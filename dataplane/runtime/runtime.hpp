@@ -10,6 +10,8 @@
 //   snapshot          control thread (publish)        workers, main lcore (QSBR readers)
 //   neighbors         main lcore (publish)            workers (QSBR readers)
 //   laddrs            control thread (entries)        workers (see LocalAddressRegistry)
+//   load              each worker attaches its own    workers (see LoadBoard)
+//                     connection gauges once
 //   redirect[s][d]    worker s (SP enqueue)           worker d (SC dequeue)
 //   to_main[w]        worker w (SP enqueue)           main lcore (SC dequeue)
 //   from_main[w]      main lcore (SP enqueue)         worker w (SC dequeue, transmits)
@@ -33,6 +35,7 @@
 #include "dataplane/runtime/dataplane_config.hpp"
 #include "dataplane/runtime/packet_meta.hpp"
 #include "dataplane/runtime/rcu.hpp"
+#include "dataplane/sched/load.hpp"
 #include "dataplane/snat/local_address_registry.hpp"
 #include "dataplane/stats/worker_counters.hpp"
 
@@ -69,6 +72,7 @@ struct Runtime {
     Published<Snapshot> snapshot;
     Published<l3::NeighborSnapshot> neighbors;
     std::unique_ptr<LocalAddressRegistry> laddrs;
+    std::unique_ptr<LoadBoard> load;
 
     std::vector<std::vector<rte_ring*>> redirect;  // [from][to]
     std::vector<rte_ring*> to_main;

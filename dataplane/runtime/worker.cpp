@@ -31,6 +31,7 @@ Worker::Worker(Runtime& rt, unsigned index)
     p.session_capacity = rt.config.sessions_per_worker;
     p.max_services = rt.config.max_services;
     p.max_reals = rt.config.max_real_servers;
+    p.load = rt.load.get();
     fwd_ = std::make_unique<fwd::Forwarder>(p, *rt.laddrs, clock_.now());
     for (uint16_t i = 0; i < rt.ports.size(); ++i) port_index_[rt.ports[i].port_id] = i;
 }

@@ -2,24 +2,27 @@
 //
 // The interface covers every IPVS scheduler: a scheduler sees the immutable service (real
 // servers, weights, precomputed tables), its own per-worker mutable state, the packet's
-// addresses (sh/dh/mh/lblc hash them) and the connection counts (lc/wlc/sed/nq/ovf).
-// It runs once per new connection, never per packet.
+// addresses (sh/dh/mh/lblc hash them), connection counts summed over workers (lc/wlc/sed/
+// nq/ovf/lblc/lblcr) and whether each server is available (weight > 0 and not over its
+// connection threshold). It runs once per new connection, never per packet.
 //
-// Threading: SchedState belongs to one worker (one per service id); the rest is read-only.
+// Threading: SchedState, SchedScratch and OverloadFlags belong to one worker; the service
+// and its tables are read-only.
 #pragma once
 
 #include <cstdint>
+#include <vector>
 
 #include "dataplane/config/snapshot.hpp"
-#include "dataplane/stats/worker_counters.hpp"
+#include "dataplane/sched/load.hpp"
 
 namespace dplb {
 
 // Per-worker, per-service scheduler memory. Reset whenever the service's version changes.
 struct SchedState {
     uint64_t version = 0;
-    int32_t last = -1;        // rr: last chosen; wrr: IPVS's `cl` (-1 = list head)
-    int32_t cw = 0;           // wrr: current weight
+    int32_t last = -1;          // rr: last chosen; wrr: IPVS's `cl` (-1 = list head)
+    int32_t cw = 0;             // wrr: current weight
     uint32_t laddr_cursor = 0;  // FULLNAT: next local address to try
 };
 
@@ -28,17 +31,53 @@ struct ScheduleInput {
     uint16_t sport, dport;
 };
 
+// IPVS's IP_VS_DEST_F_OVERLOAD per real server id, as seen by one worker: set when the
+// server's connections reach its upper threshold, cleared below the lower threshold (or
+// below 3/4 of the upper one when no lower threshold is set).
+class OverloadFlags {
+public:
+    explicit OverloadFlags(uint32_t max_reals) : flags_(max_reals, 0) {}
+    bool overloaded(const RealSnap& r, const ConnCounts& c);
+
+private:
+    std::vector<uint8_t> flags_;
+};
+
+// Everything a scheduler may look at for one decision.
+class SchedContext {
+public:
+    SchedContext(const ServiceSnap& service, SchedState& sched_state, const ScheduleInput& input, unsigned worker_index,
+                 const LoadBoard& load, OverloadFlags& overload)
+        : svc(service), state(sched_state), in(input), worker(worker_index), load_(load), overload_(overload) {}
+
+    const ServiceSnap& svc;
+    SchedState& state;
+    const ScheduleInput& in;
+    const unsigned worker;
+
+    size_t size() const { return svc.reals.size(); }
+    const RealSnap& real(size_t i) const { return svc.reals[i]; }
+    ConnCounts counts(size_t i) const { return load_.counts(svc.reals[i].id); }
+    // weight > 0 and not overloaded.
+    bool available(size_t i) const;
+    SchedScratch* scratch() const {
+        return worker < svc.sched_scratch.size() ? svc.sched_scratch[worker].get() : nullptr;
+    }
+
+private:
+    const LoadBoard& load_;
+    OverloadFlags& overload_;
+};
+
 // Index of the chosen real server in svc.reals, or -1 when none can take the connection.
-int schedule(const ServiceSnap& svc, SchedState& state, const ScheduleInput& in,
-             const CounterArray<RealCounters>& load);
+int schedule(SchedContext& ctx);
 
-// The schedulers, one file each. `state` is already reset for svc.version.
-int schedule_rr(const ServiceSnap& svc, SchedState& state);
-int schedule_wrr(const ServiceSnap& svc, SchedState& state);
+// Precomputes svc.sched (tables) and allocates svc.sched_scratch for `nworkers`. Called by
+// the snapshot builder, off the fast path (mh tables of many services in parallel).
+void prepare_scheduler(ServiceSnap& svc, unsigned nworkers);
 
-// wrr's precomputed values for a set of weights (IPVS ip_vs_wrr_gcd_weight/max_weight).
-void wrr_prepare(ServiceSnap& svc);
-
-inline bool real_available(const RealSnap& r) { return r.weight > 0; }
+// The schedulers, one file each. `ctx.state` is already reset for the service's version.
+int schedule_rr(SchedContext& ctx);
+int schedule_wrr(SchedContext& ctx);
 
 }  // namespace dplb

@@ -7,20 +7,22 @@
 
 namespace dplb {
 
-void wrr_prepare(ServiceSnap& svc) {
+void prepare_wrr(ServiceSnap& svc) {
     int32_t g = 0, maxw = 0;
     for (const auto& r : svc.reals) {
         int32_t w = int32_t(r.weight);
         if (w > 0) g = g > 0 ? std::gcd(w, g) : w;
         if (w > maxw) maxw = w;
     }
-    svc.wrr_di = g ? g : 1;
-    svc.wrr_mw = maxw - (svc.wrr_di - 1);
+    svc.sched.wrr_di = g ? g : 1;
+    svc.sched.wrr_mw = maxw - (svc.sched.wrr_di - 1);
 }
 
-int schedule_wrr(const ServiceSnap& svc, SchedState& st) {
+int schedule_wrr(SchedContext& ctx) {
+    const ServiceSnap& svc = ctx.svc;
+    SchedState& st = ctx.state;
     const int n = int(svc.reals.size());
-    const int32_t di = svc.wrr_di, mw = svc.wrr_mw;
+    const int32_t di = svc.sched.wrr_di, mw = svc.sched.wrr_mw;
     if (mw <= 0 || n == 0) return -1;
     const int last = st.last;  // -1 = the list head
     int stop = -2;             // none
@@ -28,8 +30,7 @@ int schedule_wrr(const ServiceSnap& svc, SchedState& st) {
     int dest = st.last;
     for (;;) {
         for (int i = dest + 1; i < n; ++i) {
-            const RealSnap& r = svc.reals[size_t(i)];
-            if (int32_t(r.weight) >= st.cw && real_available(r)) {
+            if (int32_t(svc.reals[size_t(i)].weight) >= st.cw && ctx.available(size_t(i))) {
                 st.last = i;
                 return i;
             }

@@ -28,7 +28,7 @@ enum class Scheduler : uint8_t { rr, wrr, lc, wlc, sed, nq, sh, dh, lblc, lblcr,
 
 struct RealServer {
     Ip4 address;
-    uint16_t port = 0;  // host order; never 0 in a valid config
+    uint16_t port = 0;  // host order; 0 only for port-0 and fwmark services: keep the packet's port
     uint32_t weight = 1;  // 0..65535; 0 = quiesced (no new connections)
     ForwardMethod forward = ForwardMethod::nat;
     uint32_t upper_threshold = 0;  // ipvsadm -x; 0 = none
@@ -37,17 +37,50 @@ struct RealServer {
     friend bool operator==(const RealServer&, const RealServer&) = default;
 };
 
+// A service is keyed by (protocol, address, port), or by a firewall mark (ipvsadm -f) that a
+// port group defines. For a mark service `fwmark` != 0 and the other members are canonical
+// (tcp, 0.0.0.0, 0). Port 0 means "every port of the address" (persistent services only).
 struct ServiceKey {
     Protocol protocol = Protocol::tcp;
     Ip4 address;
     uint16_t port = 0;  // host order
+    uint32_t fwmark = 0;
 
+    bool is_fwmark() const { return fwmark != 0; }
     friend bool operator==(const ServiceKey&, const ServiceKey&) = default;
+};
+
+// ipvsadm -p [timeout] -M netmask.
+struct Persistence {
+    uint32_t timeout = 300;  // seconds
+    Ip4 netmask = Ip4::from_host(0xffffffffu);
+
+    friend bool operator==(const Persistence&, const Persistence&) = default;
+};
+
+// ipvsadm -b / --sched-flags on -A/-E.
+enum SchedFlag : uint32_t {
+    sched_flag_sh_fallback = 1,  // sh: skip unavailable servers
+    sched_flag_sh_port = 2,      // sh: hash the source port too
+    sched_flag_mh_fallback = 4,  // mh: skip unavailable servers
+    sched_flag_mh_port = 8,      // mh: hash the source port too
+};
+
+// Per-service overrides of the global timeouts; nullopt = use the global value.
+struct TimeoutOverrides {
+    std::optional<uint32_t> tcp, tcp_fin, udp;
+
+    bool empty() const { return !tcp && !tcp_fin && !udp; }
+    friend bool operator==(const TimeoutOverrides&, const TimeoutOverrides&) = default;
 };
 
 struct Service {
     ServiceKey key;
     Scheduler scheduler = Scheduler::wlc;  // ipvsadm's default
+    uint32_t sched_flags = 0;              // SchedFlag bits
+    uint32_t mh_table_size = 65537;        // mh lookup table size, a prime
+    std::optional<Persistence> persistence;
+    TimeoutOverrides timeouts;
     std::vector<RealServer> reals;
     std::vector<Ip4> local_addresses;  // FULLNAT source (SNAT) pool
 
@@ -63,8 +96,27 @@ struct Timeouts {
     friend bool operator==(const Timeouts&, const Timeouts&) = default;
 };
 
+// The dataplane's answer to iptables -j MARK: packets to (protocol, address, port in
+// [first_port, last_port]) belong to the mark's service (ipvsadm -f MARK).
+struct PortMatch {
+    Protocol protocol = Protocol::tcp;
+    Ip4 address;
+    uint16_t first_port = 0;  // host order, 1..65535
+    uint16_t last_port = 0;   // >= first_port
+
+    friend bool operator==(const PortMatch&, const PortMatch&) = default;
+};
+
+struct PortGroup {
+    uint32_t mark = 0;  // 1..2^32-1
+    std::vector<PortMatch> matches;
+
+    friend bool operator==(const PortGroup&, const PortGroup&) = default;
+};
+
 struct Config {
     Timeouts timeouts;
+    std::vector<PortGroup> port_groups;
     std::vector<Service> services;
 
     friend bool operator==(const Config&, const Config&) = default;

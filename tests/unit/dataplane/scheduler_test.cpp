@@ -20,16 +20,19 @@ ServiceSnap service(config::Scheduler sched, std::vector<uint32_t> weights, uint
         r.id = uint32_t(100 + i);
         s.reals.push_back(r);
     }
-    wrr_prepare(s);
+    prepare_scheduler(s, 1);
     return s;
 }
 
 // n choices as letters: A = reals[0]; '-' for -1.
 std::string sequence(const ServiceSnap& svc, SchedState& st, int n) {
-    static const CounterArray<RealCounters> load(1);
+    static const LoadBoard load(1);
+    static OverloadFlags overload(1024);
+    const ScheduleInput in{1, 2, 3, 4};
     std::string out;
     for (int i = 0; i < n; ++i) {
-        int c = schedule(svc, st, ScheduleInput{1, 2, 3, 4}, load);
+        SchedContext ctx(svc, st, in, 0, load, overload);
+        int c = schedule(ctx);
         out += c < 0 ? '-' : char('A' + c);
     }
     return out;
@@ -105,8 +108,8 @@ TEST_CASE("wrr: precomputed gcd and max weight", "[sched]") {
     for (const auto& c : cases) {
         ServiceSnap s = service(Scheduler::wrr, c.weights);
         INFO("weights " << ::Catch::Detail::stringify(c.weights));
-        CHECK(s.wrr_di == c.di);
-        CHECK(s.wrr_mw == c.mw);
+        CHECK(s.sched.wrr_di == c.di);
+        CHECK(s.sched.wrr_mw == c.mw);
     }
 }
 

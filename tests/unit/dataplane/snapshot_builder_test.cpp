@@ -96,8 +96,8 @@ TEST_CASE("SnapshotBuilder: services, real servers and local addresses in the lo
     const ServiceSnap& tls = find(*snap, 6, "192.0.2.100", 443);
     CHECK(tls.scheduler == Scheduler::wrr);
     CHECK(tls.reals[0].mode == ForwardMode::nat);
-    CHECK(tls.wrr_di == 2);  // wrr_prepare ran
-    CHECK(tls.wrr_mw == 3);
+    CHECK(tls.sched.wrr_di == 2);  // prepare_scheduler ran
+    CHECK(tls.sched.wrr_mw == 3);
     CHECK(tls.laddr_ids.empty());
 
     const ServiceSnap& dns = find(*snap, 17, "192.0.2.100", 53);
