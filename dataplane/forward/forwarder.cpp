@@ -123,7 +123,7 @@ Verdict Forwarder::create_session(pkt::ParsedIpv4& p, const FlowKey& key, uint32
     s->real_id = real.id;
     s->service_id = svc.id;
     s->laddr_id = laddr_id;
-    s->mode = real.mode;
+    s->set_mode(real.mode);
     s->state = p.proto == pkt::proto_tcp ? SessionState::tcp_none : SessionState::udp;
     s->expires = now;
 

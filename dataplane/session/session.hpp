@@ -3,7 +3,11 @@
 // A session is indexed under its `orig` key (client -> VIP, as the client sends it) and,
 // for modes that see replies (NAT, FULLNAT), under its `reply` key (real server -> LIP or
 // client, as the real server sends it). The two keys are all the rewrite needs: a packet
-// matching one key leaves with the other key reversed.
+// matching one key leaves with the other key reversed. DR/TUN sessions keep the reply key
+// too (for listing and ICMP) but do not index it.
+//
+// A persistence template is a session too (flag session_template), keyed
+// (proto 0, masked client, VIP or mark, 0, VIP port or 0) so no packet can match it.
 //
 // Threading: owned by one worker; nobody else reads or writes it.
 #pragma once
@@ -40,7 +44,10 @@ enum SessionFlags : uint8_t {
     session_reply_indexed = 1,  // the reply key is in the table (NAT, FULLNAT)
     session_active = 2,         // counted in ActiveConn (else InActConn), as IPVS does
     session_input_only = 4,     // DR/TUN: replies bypass us; IPVS's INPUT_ONLY state table
+    session_template = 8,       // a persistence template, not a connection
+    session_mode_mask = 0x30,   // ForwardMode << session_mode_shift
 };
+inline constexpr unsigned session_mode_shift = 4;
 
 inline constexpr uint32_t no_index = 0xffffffffu;
 inline constexpr uint16_t no_laddr = 0xffff;
@@ -55,8 +62,16 @@ struct alignas(64) Session {
     uint32_t service_id = 0; // stable id of the virtual service (counters)
     uint16_t laddr_id = no_laddr;  // FULLNAT: local address whose port this session holds
     SessionState state = SessionState::tcp_none;
-    ForwardMode mode = ForwardMode::nat;
-    uint8_t flags = 0;
+    uint8_t flags = 0;  // SessionFlags, and the forward mode in session_mode_mask
+    // A connection: index of the persistence template that chose its server (no_index if
+    // none). A template: how many connections it controls (it outlives them all).
+    uint32_t control = no_index;
+
+    ForwardMode mode() const { return ForwardMode((flags & session_mode_mask) >> session_mode_shift); }
+    void set_mode(ForwardMode m) {
+        flags = uint8_t((flags & ~session_mode_mask) | (unsigned(m) << session_mode_shift));
+    }
+    bool is_template() const { return flags & session_template; }
 };
 static_assert(sizeof(Session) == 64);
 

@@ -152,7 +152,7 @@ TEST_CASE("Forwarder FULLNAT TCP: handshake, data, client close, expiry; counter
     REQUIRE(s);
     CHECK(lb.session(RS1, 8080, Net::lip, c.lport) == s);  // the reply key
     CHECK(s->state == SessionState::tcp_syn_recv);
-    CHECK(s->mode == ForwardMode::fullnat);
+    CHECK(s->mode() == ForwardMode::fullnat);
     CHECK(s->real_id == lb.real_id(TCP, Net::vip, 80, RS1));
     CHECK(s->service_id == lb.service(TCP, Net::vip, 80).id);
     CHECK(s->expires == t0 + 60000);  // SYN_RECV
@@ -311,7 +311,7 @@ TEST_CASE("Forwarder NAT TCP: destination rewritten in, source rewritten out", "
         forward_exact(lb, syn, Net::client_port, rewritten(syn, Net::client, cport, rs, 443));
         const Session* s = lb.session(Net::client, cport, Net::vip, 443);
         REQUIRE(s);
-        CHECK(s->mode == ForwardMode::nat);
+        CHECK(s->mode() == ForwardMode::nat);
         CHECK(s->laddr_id == no_laddr);
         CHECK(lb.session(rs, 443, Net::client, cport) == s);  // reply key: server -> client
 
