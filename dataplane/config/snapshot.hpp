@@ -31,6 +31,8 @@ struct RealSnap {
     uint32_t id = 0;  // stable real-server id: counters, connection counts
     uint32_t upper_threshold = 0;  // ipvsadm -x; 0 = none
     uint32_t lower_threshold = 0;  // ipvsadm -y; 0 = none
+    uint32_t tunnel_source = 0;    // TUN: outer source address (network order)
+    uint16_t tunnel_mtu = 1500;    // TUN: MTU of the port toward the real server
 };
 
 struct ServiceSnap {
@@ -38,7 +40,12 @@ struct ServiceSnap {
     uint64_t version = 0;   // new value whenever anything below changes
     uint8_t proto = 0;
     uint32_t vip = 0;       // network order
-    uint16_t vport = 0;     // network order
+    uint16_t vport = 0;     // network order; 0 = every port
+    uint32_t fwmark = 0;    // a mark service (proto/vip/vport unused)
+    bool persistent = false;
+    uint32_t persist_mask = 0;   // network order: the client address bits a template keeps
+    Tick persist_timeout_ms = 0;
+    Tick timeout_ms[session_state_count] = {};  // global timeouts with this service's overrides
     config::Scheduler scheduler = config::Scheduler::rr;
     uint32_t sched_flags = 0;       // config::SchedFlag bits
     uint32_t mh_table_size = 65537;
@@ -63,6 +70,13 @@ struct LocalAddressInfo {
     uint32_t arp_ports = 0;  // bit p: answer ARP for it on port p
 };
 
+// How replies from a NAT real server find their worker: by the client they go to, masked
+// like the persistent service the server belongs to (flow/owner.hpp).
+struct NatRealOwner {
+    bool persistent = false;
+    uint32_t client_mask = 0xffffffffu;  // network order
+};
+
 struct PortSnap {
     pkt::Mac mac;
     uint16_t mtu = 1500;
@@ -75,13 +89,22 @@ struct Snapshot {
     std::vector<PortSnap> ports;  // by dataplane port index
     FlatMap<LocalAddressInfo> local_addresses;      // key: address (network order)
     FlatMap<const ServiceSnap*> services;           // key: service_lookup_key()
-    FlatMap<uint8_t> nat_reals;                     // key: service_lookup_key(proto, rip, rport) of NAT reals
+    FlatMap<NatRealOwner> nat_reals;  // key: service_lookup_key(proto, rip, rport) of NAT reals
     Tick timeout_ms[session_state_count] = {};
+    std::vector<const ServiceSnap*> service_by_id;  // by stable service id (nullptr: none)
     std::vector<std::shared_ptr<const ServiceSnap>> service_objects;  // keeps services alive
 
+    // The service a packet to addr:port belongs to: an exact service or a port group's mark
+    // service (both filed under the port), else a port-0 service of the address.
     const ServiceSnap* find_service(uint8_t proto, uint32_t addr, uint16_t port) const {
-        auto* p = services.find(service_lookup_key(proto, addr, port));
-        return p ? *p : nullptr;
+        if (auto* p = services.find(service_lookup_key(proto, addr, port))) return *p;
+        auto* any = services.find(service_lookup_key(proto, addr, 0));
+        return any ? *any : nullptr;
+    }
+    // Timeout of `state` for a session of service `id` (the global one if the service is gone).
+    Tick timeout(uint32_t service_id, SessionState state) const {
+        const ServiceSnap* s = service_id < service_by_id.size() ? service_by_id[service_id] : nullptr;
+        return (s ? s->timeout_ms : timeout_ms)[unsigned(state)];
     }
     const LocalAddressInfo* find_local(uint32_t addr) const { return local_addresses.find(addr); }
 };

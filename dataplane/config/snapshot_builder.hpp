@@ -25,12 +25,23 @@ namespace dplb {
 struct SnapshotLimits {
     uint32_t max_services = 1u << 14;
     uint32_t max_reals = 1u << 17;
+    uint32_t max_port_group_ports = 1u << 22;  // (protocol, address, port) entries marks expand to
 };
+
+// Where packets to a TUN real server leave: the outer source address and the MTU of the
+// port. `found` false when no route leads there.
+struct TunnelRoute {
+    bool found = false;
+    uint32_t source = 0;  // network order
+    uint16_t mtu = 1500;
+};
+using TunnelRouteFn = std::function<TunnelRoute(uint32_t real_addr_be)>;
 
 class SnapshotBuilder {
 public:
+    // `tunnel_route` defaults to the port whose connected network holds the address.
     SnapshotBuilder(unsigned nworkers, std::vector<PortSnap> ports, SnapshotLimits limits,
-                    LocalAddressRegistry& laddrs);
+                    LocalAddressRegistry& laddrs, TunnelRouteFn tunnel_route = {});
 
     // Builds the snapshot for `cfg` (already validated by the model). Fails, changing
     // nothing, when a dataplane limit is exceeded.
@@ -58,6 +69,7 @@ private:
     struct ServiceEntry {
         uint32_t id;
         config::Service config;
+        config::Timeouts global;  // the global timeouts the snap was built with
         std::shared_ptr<const ServiceSnap> snap;
     };
     class IdPool {
@@ -74,12 +86,16 @@ private:
         std::vector<bool> used_before_;
     };
 
-    std::shared_ptr<const ServiceSnap> build_service(const config::Service& svc, uint32_t id,
-                                                     const std::unordered_map<RealKey, uint32_t, RealKeyHash>& real_ids);
+    model::Status check(const config::Config& cfg) const;
+    std::shared_ptr<ServiceSnap> build_service(const config::Service& svc, const config::Timeouts& global,
+                                               uint32_t id,
+                                               const std::unordered_map<RealKey, uint32_t, RealKeyHash>& real_ids);
     std::unique_ptr<Snapshot> assemble(const config::Config& cfg, uint64_t generation) const;
+    TunnelRoute connected_route(uint32_t addr) const;
 
     unsigned nworkers_;
     std::vector<PortSnap> ports_;
+    TunnelRouteFn tunnel_route_;
     SnapshotLimits limits_;
     LocalAddressRegistry& laddrs_;
     IdPool service_ids_;

@@ -3,9 +3,13 @@
 // A worker that receives a packet it does not own hands it to the owner (a per-pair SPSC
 // ring) instead of looking anything up in another worker's tables. The rules, for every
 // packet class (docs/architecture.md, "Ownership"):
-//   client -> VIP:vport           owner = client_owner(client address, client port)
-//   real server -> LIP:lport      owner = local_port_owner(lport)   (FULLNAT replies)
-//   NAT real server -> client     owner = client_owner(client address, client port)
+//   client -> VIP:vport                 client_owner(client address, client port)
+//   client -> VIP of a persistent svc   client_owner(client address & netmask, 0): every
+//                                       connection sharing a template shares a worker
+//   real server -> LIP:lport            local_port_owner(lport)   (FULLNAT replies)
+//   NAT real server -> client           as the client's own packets (by the destination)
+//   ICMP error quoting a TCP/UDP packet as the packet that would match the quoted one's
+//                                       session: the quoted packet reversed
 //   anything else (ARP, ICMP to us, strays)  any worker: handled where it lands
 // client_owner() depends only on the client's side of the tuple, so a NAT reply (which
 // carries the real server's address, not the VIP) finds the same worker as its request.
@@ -31,17 +35,30 @@ inline unsigned client_owner(uint32_t client_addr_be, uint16_t client_port_be, u
     return unsigned((uint64_t(h) * nworkers) >> 32);
 }
 
-inline unsigned owner_of(const pkt::ParsedIpv4& p, const Snapshot& snap) {
+// Owner of a TCP/UDP packet with this tuple (network order).
+inline unsigned owner_of_tuple(uint8_t proto, uint32_t saddr, uint32_t daddr, uint16_t sport, uint16_t dport,
+                               const Snapshot& snap) {
     const unsigned n = snap.nworkers;
-    if (n == 1 || !p.has_ports()) return any_worker;
-    if (const LocalAddressInfo* la = snap.find_local(p.daddr)) {
-        if ((la->kinds & local_vip) && snap.find_service(p.proto, p.daddr, p.dport))
-            return client_owner(p.saddr, p.sport, n);
-        if (la->kinds & local_snat) return local_port_owner(__builtin_bswap16(p.dport), n);
+    if (const LocalAddressInfo* la = snap.find_local(daddr)) {
+        if (la->kinds & local_vip)
+            if (const ServiceSnap* svc = snap.find_service(proto, daddr, dport))
+                return svc->persistent ? client_owner(saddr & svc->persist_mask, 0, n) : client_owner(saddr, sport, n);
+        if (la->kinds & local_snat) return local_port_owner(__builtin_bswap16(dport), n);
         return any_worker;
     }
-    if (snap.nat_reals.find(service_lookup_key(p.proto, p.saddr, p.sport)))
-        return client_owner(p.daddr, p.dport, n);
+    // A real server of a port-0 or mark service is filed under port 0: it answers from
+    // whatever port the client asked for.
+    const NatRealOwner* nat = snap.nat_reals.find(service_lookup_key(proto, saddr, sport));
+    if (!nat) nat = snap.nat_reals.find(service_lookup_key(proto, saddr, 0));
+    if (nat) return nat->persistent ? client_owner(daddr & nat->client_mask, 0, n) : client_owner(daddr, dport, n);
+    return any_worker;
+}
+
+inline unsigned owner_of(const pkt::ParsedIpv4& p, const Snapshot& snap) {
+    if (snap.nworkers == 1) return any_worker;
+    if (p.has_ports()) return owner_of_tuple(p.proto, p.saddr, p.daddr, p.sport, p.dport, snap);
+    if (p.icmp_error)
+        return owner_of_tuple(p.inner_proto, p.inner_daddr, p.inner_saddr, p.inner_dport, p.inner_sport, snap);
     return any_worker;
 }
 

@@ -17,6 +17,19 @@ bool starts_new_connection(const Session& s, uint8_t tcp_flags) {
            (s.state == SessionState::tcp_time_wait || s.state == SessionState::tcp_close);
 }
 
+// The persistence template of a client for a service: protocol 0, so no packet matches it;
+// keyed by the masked client address and the VIP:port (or the mark, tagged by sport 1).
+FlowKey template_key(const ServiceSnap& svc, uint32_t client) {
+    if (svc.fwmark) return FlowKey(client & svc.persist_mask, svc.fwmark, bswap16(1), 0, 0);
+    return FlowKey(client & svc.persist_mask, svc.vip, 0, svc.vport, 0);
+}
+
+int index_of_real(const ServiceSnap& svc, uint32_t real_id) {
+    for (size_t i = 0; i < svc.reals.size(); ++i)
+        if (svc.reals[i].id == real_id) return int(i);
+    return -1;
+}
+
 }  // namespace
 
 Forwarder::Forwarder(const ForwarderParams& params, LocalAddressRegistry& laddrs, Tick now)
@@ -35,6 +48,7 @@ Forwarder::Forwarder(const ForwarderParams& params, LocalAddressRegistry& laddrs
 
 Verdict Forwarder::handle_ipv4(pkt::ParsedIpv4& p, uint16_t in_port, const Snapshot& snap, Tick now) {
     if (!p.has_ports()) {
+        if (p.icmp_error) return handle_icmp_error(p, snap);
         const LocalAddressInfo* la = snap.find_local(p.daddr);
         if (!la) return Verdict::drop(DropReason::not_for_us);
         if (p.proto != pkt::proto_icmp) return Verdict::drop(DropReason::not_for_us);
@@ -64,29 +78,69 @@ Verdict Forwarder::handle_ipv4(pkt::ParsedIpv4& p, uint16_t in_port, const Snaps
     // IPVS schedules TCP only on a SYN without RST.
     if (p.proto == pkt::proto_tcp && (p.tcp_flags & (pkt::tcp_syn | pkt::tcp_rst)) != pkt::tcp_syn)
         return Verdict::drop(DropReason::tcp_no_session);
+    // A packet that cannot be forwarded must not take a connection slot, a local port or a
+    // turn of the scheduler.
+    if (p.ip()->ttl <= 1) return Verdict::drop(DropReason::ip_ttl_exceeded);
     return create_session(p, key, hash, *svc, snap, now);
+}
+
+int Forwarder::choose_real(const pkt::ParsedIpv4& p, const ServiceSnap& svc, Tick now, Session** tpl) {
+    *tpl = nullptr;
+    SchedState& st = sched_[svc.id];
+    ScheduleInput in{p.saddr, p.daddr, p.sport, p.dport};
+    SchedContext ctx(svc, st, in, params_.worker, *load_, overload_);
+    if (!svc.persistent) return schedule(ctx);
+
+    // Persistence (IPVS ip_vs_sched_persist): the client's template names the server while
+    // it lives; each new connection refreshes it.
+    FlowKey tk = template_key(svc, p.saddr);
+    uint32_t th = flow_hash(tk);
+    Session* t = table_.find(tk, th).session;
+    int chosen = t ? index_of_real(svc, t->real_id) : -1;
+    if (chosen < 0) {  // no template, or its server left the service: schedule and (re)bind
+        chosen = schedule(ctx);
+        if (chosen < 0) return -1;
+        const RealSnap& real = svc.reals[size_t(chosen)];
+        if (t) {
+            reals_[t->real_id].persistent.sub();
+        } else {
+            t = table_.insert(tk, th, nullptr, 0);
+            if (!t) return -2;
+            t->flags |= session_template;
+            t->state = SessionState::tcp_none;
+            t->control = 0;
+            t->expires = now;
+            wheel_.add(t);
+        }
+        t->real_id = real.id;
+        t->service_id = svc.id;
+        reals_[real.id].persistent.add();
+    }
+    t->expires = now + svc.persist_timeout_ms;
+    *tpl = t;
+    return chosen;
 }
 
 Verdict Forwarder::create_session(pkt::ParsedIpv4& p, const FlowKey& key, uint32_t hash, const ServiceSnap& svc,
                                   const Snapshot& snap, Tick now) {
-    // A packet that cannot be forwarded must not create a connection (nor move the
-    // scheduler, nor take a local port): rewrite_tuple would refuse it after all that.
-    if (p.ip()->ttl <= 1) return Verdict::drop(DropReason::ip_ttl_exceeded);
-    SchedState& st = sched_[svc.id];
-    ScheduleInput in{p.saddr, p.daddr, p.sport, p.dport};
-    SchedContext ctx(svc, st, in, params_.worker, *load_, overload_);
-    int chosen = schedule(ctx);
+    Session* tpl = nullptr;
+    int chosen = choose_real(p, svc, now, &tpl);
+    if (chosen == -2) return Verdict::drop(DropReason::session_table_full);
     if (chosen < 0) return Verdict::drop(DropReason::no_real_server);
     const RealSnap& real = svc.reals[size_t(chosen)];
+    const uint16_t rport = real.port ? real.port : p.dport;  // port 0: the port the client asked for
 
     FlowKey reply;
     uint16_t laddr_id = no_laddr;
     uint16_t lport = 0;
     switch (real.mode) {
     case ForwardMode::nat:
-        reply = FlowKey(real.addr, p.saddr, real.port, p.sport, p.proto);
+    case ForwardMode::dr:
+    case ForwardMode::tunnel:  // DR/TUN: replies bypass us; the key only documents the server
+        reply = FlowKey(real.addr, p.saddr, rport, p.sport, p.proto);
         break;
     case ForwardMode::fullnat: {
+        SchedState& st = sched_[svc.id];
         size_t n = svc.laddr_ids.size();
         if (n == 0) return Verdict::drop(DropReason::snat_no_local_address);
         for (size_t k = 0; k < n && !lport; ++k) {
@@ -97,28 +151,31 @@ Verdict Forwarder::create_session(pkt::ParsedIpv4& p, const FlowKey& key, uint32
             if (lport) {
                 laddr_id = svc.laddr_ids[i];
                 st.laddr_cursor = uint32_t(i + 1);
-                reply = FlowKey(real.addr, la->address(), real.port, bswap16(lport), p.proto);
+                reply = FlowKey(real.addr, la->address(), rport, bswap16(lport), p.proto);
             }
         }
         if (!lport) return Verdict::drop(DropReason::snat_ports_exhausted);
         break;
     }
-    default:
-        return Verdict::drop(DropReason::no_real_server);  // DR/TUN are not admitted by validation yet
     }
 
+    const bool sees_replies = real.mode == ForwardMode::nat || real.mode == ForwardMode::fullnat;
     auto give_port_back = [&] {
         if (lport) laddrs_.entry(laddr_id)->pool(params_.worker).release(lport);
     };
     uint32_t reply_hash = flow_hash(reply);
-    if (table_.find(reply, reply_hash).session) {
+    if (sees_replies && table_.find(reply, reply_hash).session) {
         give_port_back();
         return Verdict::drop(DropReason::session_conflict);
     }
-    Session* s = table_.insert(key, hash, &reply, reply_hash);
+    Session* s = table_.insert(key, hash, sees_replies ? &reply : nullptr, reply_hash);
     if (!s) {
         give_port_back();
         return Verdict::drop(DropReason::session_table_full);
+    }
+    if (!sees_replies) {
+        s->reply = reply;
+        s->flags |= session_input_only;
     }
     s->real_id = real.id;
     s->service_id = svc.id;
@@ -126,11 +183,16 @@ Verdict Forwarder::create_session(pkt::ParsedIpv4& p, const FlowKey& key, uint32
     s->set_mode(real.mode);
     s->state = p.proto == pkt::proto_tcp ? SessionState::tcp_none : SessionState::udp;
     s->expires = now;
+    if (tpl) {
+        s->control = table_.index_of(tpl);
+        ++tpl->control;
+    }
 
     // New connections start inactive, as in IPVS; the state machine moves them.
     RealCounters& rc = reals_[real.id];
     rc.conns.add();
     rc.inactive.add();
+    rc.live.add();
     ServiceCounters& sc = services_[svc.id];
     sc.conns.add();
     sc.live.add();
@@ -163,16 +225,46 @@ void Forwarder::track_state(Session& s, FlowDirection dir, uint8_t tcp_flags, co
         }
     }
     Tick old = s.expires;
-    s.expires = now + snap.timeout_ms[unsigned(s.state)];
+    s.expires = now + snap.timeout(s.service_id, s.state);
     if (tick_after(old, s.expires)) wheel_.reschedule(&s);  // a shorter timeout must not wait
 }
 
+Verdict Forwarder::tunnel(pkt::ParsedIpv4& p, const Session& s, const Snapshot& snap) {
+    const ServiceSnap* svc = s.service_id < snap.service_by_id.size() ? snap.service_by_id[s.service_id] : nullptr;
+    const RealSnap* real = nullptr;
+    if (svc)
+        if (int i = index_of_real(*svc, s.real_id); i >= 0) real = &svc->reals[size_t(i)];
+    // A server removed from the configuration keeps its connections: the address is in the
+    // session; the source falls back to the packet's VIP and the MTU to 1500.
+    uint32_t source = real ? real->tunnel_source : p.daddr;
+    uint16_t mtu = real ? real->tunnel_mtu : 1500;
+    if (uint32_t(p.ip_len) + ipip_overhead > mtu) {
+        if (!(p.ip()->frag_be & pkt::ip_frag_df_be)) return Verdict::drop(DropReason::tunnel_mtu_exceeded);
+        make_frag_needed(p, p.daddr, uint16_t(mtu - ipip_overhead));
+        counters_.icmp_frag_needed_sent.add();
+        return Verdict::forward_to(p.daddr);
+    }
+    if (p.headroom < ipip_overhead) return Verdict::drop(DropReason::no_headroom);
+    encapsulate_ipip(p, source, s.reply.src, bswap16(++ip_id_));
+    return Verdict::forward_to(s.reply.src);
+}
+
 Verdict Forwarder::forward_existing(pkt::ParsedIpv4& p, Session& s, bool reply_dir, const Snapshot& snap, Tick now) {
-    // Leave with the other direction's key reversed: that is the whole NAT/FULLNAT rewrite.
-    const FlowKey& other = reply_dir ? s.orig : s.reply;
-    Tuple to{other.dst, other.src, other.dport, other.sport};
     uint16_t bytes = p.ip_len;
-    if (!rewrite_tuple(p, to)) return Verdict::drop(DropReason::ip_ttl_exceeded);
+    const ForwardMode mode = s.mode();
+    Verdict v;
+    if (mode == ForwardMode::dr || mode == ForwardMode::tunnel) {
+        // The client's packet goes to the server unchanged: DR only re-addresses the frame
+        // (the worker writes the server's MAC), TUN wraps it in an outer header.
+        v = mode == ForwardMode::dr ? Verdict::forward_to(s.reply.src) : tunnel(p, s, snap);
+        if (v.action == Verdict::Action::drop) return v;
+    } else {
+        // Leave with the other direction's key reversed: that is the whole NAT/FULLNAT rewrite.
+        const FlowKey& other = reply_dir ? s.orig : s.reply;
+        Tuple to{other.dst, other.src, other.dport, other.sport};
+        if (!rewrite_tuple(p, to)) return Verdict::drop(DropReason::ip_ttl_exceeded);
+        v = Verdict::forward_to(to.daddr);
+    }
     track_state(s, reply_dir ? FlowDirection::reply : FlowDirection::orig, p.tcp_flags, snap, now);
 
     RealCounters& rc = reals_[s.real_id];
@@ -188,25 +280,65 @@ Verdict Forwarder::forward_existing(pkt::ParsedIpv4& p, Session& s, bool reply_d
         sc.in_packets.add();
         sc.in_bytes.add(bytes);
     }
-    return Verdict::forward_to(to.daddr);
+    return v;
+}
+
+// An ICMP error about a packet of a session goes to the other side, looking as if it were
+// about the packet that side sent (IPVS ip_vs_in_icmp / ip_vs_out_icmp).
+Verdict Forwarder::handle_icmp_error(pkt::ParsedIpv4& p, const Snapshot& snap) {
+    (void)snap;
+    // The quoted packet is one we sent; reversed, it is the key of the direction it answers.
+    FlowKey key(p.inner_daddr, p.inner_saddr, p.inner_dport, p.inner_sport, p.inner_proto);
+    SessionTable::Hit hit = table_.find(key, flow_hash(key));
+    if (!hit.session || hit.session->is_template()) return Verdict::drop(DropReason::icmp_no_session);
+    const Session& s = *hit.session;
+    Tuple outer, quoted;
+    if (hit.reply) {
+        // We sent it toward the real server: tell the client, about its own packet.
+        outer = {s.orig.dst, s.orig.src, 0, 0};
+        quoted = {s.orig.src, s.orig.dst, s.orig.sport, s.orig.dport};
+    } else {
+        // We sent it toward the client: tell the real server, about its own packet.
+        outer = {s.reply.dst, s.reply.src, 0, 0};
+        quoted = {s.reply.src, s.reply.dst, s.reply.sport, s.reply.dport};
+    }
+    if (!rewrite_icmp_error(p, outer, quoted)) return Verdict::drop(DropReason::ip_ttl_exceeded);
+    counters_.icmp_errors_forwarded.add();
+    return Verdict::forward_to(outer.daddr);
 }
 
 void Forwarder::end_session(Session& s) {
-    RealCounters& rc = reals_[s.real_id];
-    if (s.flags & session_active)
-        rc.active.sub();
-    else
-        rc.inactive.sub();
-    services_[s.service_id].live.sub();
-    if (s.laddr_id != no_laddr) {
-        if (LocalAddress* la = laddrs_.entry(s.laddr_id)) la->pool(params_.worker).release(bswap16(s.reply.dport));
+    if (s.is_template()) {
+        reals_[s.real_id].persistent.sub();
+    } else {
+        RealCounters& rc = reals_[s.real_id];
+        if (s.flags & session_active)
+            rc.active.sub();
+        else
+            rc.inactive.sub();
+        rc.live.sub();
+        services_[s.service_id].live.sub();
+        if (s.laddr_id != no_laddr) {
+            if (LocalAddress* la = laddrs_.entry(s.laddr_id)) la->pool(params_.worker).release(bswap16(s.reply.dport));
+        }
+        if (s.control != no_index) --table_.at(s.control)->control;
+        counters_.sessions_expired.add();
     }
     table_.erase(&s);
-    counters_.sessions_expired.add();
 }
 
-unsigned Forwarder::expire(Tick now, unsigned budget) {
-    return wheel_.expire(now, budget, [this](Session* s) { end_session(*s); });
+unsigned Forwarder::expire(Tick now, unsigned budget, const Snapshot* snap) {
+    return wheel_.expire(now, budget, [this, now, snap](Session* s) {
+        if (s->is_template() && s->control != 0) {
+            // A template outlives the connections it controls (IPVS n_control).
+            const ServiceSnap* svc =
+                snap && s->service_id < snap->service_by_id.size() ? snap->service_by_id[s->service_id] : nullptr;
+            s->expires = now + (svc && svc->persistent ? svc->persist_timeout_ms : Tick(60000));
+            wheel_.add(s);
+            return;
+        }
+        end_session(*s);
+    });
 }
 
 Verdict Forwarder::handle_arp(uint8_t* frame, uint32_t len, uint16_t in_port, const Snapshot& snap) {
@@ -220,7 +352,7 @@ Verdict Forwarder::handle_arp(uint8_t* frame, uint32_t len, uint16_t in_port, co
     // Replies and announcements (gratuitous: sender == target) feed the neighbour table.
     if (arp->op_be == pkt::arp_op_reply_be || arp->spa == arp->tpa) return Verdict::to_main();
     const LocalAddressInfo* la = snap.find_local(arp->tpa);
-    if (!la || in_port >= snap.ports.size() || !(la->arp_ports & (1u << in_port)))
+    if (!la || in_port >= snap.ports.size() || in_port >= 32 || !(la->arp_ports & (1u << in_port)))
         return Verdict::drop(DropReason::arp_not_for_us);
     make_arp_reply(frame, snap.ports[in_port].mac);
     counters_.arp_replies.add();

@@ -41,8 +41,14 @@ public:
     Verdict handle_ipv4(pkt::ParsedIpv4& p, uint16_t in_port, const Snapshot& snap, Tick now);
     // An ARP frame (`len` bytes from the Ethernet header).
     Verdict handle_arp(uint8_t* frame, uint32_t len, uint16_t in_port, const Snapshot& snap);
-    // Expires at most `budget` due sessions; returns how many were handled.
-    unsigned expire(Tick now, unsigned budget);
+    // Expires at most `budget` due sessions; returns how many were handled. A persistence
+    // template that still controls connections is kept alive for its service's timeout.
+    unsigned expire(Tick now, unsigned budget, const Snapshot* snap = nullptr);
+
+    // Visits up to `budget` live sessions and templates from index `cursor` on (advanced);
+    // returns false once the whole table has been walked. For `dplbadm -L -c`.
+    template <class F>
+    bool visit_sessions(uint32_t& cursor, unsigned budget, F&& f) const;
 
     unsigned worker() const { return params_.worker; }
     WorkerCounters& counters() { return counters_; }
@@ -55,6 +61,11 @@ private:
     Verdict forward_existing(pkt::ParsedIpv4& p, Session& s, bool reply_dir, const Snapshot& snap, Tick now);
     Verdict create_session(pkt::ParsedIpv4& p, const FlowKey& key, uint32_t hash, const ServiceSnap& svc,
                            const Snapshot& snap, Tick now);
+    Verdict handle_icmp_error(pkt::ParsedIpv4& p, const Snapshot& snap);
+    Verdict tunnel(pkt::ParsedIpv4& p, const Session& s, const Snapshot& snap);
+    // Index into svc.reals for a new connection, through the persistence template if the
+    // service has one; *tpl receives the template (nullptr if none). -1: no server.
+    int choose_real(const pkt::ParsedIpv4& p, const ServiceSnap& svc, Tick now, Session** tpl);
     void track_state(Session& s, FlowDirection dir, uint8_t tcp_flags, const Snapshot& snap, Tick now);
     void end_session(Session& s);  // off the wheel already
 
@@ -69,6 +80,18 @@ private:
     OverloadFlags overload_;
     std::unique_ptr<SchedState[]> sched_;  // by service id
     WorkerCounters counters_;
+    uint16_t ip_id_ = 0;  // IPv4 identification of the outer headers this worker builds
 };
+
+template <class F>
+bool Forwarder::visit_sessions(uint32_t& cursor, unsigned budget, F&& f) const {
+    for (; cursor < table_.capacity() && budget; ++cursor) {
+        const Session* s = table_.at(cursor);
+        if (s->wheel_next == no_index) continue;  // every live session is on the wheel
+        f(*s);
+        --budget;
+    }
+    return cursor < table_.capacity();
+}
 
 }  // namespace dplb::fwd

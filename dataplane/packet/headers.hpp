@@ -79,6 +79,9 @@ struct __attribute__((packed)) IcmpHdr {
 };
 static_assert(sizeof(IcmpHdr) == 8);
 inline constexpr uint8_t icmp_echo_reply = 0, icmp_echo_request = 8;
+inline constexpr uint8_t icmp_dest_unreachable = 3, icmp_time_exceeded = 11, icmp_parameter_problem = 12;
+inline constexpr uint8_t icmp_code_frag_needed = 4;
+inline constexpr uint8_t proto_ipip = 4;
 
 struct __attribute__((packed)) ArpHdr {
     uint16_t htype_be;  // 1 = Ethernet

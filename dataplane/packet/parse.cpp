@@ -2,7 +2,38 @@
 
 #include "dataplane/packet/checksum.hpp"
 
+#include <cstring>
+
 namespace dplb::pkt {
+
+namespace {
+
+// Fills the quoted-packet fields when an ICMP error quotes an IPv4 TCP/UDP packet with at
+// least its ports. Anything else leaves icmp_error false (the packet is then an ordinary
+// ICMP message to whoever it is addressed to).
+void parse_icmp_error(ParsedIpv4& out, const uint8_t* l4, unsigned l4_len) {
+    out.icmp_error = false;
+    uint8_t type = at<IcmpHdr>(l4, 0)->type;
+    if (type != icmp_dest_unreachable && type != icmp_time_exceeded && type != icmp_parameter_problem) return;
+    if (l4_len < sizeof(IcmpHdr) + sizeof(Ipv4Hdr) + 8) return;
+    const auto* inner = at<Ipv4Hdr>(l4, sizeof(IcmpHdr));
+    unsigned ihl = inner->ihl_bytes();
+    if ((inner->version_ihl >> 4) != 4 || ihl < sizeof(Ipv4Hdr)) return;
+    if (inner->protocol != proto_tcp && inner->protocol != proto_udp) return;
+    if (sizeof(IcmpHdr) + ihl + 8 > l4_len) return;
+    const uint8_t* inner_l4 = l4 + sizeof(IcmpHdr) + ihl;
+    out.icmp_error = true;
+    out.inner_proto = inner->protocol;
+    out.inner_l3_offset = uint16_t(out.l4_offset + sizeof(IcmpHdr));
+    out.inner_l4_offset = uint16_t(out.inner_l3_offset + ihl);
+    out.inner_l4_len = uint16_t(l4_len - sizeof(IcmpHdr) - ihl);
+    out.inner_saddr = inner->saddr;
+    out.inner_daddr = inner->daddr;
+    std::memcpy(&out.inner_sport, inner_l4, 2);
+    std::memcpy(&out.inner_dport, inner_l4 + 2, 2);
+}
+
+}  // namespace
 
 DropReason classify_frame(const uint8_t* frame, uint32_t len, FrameType& type) {
     if (len < sizeof(EthHdr)) return DropReason::eth_truncated;
@@ -33,6 +64,7 @@ DropReason parse_ipv4(uint8_t* frame, uint32_t len, bool verify_checksum, Parsed
     out.daddr = ip->daddr;
     out.sport = out.dport = 0;
     out.tcp_flags = 0;
+    out.icmp_error = false;
 
     unsigned l4_len = total - ihl;
     const uint8_t* l4 = frame + out.l4_offset;
@@ -58,6 +90,7 @@ DropReason parse_ipv4(uint8_t* frame, uint32_t len, bool verify_checksum, Parsed
     }
     case proto_icmp:
         if (l4_len < sizeof(IcmpHdr)) return DropReason::l4_truncated;
+        parse_icmp_error(out, l4, l4_len);
         break;
     default:
         break;

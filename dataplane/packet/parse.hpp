@@ -24,8 +24,20 @@ struct ParsedIpv4 {
     uint32_t daddr = 0;
     uint16_t sport = 0;       // network order; TCP/UDP only
     uint16_t dport = 0;
+    uint16_t headroom = 0;    // bytes before `frame` the caller lets a rewrite prepend into
+
+    // ICMP errors (destination unreachable, time exceeded, parameter problem) quoting a
+    // TCP/UDP packet with at least its ports: the quoted packet, as it was sent.
+    bool icmp_error = false;
+    uint8_t inner_proto = 0;
+    uint16_t inner_l3_offset = 0;  // from the start of the frame
+    uint16_t inner_l4_offset = 0;
+    uint16_t inner_l4_len = 0;     // bytes of the quoted L4 header present (>= 8)
+    uint32_t inner_saddr = 0, inner_daddr = 0;
+    uint16_t inner_sport = 0, inner_dport = 0;
 
     Ipv4Hdr* ip() const { return at<Ipv4Hdr>(frame, l3_offset); }
+    Ipv4Hdr* inner_ip() const { return at<Ipv4Hdr>(frame, inner_l3_offset); }
     uint8_t* l4() const { return frame + l4_offset; }
     uint16_t l4_len() const { return uint16_t(ip_len - (l4_offset - l3_offset)); }
     bool has_ports() const { return proto == proto_tcp || proto == proto_udp; }

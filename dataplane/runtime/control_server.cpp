@@ -114,8 +114,10 @@ json ControlServer::apply(const json& req) {
         [this](uint32_t id) {
             int64_t n = 0;
             for (const auto& f : rt_.forwarders) {
+                // `live` and `persistent` change only when a connection or template is created or
+                // ended, never in between (active/inactive move in two steps).
                 const RealCounters& r = f.load(std::memory_order_acquire)->real_counters()[id];
-                n += int64_t(r.active.get() + r.inactive.get());
+                n += int64_t(r.live.get() + r.persistent.get());
             }
             return n != 0;
         },

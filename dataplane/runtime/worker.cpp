@@ -63,7 +63,7 @@ void Worker::run() {
         work += poll_redirects(snap, neighbors, now);
         work += transmit_for_main();
         flush();
-        work += fwd_->expire(now, expiry_budget);
+        work += fwd_->expire(now, expiry_budget, snap);
         rt_.rcu->quiescent(index_);
         idle.after_iteration(work);
     }
@@ -88,6 +88,7 @@ void Worker::handle(rte_mbuf* m, uint16_t port, bool from_other_worker, const Sn
         pkt::ParsedIpv4 p;
         bool verify = (m->ol_flags & RTE_MBUF_F_RX_IP_CKSUM_MASK) != RTE_MBUF_F_RX_IP_CKSUM_GOOD;
         if (DropReason r = pkt::parse_ipv4(frame, len, verify, p); r != DropReason::none) return drop(m, r);
+        p.headroom = rte_pktmbuf_headroom(m);
         if (!from_other_worker) {
             unsigned owner = owner_of(p, *snap);
             if (owner != any_worker && owner != index_) {
@@ -98,6 +99,11 @@ void Worker::handle(rte_mbuf* m, uint16_t port, bool from_other_worker, const Sn
             }
         }
         v = fwd_->handle_ipv4(p, port, *snap, now);
+        if (p.frame != frame || p.frame_len != len) {  // encapsulated or turned into an ICMP error
+            m->data_off = uint16_t(p.frame - static_cast<uint8_t*>(m->buf_addr));
+            m->data_len = uint16_t(p.frame_len);
+            m->pkt_len = p.frame_len;
+        }
     } else {
         return drop(m, DropReason::eth_unsupported);
     }

@@ -24,6 +24,9 @@ namespace dplb {
     X(tcp_bad_data_offset)                                                                      \
     X(udp_bad_length)                                                                           \
     X(icmp_unsupported)     /* ICMP other than echo request to a local address */               \
+    X(icmp_no_session)      /* ICMP error quoting a packet of no session we track */           \
+    X(tunnel_mtu_exceeded)  /* TUN: too big once encapsulated and DF not set (not fragmented) */\
+    X(no_headroom)          /* TUN: the buffer has no room for the outer header */             \
     X(no_config)            /* no configuration snapshot published yet */                       \
     X(not_for_us)           /* IPv4 to an address we neither own nor track a session for */     \
     X(no_service)           /* VIP without a service on this protocol/port */                   \

@@ -20,6 +20,8 @@ struct alignas(64) WorkerCounters {
     Counter to_main;         // handed to the main lcore (ARP, neighbour resolution)
     Counter sessions_created, sessions_expired;
     Counter arp_replies, icmp_echo_replies;
+    Counter icmp_errors_forwarded;  // ICMP errors about sessions, rewritten and passed on
+    Counter icmp_frag_needed_sent;  // TUN: "fragmentation needed" sent back to clients
     Counter idle_sleeps;     // times the worker stopped polling because it was idle
     Counter drops[drop_reason_count];
 
@@ -29,7 +31,10 @@ struct alignas(64) WorkerCounters {
 // ipvsadm's per-destination and per-service numbers, plus live session gauges.
 struct alignas(64) RealCounters {
     Counter conns, in_packets, out_packets, in_bytes, out_bytes;
-    Counter active, inactive;  // gauges: sessions of this real server on this worker
+    Counter active, inactive;  // gauges: connections of this real server on this worker
+    Counter live;              // gauge: active + inactive, changed only at create and end, so a
+                               // reader never sees a connection moving between the two as gone
+    Counter persistent;        // gauge: persistence templates bound to this real server
 };
 
 struct alignas(64) ServiceCounters {
