@@ -9,6 +9,7 @@ CPU placement (see ../shared/notes/platform.md): the dataplane runs every lcore 
 clients, servers, control and the test driver run on CPU 0.
 """
 
+import atexit
 import json
 import os
 import random
@@ -30,6 +31,7 @@ HERE = Path(__file__).resolve().parent
 NS_PREFIX = "dplbt"
 DATAPLANE_CPU = 1
 DRIVER_CPU = 0
+XDP_DECAP_SOURCE = HERE / "xdp" / "ipip_decap.c"
 
 
 def sh(*args, check=True, timeout=30, **kw):
@@ -57,12 +59,36 @@ def sweep_stale():
         m = re.match(rf"{NS_PREFIX}(\d+)x", name)
         if m and not Path(f"/proc/{m.group(1)}").exists():
             sh("ip", "netns", "del", name, check=False)
-    run = Path("/var/run/dpdk")
-    if run.is_dir():
-        for d in run.glob(f"{NS_PREFIX}*"):
+    for parent in (Path("/var/run/dpdk"), Path(tempfile.gettempdir())):
+        if not parent.is_dir():
+            continue
+        for d in parent.glob(f"{NS_PREFIX}*"):
             m = re.match(rf"{NS_PREFIX}(\d+)x", d.name)
-            if m and not Path(f"/proc/{m.group(1)}").exists():
+            if m and d.is_dir() and not Path(f"/proc/{m.group(1)}").exists():
                 shutil.rmtree(d, ignore_errors=True)
+
+
+_xdp_decap_object = None
+
+
+def xdp_decap_object():
+    """The IPIP decapsulation XDP program (xdp/ipip_decap.c), compiled once per test process
+    into a temporary directory removed when the process exits (and by sweep_stale if it is
+    killed)."""
+    global _xdp_decap_object
+    if _xdp_decap_object is None:
+        out = Path(tempfile.mkdtemp(prefix=f"{NS_PREFIX}{os.getpid()}x-xdp-"))
+        atexit.register(shutil.rmtree, out, ignore_errors=True)
+        obj = out / "ipip_decap.o"
+        # linux/bpf.h needs <asm/types.h>, which Debian keeps under the multiarch directory
+        # (gcc-multilib's /usr/include/asm link is not needed then).
+        multiarch = sh("gcc", "-print-multiarch", check=False).stdout.strip() or "x86_64-linux-gnu"
+        r = sh("clang", "-O2", "-g", "-Wall", "-Werror", "-target", "bpf", f"-I/usr/include/{multiarch}",
+               "-c", XDP_DECAP_SOURCE, "-o", obj, check=False, timeout=60)
+        if r.returncode != 0:
+            raise RuntimeError(f"building {XDP_DECAP_SOURCE} failed (apt-get install clang libbpf-dev):\n{r.stderr}")
+        _xdp_decap_object = obj
+    return _xdp_decap_object
 
 
 class Host:
@@ -84,6 +110,14 @@ class Host:
 
     def ping(self, address, count=3):
         return self.run("ping", "-c", count, "-W", 1, "-i", 0.2, address, check=False)
+
+    def sysctl(self, settings):
+        """Sets {"net.ipv4.conf.all.arp_ignore": 1, ...} in this namespace."""
+        for key, value in settings.items():
+            sh("ip", "netns", "exec", self.ns, "sysctl", "-qw", f"{key}={value}")
+
+    def mac(self, ifname="eth0"):
+        return json.loads(sh("ip", "-j", "-n", self.ns, "link", "show", ifname).stdout)[0]["address"]
 
 
 class Lab:
@@ -127,6 +161,11 @@ class Lab:
         self.namespaces.clear()
         shutil.rmtree(f"/var/run/dpdk/{self.eal_prefix}", ignore_errors=True)
         shutil.rmtree(self.tmp, ignore_errors=True)
+
+    def terminate(self, p, sig=signal.SIGTERM):
+        """Stops one process this lab spawned (and its children), e.g. a tcpdump that must
+        flush its capture file."""
+        self._kill(p, sig)
 
     @staticmethod
     def _kill(p, sig=signal.SIGKILL):
@@ -306,13 +345,82 @@ class Lab:
         return json.loads(self.adm("-L", "-n", "--json").stdout)
 
     # ----- servers ---------------------------------------------------------------------
-    def http_server(self, host, name, port=80):
+    def http_server(self, host, name, port=80, bind=None):
         """An HTTP server in `host` answering GET / with "<name>\\n" and GET /client with the
-        peer address it sees."""
-        p = host.spawn(SYSTEM_PYTHON, HERE / "name_server.py", host.address, str(port), name)
+        peer address it sees. It listens on the host's address, or on `bind` ("0.0.0.0" for
+        DR/TUN real servers, which must also answer on the VIP they hold on lo)."""
+        p = host.spawn(SYSTEM_PYTHON, HERE / "name_server.py", bind or host.address, str(port), name)
         wait_until(lambda: host.run("ss", "-ltn", f"sport = :{port}", check=False).stdout.count("LISTEN") > 0,
                    10, f"{name}'s HTTP server")
         return p
+
+    # ----- real-server roles --------------------------------------------------------------
+    def dr_real_server(self, host, vip):
+        """An LVS-DR real server (seed 001 section 8): the VIP as a /32 on lo, so frames the
+        director sends to this host's MAC with the VIP as destination are delivered locally and
+        answered from the VIP; arp_ignore=1 (answer ARP only for addresses of the interface it
+        arrives on) and arp_announce=2 (never use the VIP as an ARP source) keep the segment
+        resolving the VIP to the director only."""
+        host.sysctl({"net.ipv4.conf.all.arp_ignore": 1, "net.ipv4.conf.all.arp_announce": 2,
+                     "net.ipv4.conf.eth0.arp_ignore": 1, "net.ipv4.conf.eth0.arp_announce": 2,
+                     "net.ipv4.conf.lo.arp_ignore": 1, "net.ipv4.conf.lo.arp_announce": 2})
+        sh("ip", "-n", host.ns, "addr", "add", f"{vip}/32", "dev", "lo")
+
+    def tun_real_server(self, host, vip):
+        """An LVS-TUN real server (seed 002) without the ipip module: the XDP program of
+        xdp/ipip_decap.c, attached in generic mode to eth0, strips the outer IPv4 header of
+        protocol-4 packets (what tunl0 does), and the inner packet reaches the VIP on lo as in
+        DR. The decapsulated packet arrives on eth0, not on a tunnel device; rp_filter is off
+        (all, eth0, lo) as LVS-TUN guides set it for tunl0, so a client address routed out of
+        another interface is not dropped."""
+        self.dr_real_server(host, vip)
+        host.sysctl({"net.ipv4.conf.all.rp_filter": 0, "net.ipv4.conf.eth0.rp_filter": 0,
+                     "net.ipv4.conf.lo.rp_filter": 0})
+        sh("ip", "-n", host.ns, "link", "set", "dev", "eth0", "xdpgeneric", "obj", xdp_decap_object(),
+           "sec", "xdp")
+
+    def capture(self, host, name, bpf_filter, ifname="eth0"):
+        """tcpdump in `host` (a Host, or None for the switch namespace, where e.g. the
+        kernel side of a dataplane port is `lab.taps[port][0]`) writing `name`, a pcap in the
+        lab's directory, until `terminate`d. Returns (process, path) once tcpdump listens."""
+        ns = host.ns if host else self.switch
+        path = self.tmp / name
+        p = self.spawn(["ip", "netns", "exec", ns, "taskset", "-c", DRIVER_CPU, "tcpdump", "-U", "-n",
+                        "-i", ifname, "-w", path, bpf_filter], log=f"{name}.log")
+        wait_until(lambda: "listening on" in self.log(f"{name}.log") or p.poll() is not None, 10,
+                   f"tcpdump for {name}")
+        if p.poll() is not None:
+            raise RuntimeError(f"tcpdump exited: {self.log(f'{name}.log')}")
+        return p, path
+
+
+def read_pcap(path):
+    """Packets of a pcap as dicts, parsed by Debian's scapy in a subprocess (the interpreter
+    running pytest may not have scapy): {"hex": frame bytes, "src", "dst", "proto",
+    "sport", "dport", "flags", "eth_src", "eth_dst", and "inner_src", "inner_dst" for IPIP}
+    (a key is absent when its layer is)."""
+    script = """
+import json, sys
+from scapy.all import rdpcap, Ether, IP, TCP, UDP
+out = []
+for p in rdpcap(sys.argv[1]):
+    d = {"hex": bytes(p).hex()}
+    if Ether in p:
+        d.update(eth_src=p[Ether].src, eth_dst=p[Ether].dst)
+    if IP in p:
+        d.update(src=p[IP].src, dst=p[IP].dst, proto=p[IP].proto)
+        if p[IP].proto == 4 and IP in p[IP].payload:
+            d.update(inner_src=p[IP].payload.src, inner_dst=p[IP].payload.dst)
+    for l4 in (TCP, UDP):
+        if l4 in p:
+            d.update(sport=p[l4].sport, dport=p[l4].dport)
+            if l4 is TCP:
+                d.update(flags=str(p[TCP].flags))
+    out.append(d)
+print(json.dumps(out))
+"""
+    r = sh(SYSTEM_PYTHON, "-c", script, path, timeout=60)
+    return json.loads(r.stdout)
 
 
 class RequestLoop:
