@@ -130,7 +130,16 @@ int listen_unix(const std::string& path, unsigned mode, std::string& err) {
         }
         ::close(probe);
     }
-    ::unlink(path.c_str());
+    // Only ever remove a socket: a mistyped path must not delete somebody's file.
+    struct stat st{};
+    if (::lstat(path.c_str(), &st) == 0) {
+        if (!S_ISSOCK(st.st_mode)) {
+            ::close(fd);
+            err = path + " exists and is not a socket";
+            return -1;
+        }
+        ::unlink(path.c_str());
+    }
     if (::bind(fd, reinterpret_cast<sockaddr*>(&a), sizeof a) < 0 || ::chmod(path.c_str(), mode) < 0 ||
         ::listen(fd, 64) < 0) {
         err = path + ": " + std::strerror(errno);

@@ -16,7 +16,9 @@
 namespace dplb::model {
 
 inline constexpr uint32_t min_timeout = 1;
-inline constexpr uint32_t max_timeout = 31536000;  // one year
+// 23 days: the dataplane keeps deadlines in a wrapping 32-bit millisecond clock, whose
+// comparisons hold within 2^31 ms (~24.8 days).
+inline constexpr uint32_t max_timeout = 2000000;
 
 // A VIP, RIP or LIP: not 0.0.0.0, not 255.255.255.255, not multicast.
 Status check_unicast(Ip4 address, const std::string& field);

@@ -2,6 +2,7 @@
 
 #include <tbb/parallel_for.h>
 
+#include <algorithm>
 #include <string>
 
 #include "dataplane/sched/scheduler.hpp"
@@ -12,6 +13,10 @@ namespace dplb {
 namespace {
 
 uint8_t proto_number(config::Protocol p) { return uint8_t(p); }
+
+// Seconds to the fast path's milliseconds, clamped below 2^31 ms so deadline comparisons on
+// the wrapping clock stay valid even if validation let a larger value through.
+Tick ms(uint64_t seconds) { return Tick(std::min<uint64_t>(seconds * 1000, (uint64_t(1) << 31) - 600000)); }
 uint16_t be16(uint16_t host) { return __builtin_bswap16(host); }
 
 // Identity of a service across rebuilds: its lookup key, or its mark in a range no lookup
@@ -159,12 +164,12 @@ std::shared_ptr<ServiceSnap> SnapshotBuilder::build_service(
     if (svc.persistence) {
         snap->persistent = true;
         snap->persist_mask = svc.persistence->netmask.be;
-        snap->persist_timeout_ms = svc.persistence->timeout * 1000;
+        snap->persist_timeout_ms = ms(svc.persistence->timeout);
     }
-    for (unsigned s = 0; s < session_state_count; ++s) snap->timeout_ms[s] = default_state_timeout_s[s] * 1000;
-    snap->timeout_ms[unsigned(SessionState::tcp_established)] = svc.timeouts.tcp.value_or(global.tcp) * 1000;
-    snap->timeout_ms[unsigned(SessionState::tcp_fin_wait)] = svc.timeouts.tcp_fin.value_or(global.tcp_fin) * 1000;
-    snap->timeout_ms[unsigned(SessionState::udp)] = svc.timeouts.udp.value_or(global.udp) * 1000;
+    for (unsigned s = 0; s < session_state_count; ++s) snap->timeout_ms[s] = ms(default_state_timeout_s[s]);
+    snap->timeout_ms[unsigned(SessionState::tcp_established)] = ms(svc.timeouts.tcp.value_or(global.tcp));
+    snap->timeout_ms[unsigned(SessionState::tcp_fin_wait)] = ms(svc.timeouts.tcp_fin.value_or(global.tcp_fin));
+    snap->timeout_ms[unsigned(SessionState::udp)] = ms(svc.timeouts.udp.value_or(global.udp));
 
     uint64_t skey = key_of(svc.key);
     for (const auto& r : svc.reals) {
@@ -275,10 +280,10 @@ std::unique_ptr<Snapshot> SnapshotBuilder::assemble(const config::Config& cfg, u
     snap->ports = ports_;
     snap->service_by_id.assign(limits_.max_services, nullptr);
 
-    for (unsigned s = 0; s < session_state_count; ++s) snap->timeout_ms[s] = default_state_timeout_s[s] * 1000;
-    snap->timeout_ms[unsigned(SessionState::tcp_established)] = cfg.timeouts.tcp * 1000;
-    snap->timeout_ms[unsigned(SessionState::tcp_fin_wait)] = cfg.timeouts.tcp_fin * 1000;
-    snap->timeout_ms[unsigned(SessionState::udp)] = cfg.timeouts.udp * 1000;
+    for (unsigned s = 0; s < session_state_count; ++s) snap->timeout_ms[s] = ms(default_state_timeout_s[s]);
+    snap->timeout_ms[unsigned(SessionState::tcp_established)] = ms(cfg.timeouts.tcp);
+    snap->timeout_ms[unsigned(SessionState::tcp_fin_wait)] = ms(cfg.timeouts.tcp_fin);
+    snap->timeout_ms[unsigned(SessionState::udp)] = ms(cfg.timeouts.udp);
 
     std::vector<std::pair<uint64_t, const ServiceSnap*>> by_key;
     std::vector<std::pair<uint64_t, NatRealOwner>> nat_reals;

@@ -21,6 +21,10 @@ model::Result<std::unique_ptr<RouteTable>> RouteTable::build(const std::vector<r
     if (!t->lpm_) return model::Error{"routes", "rte_lpm_create failed: " + std::string(rte_strerror(rte_errno))};
 
     auto add = [&](const Ip4Prefix& pfx, Nexthop nh, const std::string& field) -> model::Status {
+        if (pfx.length == 0) {
+            t->default_ = nh;
+            return std::nullopt;
+        }
         uint32_t idx = uint32_t(t->nexthops_.size());
         t->nexthops_.push_back(nh);
         if (rte_lpm_add(t->lpm_, pfx.network().host(), pfx.length, idx) != 0)
@@ -54,7 +58,7 @@ RouteTable::~RouteTable() {
 
 const Nexthop* RouteTable::lookup(uint32_t dst_be) const {
     uint32_t idx;
-    if (rte_lpm_lookup(lpm_, __builtin_bswap32(dst_be), &idx) != 0) return nullptr;
+    if (rte_lpm_lookup(lpm_, __builtin_bswap32(dst_be), &idx) != 0) return default_ ? &*default_ : nullptr;
     return &nexthops_[idx];
 }
 

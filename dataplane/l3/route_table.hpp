@@ -6,6 +6,7 @@
 
 #include <cstdint>
 #include <memory>
+#include <optional>
 #include <vector>
 
 #include "control/model/result.hpp"
@@ -37,6 +38,7 @@ private:
     RouteTable() = default;
     rte_lpm* lpm_ = nullptr;
     std::vector<Nexthop> nexthops_;
+    std::optional<Nexthop> default_;  // 0.0.0.0/0: rte_lpm takes depths 1..32 only
     std::vector<std::vector<Ip4Prefix>> port_addresses_;
 };
 

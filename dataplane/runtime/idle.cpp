@@ -44,9 +44,11 @@ IdleGovernor::IdleGovernor(Runtime& rt, unsigned worker)
                                       nullptr) != 0)
             return;
     int efd = rt.wake[worker].eventfd;
+    wake_event_.epdata.event = EPOLLIN;  // rte_epoll_ctl passes this to epoll as the event mask
     wake_event_.epdata.cb_fun = drain_eventfd;
     if (efd < 0 || rte_epoll_ctl(RTE_EPOLL_PER_THREAD, EPOLL_CTL_ADD, efd, &wake_event_) != 0) return;
     interrupts_ = true;
+    rt.wake[worker].uses_interrupts.store(true, std::memory_order_release);
 }
 
 IdleGovernor::~IdleGovernor() {
@@ -77,8 +79,10 @@ void IdleGovernor::after_iteration(unsigned work) {
 
 void IdleGovernor::wait() {
     WorkerWake& w = rt_.wake[worker_];
-    w.sleeping.store(true, std::memory_order_seq_cst);
-    // Dekker with wake_worker(): a producer that enqueued before seeing `sleeping` is seen here.
+    w.sleeping.store(true, std::memory_order_relaxed);
+    // Dekker with wake_worker(): store `sleeping`, fence, read the rings; the producer
+    // enqueues, fences, reads `sleeping`. At least one of the two sees the other.
+    std::atomic_thread_fence(std::memory_order_seq_cst);
     if (!others_have_packets() && !rt_.stop.load(std::memory_order_relaxed)) {
         rt_.forwarders[worker_].load(std::memory_order_relaxed)->counters().idle_sleeps.add();
         if (interrupts_) {
@@ -100,7 +104,8 @@ void IdleGovernor::wait() {
 void wake_worker(Runtime& rt, unsigned target) {
     std::atomic_thread_fence(std::memory_order_seq_cst);
     WorkerWake& w = rt.wake[target];
-    if (w.sleeping.load(std::memory_order_relaxed) && w.eventfd >= 0) {
+    // Only a worker blocked in epoll needs the eventfd; a sleeping one polls again within 1 ms.
+    if (w.sleeping.load(std::memory_order_relaxed) && w.uses_interrupts.load(std::memory_order_relaxed)) {
         uint64_t one = 1;
         (void)!::write(w.eventfd, &one, sizeof one);
     }

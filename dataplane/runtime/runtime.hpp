@@ -56,6 +56,7 @@ struct PortState {
 // How a sleeping worker is woken when another worker hands it packets.
 struct alignas(64) WorkerWake {
     std::atomic<bool> sleeping{false};
+    std::atomic<bool> uses_interrupts{false};  // set once by the worker; else it never blocks long
     int eventfd = -1;
 };
 

@@ -109,7 +109,7 @@ TEST_CASE("wrong JSON types are errors that say what was expected") {
          "expected an integer, got boolean"},
         {R"({"services":[{"protocol":"tcp","address":null,"port":80}]})", "config.services[0].address",
          "expected a string, got null"},
-        {R"({"timeouts":{"tcp":-5}})", "config.timeouts.tcp", "must be between 1 and 31536000"},
+        {R"({"timeouts":{"tcp":-5}})", "config.timeouts.tcp", "must be between 1 and 2000000"},
         {R"({"services":[{"protocol":"tcp","address":"10.0.0.1","port":80,"scheduler":"rr",
             "local_addresses":"192.168.1.1"}]})", "config.services[0].local_addresses", "expected an array, got string"},
     };
