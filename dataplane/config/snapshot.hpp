@@ -90,6 +90,10 @@ struct Snapshot {
     FlatMap<LocalAddressInfo> local_addresses;      // key: address (network order)
     FlatMap<const ServiceSnap*> services;           // key: service_lookup_key()
     FlatMap<NatRealOwner> nat_reals;  // key: service_lookup_key(proto, rip, rport) of NAT reals
+    // Services removed while connections remain: how to find the owner of those connections'
+    // packets (key: service_lookup_key of each address:port the service covered).
+    FlatMap<NatRealOwner> draining_services;
+    uint64_t sequence = 0;  // increases with every snapshot this dataplane builds
     Tick timeout_ms[session_state_count] = {};
     std::vector<const ServiceSnap*> service_by_id;  // by stable service id (nullptr: none)
     std::vector<std::shared_ptr<const ServiceSnap>> service_objects;  // keeps services alive

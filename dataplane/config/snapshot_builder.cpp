@@ -75,10 +75,12 @@ bool SnapshotBuilder::IdPool::take(uint32_t& id, bool& recycled) {
     return true;
 }
 
-void SnapshotBuilder::IdPool::collect(const std::function<bool(uint32_t)>& busy) {
-    std::vector<uint32_t> still;
-    for (uint32_t id : quarantine_) (busy(id) ? still : free_).push_back(id);
+std::vector<uint32_t> SnapshotBuilder::IdPool::collect(const std::function<bool(uint32_t)>& busy) {
+    std::vector<uint32_t> still, freed;
+    for (uint32_t id : quarantine_) (busy(id) ? still : freed).push_back(id);
+    free_.insert(free_.end(), freed.begin(), freed.end());
     quarantine_.swap(still);
+    return freed;
 }
 
 SnapshotBuilder::SnapshotBuilder(unsigned nworkers, std::vector<PortSnap> ports, SnapshotLimits limits,
@@ -264,18 +266,26 @@ model::Result<std::unique_ptr<Snapshot>> SnapshotBuilder::build(const config::Co
     tbb::parallel_for(size_t(0), to_prepare.size(),
                       [&](size_t i) { prepare_scheduler(*to_prepare[i], nworkers_); });
 
-    // What is left in the old maps was removed: its ids wait until no session uses them.
-    for (auto& [k, e] : services_) service_ids_.retire(e.id);
-    for (auto& [k, id] : real_ids_) real_id_pool_.retire(id);
+    // What is left in the old maps was removed: its ids wait until no session uses them, and
+    // its connections keep finding their worker meanwhile.
+    for (auto& [k, e] : services_) {
+        service_ids_.retire(e.id);
+        if (auto it = service_keys_.find(e.id); it != service_keys_.end()) draining_services_[e.id] = it->second;
+    }
+    for (auto& [k, id] : real_ids_) {
+        real_id_pool_.retire(id);
+        if (auto it = nat_keys_.find(id); it != nat_keys_.end()) draining_reals_[id] = it->second;
+    }
     services_ = std::move(services);
     real_ids_ = std::move(real_ids);
     referenced_laddrs_ = std::move(laddrs);
     return assemble(cfg, generation);
 }
 
-std::unique_ptr<Snapshot> SnapshotBuilder::assemble(const config::Config& cfg, uint64_t generation) const {
+std::unique_ptr<Snapshot> SnapshotBuilder::assemble(const config::Config& cfg, uint64_t generation) {
     auto snap = std::make_unique<Snapshot>();
     snap->generation = generation;
+    snap->sequence = ++sequence_;
     snap->nworkers = nworkers_;
     snap->ports = ports_;
     snap->service_by_id.assign(limits_.max_services, nullptr);
@@ -286,8 +296,10 @@ std::unique_ptr<Snapshot> SnapshotBuilder::assemble(const config::Config& cfg, u
     snap->timeout_ms[unsigned(SessionState::udp)] = ms(cfg.timeouts.udp);
 
     std::vector<std::pair<uint64_t, const ServiceSnap*>> by_key;
-    std::vector<std::pair<uint64_t, NatRealOwner>> nat_reals;
+    std::vector<std::pair<uint64_t, NatRealOwner>> nat_reals, draining;
     std::unordered_map<uint32_t, LocalAddressInfo> locals;
+    service_keys_.clear();
+    nat_keys_.clear();
 
     // ARP for a VIP or local address is answered on the ports whose connected networks hold
     // it; an address on no connected network is answered on every port.
@@ -318,25 +330,50 @@ std::unique_ptr<Snapshot> SnapshotBuilder::assemble(const config::Config& cfg, u
         snap->service_by_id[s->id] = s;
         NatRealOwner owner;
         if (s->persistent) owner = {true, s->persist_mask};
+        OwnerKeys& skeys = service_keys_[s->id];
+        skeys.owner = owner;
         for_each_lookup_key(cfg, svc, [&](uint8_t proto, uint32_t addr, uint16_t port) {
-            by_key.emplace_back(service_lookup_key(proto, addr, port), s);
+            uint64_t key = service_lookup_key(proto, addr, port);
+            by_key.emplace_back(key, s);
+            skeys.keys.push_back(key);
             add_local(addr, local_vip);
             for (const auto& r : s->reals)
-                if (r.mode == ForwardMode::nat) nat_reals.emplace_back(service_lookup_key(proto, r.addr, r.port), owner);
+                if (r.mode == ForwardMode::nat) {
+                    uint64_t nat_key = service_lookup_key(proto, r.addr, r.port);
+                    nat_reals.emplace_back(nat_key, owner);
+                    OwnerKeys& nk = nat_keys_[r.id];
+                    nk.keys.push_back(nat_key);
+                    nk.owner = owner;
+                }
         });
         for (const auto& a : svc.local_addresses) add_local(a.be, local_snat);
     }
+    // Removed objects still holding connections: their packets must keep reaching their
+    // worker, and their addresses keep being answered for ARP. Live entries come later in
+    // the lists, so they win over draining ones on a clash.
+    for (const auto& [id, d] : draining_services_)
+        for (uint64_t key : d.keys) {
+            draining.emplace_back(key, d.owner);
+            add_local(uint32_t(key), local_vip);
+        }
+    std::vector<std::pair<uint64_t, NatRealOwner>> live_nat = std::move(nat_reals);
+    nat_reals.clear();
+    for (const auto& [id, d] : draining_reals_)
+        for (uint64_t key : d.keys) nat_reals.emplace_back(key, d.owner);
+    nat_reals.insert(nat_reals.end(), live_nat.begin(), live_nat.end());
+    laddrs_.for_each_address([&](uint32_t addr) { add_local(addr, local_snat); });
     std::vector<std::pair<uint64_t, LocalAddressInfo>> local_items(locals.begin(), locals.end());
     snap->services = FlatMap<const ServiceSnap*>(by_key);
     snap->nat_reals = FlatMap<NatRealOwner>(nat_reals);
+    snap->draining_services = FlatMap<NatRealOwner>(draining);
     snap->local_addresses = FlatMap<LocalAddressInfo>(local_items);
     return snap;
 }
 
 void SnapshotBuilder::collect(const std::function<bool(uint32_t)>& real_busy,
                               const std::function<bool(uint32_t)>& service_busy) {
-    real_id_pool_.collect(real_busy);
-    service_ids_.collect(service_busy);
+    for (uint32_t id : real_id_pool_.collect(real_busy)) draining_reals_.erase(id);
+    for (uint32_t id : service_ids_.collect(service_busy)) draining_services_.erase(id);
     laddrs_.collect(referenced_laddrs_);
 }
 

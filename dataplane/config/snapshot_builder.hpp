@@ -77,7 +77,8 @@ private:
         explicit IdPool(uint32_t n);
         bool take(uint32_t& id, bool& recycled);
         void retire(uint32_t id) { quarantine_.push_back(id); }
-        void collect(const std::function<bool(uint32_t)>& busy);
+        // Moves idle quarantined ids to the free list; returns them.
+        std::vector<uint32_t> collect(const std::function<bool(uint32_t)>& busy);
         uint32_t available() const { return uint32_t(free_.size()); }
 
     private:
@@ -90,7 +91,7 @@ private:
     std::shared_ptr<ServiceSnap> build_service(const config::Service& svc, const config::Timeouts& global,
                                                uint32_t id,
                                                const std::unordered_map<RealKey, uint32_t, RealKeyHash>& real_ids);
-    std::unique_ptr<Snapshot> assemble(const config::Config& cfg, uint64_t generation) const;
+    std::unique_ptr<Snapshot> assemble(const config::Config& cfg, uint64_t generation);
     TunnelRoute connected_route(uint32_t addr) const;
 
     unsigned nworkers_;
@@ -105,6 +106,16 @@ private:
     std::unordered_set<uint32_t> referenced_laddrs_;
     std::vector<uint32_t> recycled_reals_, recycled_services_;
     uint64_t next_version_ = 1;
+    uint64_t sequence_ = 0;
+
+    // Owner information of removed objects whose connections still drain (architecture.md,
+    // "Ownership"): kept in every snapshot until collect() recycles their ids.
+    struct OwnerKeys {
+        std::vector<uint64_t> keys;  // lookup keys (services) or (proto, rip, rport) keys (NAT reals)
+        NatRealOwner owner;
+    };
+    std::unordered_map<uint32_t, OwnerKeys> service_keys_, draining_services_;  // by service id
+    std::unordered_map<uint32_t, OwnerKeys> nat_keys_, draining_reals_;         // by real id
 };
 
 }  // namespace dplb

@@ -40,9 +40,14 @@ inline unsigned owner_of_tuple(uint8_t proto, uint32_t saddr, uint32_t daddr, ui
                                const Snapshot& snap) {
     const unsigned n = snap.nworkers;
     if (const LocalAddressInfo* la = snap.find_local(daddr)) {
-        if (la->kinds & local_vip)
+        if (la->kinds & local_vip) {
             if (const ServiceSnap* svc = snap.find_service(proto, daddr, dport))
                 return svc->persistent ? client_owner(saddr & svc->persist_mask, 0, n) : client_owner(saddr, sport, n);
+            // A removed service's connections drain on the worker that owns them.
+            const NatRealOwner* d = snap.draining_services.find(service_lookup_key(proto, daddr, dport));
+            if (!d) d = snap.draining_services.find(service_lookup_key(proto, daddr, 0));
+            if (d) return d->persistent ? client_owner(saddr & d->client_mask, 0, n) : client_owner(saddr, sport, n);
+        }
         if (la->kinds & local_snat) return local_port_owner(__builtin_bswap16(dport), n);
         return any_worker;
     }

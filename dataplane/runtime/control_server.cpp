@@ -238,11 +238,8 @@ void ControlServer::run(int listen_fd) {
         std::vector<pollfd> fds{{listen_fd, POLLIN, 0}};
         for (const auto& c : clients) fds.push_back({c.fd, POLLIN, 0});
         if (::poll(fds.data(), fds.size(), 200) <= 0) continue;
-        if (fds[0].revents & POLLIN) {
-            int fd = ::accept4(listen_fd, nullptr, nullptr, SOCK_CLOEXEC | SOCK_NONBLOCK);
-            if (fd >= 0) clients.push_back({fd, std::make_unique<model::LineReader>(api::default_max_message_bytes)});
-        }
-        for (size_t i = clients.size(); i-- > 0;) {
+        // fds[i + 1] belongs to clients[i] as they were polled; new clients come after.
+        for (size_t i = fds.size() - 1; i-- > 0;) {
             if (!(fds[i + 1].revents & (POLLIN | POLLHUP | POLLERR))) continue;
             Client& c = clients[i];
             bool close_it = false;
@@ -270,6 +267,10 @@ void ControlServer::run(int listen_fd) {
                 ::close(c.fd);
                 clients.erase(clients.begin() + long(i));
             }
+        }
+        if (fds[0].revents & POLLIN) {
+            int fd = ::accept4(listen_fd, nullptr, nullptr, SOCK_CLOEXEC | SOCK_NONBLOCK);
+            if (fd >= 0) clients.push_back({fd, std::make_unique<model::LineReader>(api::default_max_message_bytes)});
         }
     }
     for (auto& c : clients) ::close(c.fd);

@@ -71,14 +71,17 @@ bool create_rings(Runtime& rt, std::string& err) {
 }
 
 void free_rings(Runtime& rt) {
+    // Workers flush into each other's rings as they stop: give those packets back too.
+    auto drain_and_free = [](rte_ring* r) {
+        if (!r) return;
+        void* m = nullptr;
+        while (rte_ring_dequeue(r, &m) == 0) rte_pktmbuf_free(static_cast<rte_mbuf*>(m));
+        rte_ring_free(r);
+    };
     for (auto& row : rt.redirect)
-        for (rte_ring* r : row) rte_ring_free(r);
+        for (rte_ring* r : row) drain_and_free(r);
     for (auto* list : {&rt.to_main, &rt.from_main})
-        for (rte_ring* r : *list) {
-            void* m = nullptr;
-            while (rte_ring_dequeue(r, &m) == 0) rte_pktmbuf_free(static_cast<rte_mbuf*>(m));
-            rte_ring_free(r);
-        }
+        for (rte_ring* r : *list) drain_and_free(r);
 }
 
 }  // namespace
@@ -115,6 +118,7 @@ int main(int argc, char** argv) {
     pthread_sigmask(SIG_BLOCK, &sigs, nullptr);
     signal(SIGPIPE, SIG_IGN);
     int sfd = signalfd(-1, &sigs, SFD_NONBLOCK | SFD_CLOEXEC);
+    if (sfd < 0) return fail(std::string("signalfd: ") + std::strerror(errno));
 
     Runtime rt;
     rt.config = std::move(*loaded);
@@ -145,6 +149,8 @@ int main(int argc, char** argv) {
     rt.laddrs = std::make_unique<LocalAddressRegistry>(rt.workers, rt.config.local_port_first, rt.config.local_port_last);
     rt.load = std::make_unique<LoadBoard>(rt.workers);
     rt.forwarders = std::vector<std::atomic<fwd::Forwarder*>>(rt.workers);
+    rt.forwarder_storage.resize(rt.workers);
+    rt.start_errors.resize(rt.workers);
     rt.wake = std::vector<WorkerWake>(rt.workers);
     for (auto& w : rt.wake) w.eventfd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
 
@@ -165,14 +171,23 @@ int main(int argc, char** argv) {
                      mac_text(rt.ports[i].mac).c_str(), rt.ports[i].mtu, rt.ports[i].rx_interrupts ? "yes" : "no");
 
     std::vector<WorkerLaunch> launches(rt.workers);
+    unsigned launched = 0;
     for (unsigned w = 0; w < rt.workers; ++w) {
         launches[w] = {&rt, w};
-        rte_eal_remote_launch(worker_main, &launches[w], rt.worker_lcores[w]);
+        if (rte_eal_remote_launch(worker_main, &launches[w], rt.worker_lcores[w]) != 0) {
+            rt.start_errors[w] = "cannot launch worker " + std::to_string(w) + " on lcore " +
+                                 std::to_string(rt.worker_lcores[w]);
+            break;
+        }
+        ++launched;
     }
-    while (rt.workers_ready.load() < rt.workers) std::this_thread::yield();
+    while (rt.workers_ready.load() < launched) std::this_thread::yield();
+    for (const auto& e : rt.start_errors)
+        if (!e.empty() && err.empty()) err = e;
 
     std::thread control;
-    int listen_fd = model::listen_unix(rt.config.control_socket, 0600, err);
+    int listen_fd = -1;
+    if (err.empty()) listen_fd = model::listen_unix(rt.config.control_socket, 0600, err);
     if (listen_fd < 0) {
         rc = fail(err);
         rt.stop.store(true);
@@ -187,8 +202,9 @@ int main(int argc, char** argv) {
         rt.stop.store(true);
     }
 
-    rte_eal_mp_wait_lcore();
+    // The control thread reads every worker's counters: stop it before the workers go.
     if (control.joinable()) control.join();
+    rte_eal_mp_wait_lcore();
     if (listen_fd >= 0) {
         ::close(listen_fd);
         ::unlink(rt.config.control_socket.c_str());
@@ -197,6 +213,8 @@ int main(int argc, char** argv) {
     delete rt.snapshot.exchange(nullptr);
     delete rt.neighbors.exchange(nullptr);
     free_rings(rt);
+    rt.forwarders.clear();
+    rt.forwarder_storage.clear();  // after every thread that could read them has stopped
     stop_ports(rt);
     for (auto& w : rt.wake) ::close(w.eventfd);
     rt.routes.reset();

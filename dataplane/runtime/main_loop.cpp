@@ -8,6 +8,7 @@
 #include <algorithm>
 #include <cstdio>
 #include <set>
+#include <vector>
 
 #include "dataplane/runtime/clock.hpp"
 #include "dataplane/runtime/neighbor_manager.hpp"
@@ -17,6 +18,16 @@ namespace dplb::runtime {
 namespace {
 
 constexpr unsigned max_sleep_us = 5000;
+// Gratuitous ARPs per new address, a second apart (keepalived sends a few too: one can be lost).
+constexpr unsigned announcements = 3;
+constexpr Tick announcement_interval_ms = 1000;
+
+struct Announcement {
+    uint32_t addr;
+    uint32_t ports;
+    unsigned sent;
+    Tick next;
+};
 
 // The VIPs and local addresses of a snapshot, with the ports to announce them on.
 std::set<std::pair<uint32_t, uint32_t>> announced_addresses(const Snapshot* snap) {
@@ -42,24 +53,33 @@ void run_main_loop(Runtime& rt, int signal_fd) {
     Clock clock;
     {
         NeighborManager neighbors(rt);
-        uint64_t seen_generation = 0;
+        uint64_t seen_sequence = 0;  // the dataplane's own count: generations come from outside
         std::set<std::pair<uint32_t, uint32_t>> announced;
+        std::vector<Announcement> to_announce;
         unsigned sleep_us = 0;
         rte_mbuf* pkts[64];
 
         while (!rt.stop.load(std::memory_order_relaxed)) {
             Tick now = clock.now();
             const Snapshot* snap = rt.snapshot.load();
-            if (snap && snap->generation != seen_generation) {
-                seen_generation = snap->generation;
+            if (snap && snap->sequence != seen_sequence) {
+                seen_sequence = snap->sequence;
                 auto current = announced_addresses(snap);
                 for (const auto& [addr, ports] : current)
-                    if (!announced.count({addr, ports}))
-                        for (uint16_t p = 0; p < rt.ports.size() && p < 32; ++p)
-                            if (ports & (1u << p)) neighbors.announce(p, addr);
+                    if (!announced.count({addr, ports})) to_announce.push_back({addr, ports, 0, now});
                 announced = std::move(current);
             }
             snap = nullptr;  // not used past the quiescent report below
+            for (auto it = to_announce.begin(); it != to_announce.end();) {
+                if (!tick_reached(now, it->next)) {
+                    ++it;
+                    continue;
+                }
+                for (uint16_t p = 0; p < rt.ports.size() && p < 32; ++p)
+                    if (it->ports & (1u << p)) neighbors.announce(p, it->addr);
+                it->next = now + announcement_interval_ms;
+                it = ++it->sent == announcements ? to_announce.erase(it) : it + 1;
+            }
 
             unsigned work = 0;
             for (rte_ring* ring : rt.to_main) {

@@ -2,6 +2,9 @@
 
 #include <rte_ethdev.h>
 
+#include <rte_mempool.h>
+
+#include <algorithm>
 #include <cstring>
 
 #include "dataplane/forward/local_reply.hpp"
@@ -18,7 +21,10 @@ constexpr Tick scan_interval_ms = 100;
 constexpr uint16_t min_frame = 60;  // Ethernet minimum without FCS
 }  // namespace
 
-NeighborManager::NeighborManager(Runtime& rt) : rt_(rt) { publish(); }
+NeighborManager::NeighborManager(Runtime& rt)
+    : rt_(rt), max_held_(std::max<size_t>(256, rt.pool ? rt.pool->size / 8 : 256)) {
+    publish();
+}
 
 NeighborManager::~NeighborManager() {
     for (auto& [k, e] : entries_) drop_pending(e);
@@ -28,9 +34,10 @@ NeighborManager::~NeighborManager() {
 void NeighborManager::transmit(uint16_t port, rte_mbuf* m) {
     // Worker 0 transmits for the main lcore (see Runtime::from_main).
     rt_.meta.of(m).port = port;
+    uint32_t len = m->pkt_len;  // worker 0 may send and free it as soon as it is enqueued
     if (rte_ring_sp_enqueue(rt_.from_main[0], m) == 0) {
         rt_.main_counters.tx_packets.add();
-        rt_.main_counters.tx_bytes.add(m->pkt_len);
+        rt_.main_counters.tx_bytes.add(len);
         wake_worker(rt_, 0);
     } else {
         rt_.main_counters.drop(DropReason::tx_full);
@@ -56,12 +63,22 @@ void NeighborManager::drop_pending(Entry& e) {
         rt_.main_counters.drop(DropReason::neighbor_unresolved);
         rte_pktmbuf_free(m);
     }
+    held_ -= e.pending.size();
     e.pending.clear();
 }
 
-void NeighborManager::learn(uint16_t port, uint32_t addr, const pkt::Mac& mac, Tick now) {
-    auto it = entries_.find(l3::neighbor_key(port, addr));
-    if (it == entries_.end()) return;  // only what we asked for, or already know (like arp_accept=0)
+void NeighborManager::learn(uint16_t port, uint32_t addr, const pkt::Mac& mac, Tick now, bool create) {
+    uint64_t key = l3::neighbor_key(port, addr);
+    auto it = entries_.find(key);
+    if (it == entries_.end()) {
+        // Otherwise only what we asked for, or already know (like Linux with arp_accept=0).
+        if (!create || entries_.size() >= rt_.config.neighbor_max_entries || !rt_.routes->source_for(port, addr))
+            return;
+        bool on_link = false;
+        for (const auto& a : rt_.config.ports[port].addresses) on_link |= a.contains(Ip4{addr});
+        if (!on_link) return;
+        it = entries_.emplace(key, Entry{}).first;
+    }
     Entry& e = it->second;
     if (!e.resolved || !(e.mac == mac)) dirty_ = true;
     e.mac = mac;
@@ -74,6 +91,7 @@ void NeighborManager::learn(uint16_t port, uint32_t addr, const pkt::Mac& mac, T
         eth->src = rt_.ports[port].mac;
         transmit(port, m);
     }
+    held_ -= e.pending.size();
     e.pending.clear();
 }
 
@@ -85,7 +103,7 @@ void NeighborManager::on_packet(rte_mbuf* m, Tick now) {
     }
     if (meta.nexthop == 0) {  // ARP reply or announcement, validated by the worker
         const auto* arp = rte_pktmbuf_mtod_offset(m, const pkt::ArpHdr*, sizeof(pkt::EthHdr));
-        learn(meta.port, arp->spa, arp->sha, now);
+        learn(meta.port, arp->spa, arp->sha, now, meta.create);
         rte_pktmbuf_free(m);
         return;
     }
@@ -107,11 +125,12 @@ void NeighborManager::on_packet(rte_mbuf* m, Tick now) {
         transmit(meta.port, m);
         return;
     }
-    if (e.pending.size() >= max_pending_per_neighbor) {
+    if (e.pending.size() >= max_pending_per_neighbor || held_ >= max_held_) {
         rt_.main_counters.drop(DropReason::neighbor_unresolved);
         rte_pktmbuf_free(m);
     } else {
         e.pending.push_back(m);
+        ++held_;
     }
     if (e.requests == 0) {
         send_arp(meta.port, meta.nexthop, nullptr, rt_.routes->source_for(meta.port, meta.nexthop));

@@ -46,7 +46,8 @@ private:
         std::deque<rte_mbuf*> pending;
     };
 
-    void learn(uint16_t port, uint32_t addr, const pkt::Mac& mac, Tick now);
+    // Updates an entry (creates it too when `create`: a request for one of our addresses).
+    void learn(uint16_t port, uint32_t addr, const pkt::Mac& mac, Tick now, bool create);
     void send_arp(uint16_t port, uint32_t target, const pkt::Mac* unicast_to, uint32_t sender);
     void transmit(uint16_t port, rte_mbuf* m);
     void drop_pending(Entry& e);
@@ -55,6 +56,8 @@ private:
 
     Runtime& rt_;
     std::unordered_map<uint64_t, Entry> entries_;  // by neighbor_key(port, addr)
+    size_t held_ = 0;      // packets waiting for resolution, over all entries
+    size_t max_held_;      // a bound that keeps most of the mbuf pool for receiving
     bool dirty_ = false;
     Tick last_scan_ = 0;
     std::vector<std::pair<uint64_t, const l3::NeighborSnapshot*>> retired_;  // (RCU token, snapshot)

@@ -10,8 +10,9 @@
 namespace dplb::runtime {
 
 struct PendingMeta {
-    uint32_t nexthop;  // network order: the address to resolve
-    uint16_t port;     // dataplane port index to send on
+    uint32_t nexthop;  // network order: the address to resolve; 0 = an ARP message to learn from
+    uint16_t port;     // dataplane port index (received on, or to send on)
+    uint8_t create;    // ARP: may create an entry (a request for one of our addresses)
 };
 
 // Offset of the dynamic field, registered once before workers start. Threading: written

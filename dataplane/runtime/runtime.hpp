@@ -15,7 +15,10 @@
 //   redirect[s][d]    worker s (SP enqueue)           worker d (SC dequeue)
 //   to_main[w]        worker w (SP enqueue)           main lcore (SC dequeue)
 //   from_main[w]      main lcore (SP enqueue)         worker w (SC dequeue, transmits)
-//   forwarders[w]     worker w, once at start         control thread (counters only)
+//   forwarders[w]     worker w, once at start         control thread (counters only); the
+//                     (owned by forwarder_storage,    Forwarder lives until main has joined
+//                     freed by main after every join) every thread
+//   start_errors[w]   worker w, once at start         main, after workers_ready
 //   wake[w]           worker w (sleeping flag)        other workers (eventfd write)
 //   main_counters     main lcore                      control thread
 //   stop              main lcore                      everyone
@@ -81,6 +84,8 @@ struct Runtime {
     // and an unpolled RX queue would swallow flows): what it sends goes through a worker.
     std::vector<rte_ring*> from_main;
     std::vector<std::atomic<fwd::Forwarder*>> forwarders;
+    std::vector<std::unique_ptr<fwd::Forwarder>> forwarder_storage;
+    std::vector<std::string> start_errors;  // empty = the worker started
     std::vector<WorkerWake> wake;
     WorkerCounters main_counters;
     std::atomic<unsigned> workers_ready{0};

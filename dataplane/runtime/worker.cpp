@@ -4,6 +4,7 @@
 #include <rte_lcore.h>
 
 #include <cstring>
+#include <string>
 
 #include "dataplane/flow/owner.hpp"
 #include "dataplane/packet/parse.hpp"
@@ -17,13 +18,21 @@ constexpr unsigned expiry_budget = 256;  // sessions expired per loop iteration 
 
 int worker_main(void* arg) {
     auto* launch = static_cast<WorkerLaunch*>(arg);
-    Worker w(*launch->rt, launch->index);
-    w.run();
+    Runtime& rt = *launch->rt;
+    std::unique_ptr<Worker> w;
+    try {
+        w = std::make_unique<Worker>(rt, launch->index);
+    } catch (const std::exception& e) {  // e.g. the session table does not fit in memory
+        rt.start_errors[launch->index] = std::string("worker ") + std::to_string(launch->index) + ": " + e.what();
+        rt.workers_ready.fetch_add(1);
+        return -1;
+    }
+    w->run();
     return 0;
 }
 
 Worker::Worker(Runtime& rt, unsigned index)
-    : rt_(rt), index_(index), tx_(rt.ports.size()), redirect_(rt.workers) {
+    : rt_(rt), index_(index), fwd_(nullptr), tx_(rt.ports.size()), redirect_(rt.workers) {
     // Built here, on the worker's own lcore, so its memory is first touched on its NUMA node.
     fwd::ForwarderParams p;
     p.worker = index;
@@ -32,16 +41,23 @@ Worker::Worker(Runtime& rt, unsigned index)
     p.max_services = rt.config.max_services;
     p.max_reals = rt.config.max_real_servers;
     p.load = rt.load.get();
-    fwd_ = std::make_unique<fwd::Forwarder>(p, *rt.laddrs, clock_.now());
+    rt.forwarder_storage[index] = std::make_unique<fwd::Forwarder>(p, *rt.laddrs, clock_.now());
+    fwd_ = rt.forwarder_storage[index].get();
     for (uint16_t i = 0; i < rt.ports.size(); ++i) port_index_[rt.ports[i].port_id] = i;
 }
 
 void Worker::run() {
-    rt_.forwarders[index_].store(fwd_.get(), std::memory_order_release);
+    IdleGovernor idle(rt_, index_);
+    if (rt_.config.idle == IdleMode::interrupt && !idle.uses_interrupts()) {
+        rt_.start_errors[index_] = "worker " + std::to_string(index_) +
+                                   ": idle mode \"interrupt\" but the RX interrupts of its queues cannot be used";
+        rt_.workers_ready.fetch_add(1);
+        return;
+    }
+    rt_.forwarders[index_].store(fwd_, std::memory_order_release);
     rt_.rcu->register_reader(index_);
     rt_.rcu->online(index_);
     rt_.workers_ready.fetch_add(1);
-    IdleGovernor idle(rt_, index_);
     WorkerCounters& c = fwd_->counters();
     rte_mbuf* pkts[burst_size];
 
@@ -84,6 +100,7 @@ void Worker::handle(rte_mbuf* m, uint16_t port, bool from_other_worker, const Sn
     fwd::Verdict v;
     if (type == pkt::FrameType::arp) {
         v = fwd_->handle_arp(frame, len, port, *snap);
+        if (v.action == fwd::Verdict::Action::reply) learn_requester(frame, port, neighbors);
     } else if (type == pkt::FrameType::ipv4) {
         pkt::ParsedIpv4 p;
         bool verify = (m->ol_flags & RTE_MBUF_F_RX_IP_CKSUM_MASK) != RTE_MBUF_F_RX_IP_CKSUM_GOOD;
@@ -132,15 +149,33 @@ void Worker::act(rte_mbuf* m, const fwd::Verdict& v, uint16_t in_port, const l3:
     transmit(nh->port, m);
 }
 
+// Like Linux, a request for one of our addresses teaches us the requester (we will likely
+// answer it soon). The request became our reply in place, so its target fields now hold the
+// requester; a copy goes to the main lcore only when that changes what we know.
+void Worker::learn_requester(const uint8_t* reply_frame, uint16_t port, const l3::NeighborSnapshot* neighbors) {
+    const auto* arp = pkt::at<pkt::ArpHdr>(reply_frame, sizeof(pkt::EthHdr));
+    const pkt::Mac* known = neighbors ? neighbors->find(port, arp->tpa) : nullptr;
+    if (known && *known == arp->tha) return;
+    rte_mbuf* copy = rte_pktmbuf_alloc(rt_.pool);
+    if (!copy) return;  // learning is an optimisation; resolution will ask anyway
+    auto* out = pkt::at<pkt::ArpHdr>(rte_pktmbuf_mtod(copy, uint8_t*), sizeof(pkt::EthHdr));
+    *out = *arp;
+    out->sha = arp->tha;  // present it as the requester's own message
+    out->spa = arp->tpa;
+    copy->data_len = copy->pkt_len = sizeof(pkt::EthHdr) + sizeof(pkt::ArpHdr);
+    send_to_main(copy, 0, port, true);
+}
+
 void Worker::drop(rte_mbuf* m, DropReason r) {
     fwd_->counters().drop(r);
     rte_pktmbuf_free(m);
 }
 
-void Worker::send_to_main(rte_mbuf* m, uint32_t nexthop, uint16_t port) {
+void Worker::send_to_main(rte_mbuf* m, uint32_t nexthop, uint16_t port, bool create) {
     PendingMeta& meta = rt_.meta.of(m);
     meta.nexthop = nexthop;
     meta.port = port;
+    meta.create = create;
     if (rte_ring_sp_enqueue(rt_.to_main[index_], m) != 0) return drop(m, DropReason::to_main_ring_full);
     fwd_->counters().to_main.add();
 }
@@ -154,11 +189,17 @@ void Worker::transmit(uint16_t port, rte_mbuf* m) {
 void Worker::flush_port(uint16_t port) {
     Batch& b = tx_[port];
     if (!b.n) return;
+    // Lengths first: once tx_burst has them, the PMD may have freed (and reused) the mbufs.
+    uint64_t bytes = 0;
+    for (unsigned i = 0; i < b.n; ++i) bytes += b.pkts[i]->pkt_len;
     uint16_t sent = rte_eth_tx_burst(rt_.ports[port].port_id, uint16_t(index_), b.pkts.data(), uint16_t(b.n));
+    for (unsigned i = sent; i < b.n; ++i) {
+        bytes -= b.pkts[i]->pkt_len;
+        drop(b.pkts[i], DropReason::tx_full);
+    }
     WorkerCounters& c = fwd_->counters();
     c.tx_packets.add(sent);
-    for (unsigned i = 0; i < sent; ++i) c.tx_bytes.add(b.pkts[i]->pkt_len);
-    for (unsigned i = sent; i < b.n; ++i) drop(b.pkts[i], DropReason::tx_full);
+    c.tx_bytes.add(bytes);
     b.n = 0;
 }
 

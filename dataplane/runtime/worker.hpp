@@ -48,7 +48,8 @@ private:
     };
     void drop(rte_mbuf* m, DropReason r);
     void act(rte_mbuf* m, const fwd::Verdict& v, uint16_t in_port, const l3::NeighborSnapshot* neighbors);
-    void send_to_main(rte_mbuf* m, uint32_t nexthop, uint16_t port);
+    void send_to_main(rte_mbuf* m, uint32_t nexthop, uint16_t port, bool create = false);
+    void learn_requester(const uint8_t* reply_frame, uint16_t port, const l3::NeighborSnapshot* neighbors);
     void transmit(uint16_t port, rte_mbuf* m);
     void flush_port(uint16_t port);
     void flush_redirects();
@@ -57,7 +58,7 @@ private:
 
     Runtime& rt_;
     unsigned index_;
-    std::unique_ptr<fwd::Forwarder> fwd_;
+    fwd::Forwarder* fwd_;  // owned by rt_.forwarder_storage, outlives this Worker
     Clock clock_;
     std::vector<Batch> tx_;          // by port index
     std::vector<Batch> redirect_;    // by target worker

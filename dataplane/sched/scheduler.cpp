@@ -2,8 +2,6 @@
 
 namespace dplb {
 
-void prepare_wrr(ServiceSnap& svc);
-
 bool OverloadFlags::overloaded(const RealSnap& r, const ConnCounts& c) {
     uint8_t& f = flags_[r.id];
     uint64_t total = c.total();
@@ -36,13 +34,53 @@ int schedule(SchedContext& ctx) {
         return schedule_rr(ctx);
     case config::Scheduler::wrr:
         return schedule_wrr(ctx);
-    default:
-        return -1;  // configuration validation admits only implemented schedulers
+    case config::Scheduler::lc:
+        return schedule_lc(ctx);
+    case config::Scheduler::wlc:
+        return schedule_wlc(ctx);
+    case config::Scheduler::sed:
+        return schedule_sed(ctx);
+    case config::Scheduler::nq:
+        return schedule_nq(ctx);
+    case config::Scheduler::sh:
+        return schedule_sh(ctx);
+    case config::Scheduler::dh:
+        return schedule_dh(ctx);
+    case config::Scheduler::lblc:
+        return schedule_lblc(ctx);
+    case config::Scheduler::lblcr:
+        return schedule_lblcr(ctx);
+    case config::Scheduler::fo:
+        return schedule_fo(ctx);
+    case config::Scheduler::ovf:
+        return schedule_ovf(ctx);
+    case config::Scheduler::mh:
+        return schedule_mh(ctx);
     }
+    return -1;
 }
 
-void prepare_scheduler(ServiceSnap& svc, unsigned /*nworkers*/) {
+void prepare_scheduler(ServiceSnap& svc, unsigned nworkers) {
+    svc.sched = SchedTables{};
+    svc.sched_scratch.clear();
     prepare_wrr(svc);
+    switch (svc.scheduler) {
+    case config::Scheduler::sh:
+        prepare_sh(svc);
+        break;
+    case config::Scheduler::dh:
+        prepare_dh(svc);
+        break;
+    case config::Scheduler::mh:
+        prepare_mh(svc);
+        break;
+    case config::Scheduler::lblc:
+    case config::Scheduler::lblcr:
+        prepare_locality(svc, nworkers);
+        break;
+    default:
+        break;
+    }
 }
 
 }  // namespace dplb

@@ -7,7 +7,12 @@
 // connection threshold). It runs once per new connection, never per packet.
 //
 // Threading: SchedState, SchedScratch and OverloadFlags belong to one worker; the service
-// and its tables are read-only.
+// and its tables are read-only. prepare_scheduler() touches only the service it is given, so
+// the snapshot builder may run it for different services on different threads at once.
+//
+// Every scheduler mirrors its IPVS namesake (net/netfilter/ipvs/ip_vs_<name>.c): the order
+// servers are compared in, which one wins a tie, and which servers it skips. svc.reals is in
+// the order of IPVS's svc->destinations list.
 #pragma once
 
 #include <cstdint>
@@ -15,6 +20,7 @@
 
 #include "dataplane/config/snapshot.hpp"
 #include "dataplane/sched/load.hpp"
+#include "dataplane/session/time.hpp"
 
 namespace dplb {
 
@@ -28,7 +34,8 @@ struct SchedState {
 
 struct ScheduleInput {
     uint32_t saddr, daddr;  // network order
-    uint16_t sport, dport;
+    uint16_t sport, dport;  // network order
+    Tick now = 0;           // lblc/lblcr: cache entry ages (IPVS's jiffies)
 };
 
 // IPVS's IP_VS_DEST_F_OVERLOAD per real server id, as seen by one worker: set when the
@@ -76,8 +83,33 @@ int schedule(SchedContext& ctx);
 // the snapshot builder, off the fast path (mh tables of many services in parallel).
 void prepare_scheduler(ServiceSnap& svc, unsigned nworkers);
 
+// IPVS keeps an lblc/lblcr service's destination cache when the service or its servers are
+// edited. Called after prepare_scheduler(next) with the ServiceSnap `next` replaces, it makes
+// `next` share prev's per-worker caches (same scheduler and worker count; otherwise nothing
+// happens and `next` starts empty). Safe while workers use `prev`: it copies pointers only,
+// and each worker's cache is used by that worker alone, under whichever version it runs.
+void carry_scheduler_state(ServiceSnap& next, const ServiceSnap& prev);
+
 // The schedulers, one file each. `ctx.state` is already reset for the service's version.
 int schedule_rr(SchedContext& ctx);
 int schedule_wrr(SchedContext& ctx);
+int schedule_lc(SchedContext& ctx);
+int schedule_wlc(SchedContext& ctx);
+int schedule_sed(SchedContext& ctx);
+int schedule_nq(SchedContext& ctx);
+int schedule_fo(SchedContext& ctx);
+int schedule_ovf(SchedContext& ctx);
+int schedule_sh(SchedContext& ctx);
+int schedule_dh(SchedContext& ctx);
+int schedule_mh(SchedContext& ctx);
+int schedule_lblc(SchedContext& ctx);
+int schedule_lblcr(SchedContext& ctx);
+
+// Table builders, called by prepare_scheduler().
+void prepare_wrr(ServiceSnap& svc);
+void prepare_sh(ServiceSnap& svc);
+void prepare_dh(ServiceSnap& svc);
+void prepare_mh(ServiceSnap& svc);
+void prepare_locality(ServiceSnap& svc, unsigned nworkers);  // lblc, lblcr
 
 }  // namespace dplb

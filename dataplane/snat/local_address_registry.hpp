@@ -53,6 +53,11 @@ public:
     // after a grace period since the last snapshot that named them was replaced.
     void collect(const std::unordered_set<uint32_t>& referenced);
     size_t size() const { return ids_.size(); }
+    // Every address that has an entry (configured, or removed but still holding ports).
+    template <class F>
+    void for_each_address(F&& f) const {
+        for (const auto& [addr, id] : ids_) f(addr);
+    }
     // Control thread side: whether `addr_be` has an entry, and how many ids are still free.
     bool contains(uint32_t addr_be) const { return ids_.count(addr_be) != 0; }
     size_t available() const { return free_ids_.size(); }
