@@ -54,3 +54,119 @@ def lab():
         yield lab
     finally:
         lab.close()
+
+
+# ----- issue 3's labs ------------------------------------------------------------------------
+# The DR lab of ../shared/seeds/001_be4b2f796ff40615.txt section 8 (and section 9, the
+# firewall-mark lab, "in the previous lab's environment"): a one-armed director 192.168.0.50
+# on the internal network 192.168.0.0/24, a router 172.25.254.100 / 192.168.0.100, the client
+# 172.25.254.200 behind it, the web servers 192.168.0.10 / .20 holding the VIP 192.168.0.200
+# on lo, their default gateway the router: replies go RS -> router -> client.
+DR_VIP = "192.168.0.200"
+DR_DIP = "192.168.0.50"
+DR_ROUTER_LAN, DR_ROUTER_OUT = "192.168.0.100", "172.25.254.100"
+DR_CLIENT = "172.25.254.200"
+DR_RS = {"webserver1": "192.168.0.10", "webserver2": "192.168.0.20"}
+# What `curl VIP` prints in the seed (echo webserver1 192.168.0.10 > index.html).
+DR_PAGE = {name: f"{name} {addr}" for name, addr in DR_RS.items()}
+DATAPLANE_MAC = "02:dd:00:00:00:01"  # the first dataplane port's MAC (lab.start_dataplane)
+
+
+def one_arm_dr_lab(http_ports=(80,), clients=1):
+    """Seed 001's DR topology with dplb as the director. Each web server serves its page on
+    every port of `http_ports`; `clients` hosts on the client network (172.25.254.200 + i)."""
+    lab = Lab().__enter__()
+    try:
+        lab.segment("c")
+        lab.segment("l")
+        lab.router("router", ("c", f"{DR_ROUTER_OUT}/24"), ("l", f"{DR_ROUTER_LAN}/24"))
+        for i in range(clients):
+            lab.host(f"client{i}" if i else "client", "c", f"172.25.254.{200 + i}/24", gateway=DR_ROUTER_OUT)
+        for name, addr in DR_RS.items():
+            h = lab.host(name, "l", f"{addr}/24", gateway=DR_ROUTER_LAN)
+            lab.dr_real_server(h, DR_VIP)
+            for port in http_ports:
+                lab.http_server(h, DR_PAGE[name], port=port, bind="0.0.0.0")
+        # One-armed: one port on the internal network; the client network is reached through
+        # the router (the dataplane needs it only for what it sends itself, e.g. ICMP).
+        lab.start_dataplane([("lan", "l", f"{DR_DIP}/24")],
+                            extra={"routes": [{"prefix": "172.25.254.0/24", "via": DR_ROUTER_LAN}]})
+        lab.start_control()
+        return lab
+    except BaseException:
+        lab.close()
+        raise
+
+
+@pytest.fixture
+def dr_lab():
+    lab = one_arm_dr_lab()
+    try:
+        yield lab
+    finally:
+        lab.close()
+
+
+@pytest.fixture
+def port_group_lab():
+    # Seed 001 section 9 serves https on 443 (mod_ssl); here both ports serve plain HTTP:
+    # what is tested is which real server the dataplane picks, not TLS.
+    lab = one_arm_dr_lab(http_ports=(80, 443), clients=2)
+    try:
+        yield lab
+    finally:
+        lab.close()
+
+
+# The TUN lab of ../shared/seeds/002_ce97be72d0d697b5.txt: director 192.168.0.253 holding the
+# VIP 192.168.0.254, real server 192.168.0.1 on its network and 192.168.1.201 on another one.
+# The seed leaves the rest open; here one router joins the director's network (192.168.0.100),
+# the second real server's (192.168.1.100) and the client's (172.25.254.100), and is every
+# host's default gateway: requests go client -> router -> director -(IPIP)-> real server,
+# replies real server -> router -> client.
+TUN_VIP = "192.168.0.254"
+TUN_DIP = "192.168.0.253"
+TUN_RS = {"RS1": "192.168.0.1", "RS2": "192.168.1.201"}
+TUN_ROUTER = {"l": "192.168.0.100", "r": "192.168.1.100", "c": "172.25.254.100"}
+TUN_CLIENT = "172.25.254.200"
+
+
+def tun_lab_topology():
+    lab = Lab().__enter__()
+    try:
+        for seg in ("l", "r", "c"):
+            lab.segment(seg)
+        router = lab.router("router", ("l", f"{TUN_ROUTER['l']}/24"), ("r", f"{TUN_ROUTER['r']}/24"))
+        lab.attach(router, "c", f"{TUN_ROUTER['c']}/24", ifname="eth2")
+        # Replies from the VIP reach the router from RS2's network although the VIP is on the
+        # director's: TUN routes asymmetrically, so no reverse-path filter on the router.
+        router.sysctl({"net.ipv4.conf.all.rp_filter": 0, "net.ipv4.conf.default.rp_filter": 0})
+        for ifname in ("eth0", "eth1", "eth2"):
+            router.sysctl({f"net.ipv4.conf.{ifname}.rp_filter": 0})
+        lab.host("client", "c", f"{TUN_CLIENT}/24", gateway=TUN_ROUTER["c"])
+        for name, seg in (("RS1", "l"), ("RS2", "r")):
+            h = lab.host(name.lower(), seg, f"{TUN_RS[name]}/24", gateway=TUN_ROUTER[seg])
+            lab.tun_real_server(h, TUN_VIP)
+            lab.http_server(h, name, bind="0.0.0.0")
+        lab.start_dataplane([("lan", "l", f"{TUN_DIP}/24")],
+                            extra={"routes": [{"prefix": "192.168.1.0/24", "via": TUN_ROUTER["l"]},
+                                              {"prefix": "172.25.254.0/24", "via": TUN_ROUTER["l"]}]})
+        lab.start_control()
+        return lab
+    except BaseException:
+        lab.close()
+        raise
+
+
+@pytest.fixture
+def tun_lab():
+    lab = tun_lab_topology()
+    try:
+        yield lab
+    finally:
+        lab.close()
+
+
+def real_server_line(address_port, forward, weight=1, active=0, inactive=0):
+    """A real-server line of `ipvsadm -L -n` (its format: "  -> %-28s %-7s %-6d %-10u %-10u")."""
+    return f"  -> {address_port:<28} {forward:<7} {weight:<6} {active:<10} {inactive:<10}"

@@ -323,9 +323,10 @@ class Lab:
         self._kill(self.control)
         self.control = None
 
-    def adm(self, *args, check=True):
-        """Runs dplbadm against this lab's control socket."""
-        r = sh("taskset", "-c", DRIVER_CPU, DPLBADM, "--socket", self.control_socket, *args, check=False)
+    def adm(self, *args, check=True, input=None):
+        """Runs dplbadm against this lab's control socket (`input`: text on its stdin)."""
+        r = sh("taskset", "-c", DRIVER_CPU, DPLBADM, "--socket", self.control_socket, *args, check=False,
+               input=input)
         if check and r.returncode != 0:
             raise AssertionError(f"dplbadm {' '.join(map(str, args))} failed ({r.returncode}): {r.stderr}")
         return r
@@ -382,11 +383,13 @@ class Lab:
     def capture(self, host, name, bpf_filter, ifname="eth0"):
         """tcpdump in `host` (a Host, or None for the switch namespace, where e.g. the
         kernel side of a dataplane port is `lab.taps[port][0]`) writing `name`, a pcap in the
-        lab's directory, until `terminate`d. Returns (process, path) once tcpdump listens."""
+        lab's directory, until `terminate`d. Returns (process, path) once tcpdump listens.
+        Immediate mode: otherwise packets wait up to a second in the kernel's capture ring
+        and a tcpdump terminated right after the traffic loses them."""
         ns = host.ns if host else self.switch
         path = self.tmp / name
-        p = self.spawn(["ip", "netns", "exec", ns, "taskset", "-c", DRIVER_CPU, "tcpdump", "-U", "-n",
-                        "-i", ifname, "-w", path, bpf_filter], log=f"{name}.log")
+        p = self.spawn(["ip", "netns", "exec", ns, "taskset", "-c", DRIVER_CPU, "tcpdump", "--immediate-mode",
+                        "-U", "-n", "-i", ifname, "-w", path, bpf_filter], log=f"{name}.log")
         wait_until(lambda: "listening on" in self.log(f"{name}.log") or p.poll() is not None, 10,
                    f"tcpdump for {name}")
         if p.poll() is not None:
