@@ -32,7 +32,8 @@ CASES = {
     # What a DR director sends: the client's packet as is.
     "no_outer_header": ("IP(src=CIP, dst=VIP)/ICMP(id=104)", "pass"),
     "not_ipip": ("IP(src=DIP, dst=RIP)/ICMP(id=105)", "pass"),
-    "not_ipv4": ("ARP(op=1, psrc=DIP, pdst='192.168.0.77')", "pass"),
+    "arp": ("ARP(op=1, psrc=DIP, pdst='192.168.0.77')", "pass"),
+    "ipv6": ("IPv6(src='fe80::1', dst='fe80::2', nh=4)/IP(src=CIP, dst=VIP)/ICMP(id=110)", "pass"),
     "outer_truncated": ("IP(src=DIP, dst=RIP, proto=4)", "pass"),  # no byte after the outer header
     "outer_cut_short": ("Raw(bytes(IP(src=DIP, dst=RIP, proto=4))[:12])", "pass"),  # frame ends inside it
     "outer_ihl_4": ("IP(src=DIP, dst=RIP, ihl=4, proto=4)/IP(src=CIP, dst=VIP)/ICMP(id=107)", "pass"),
