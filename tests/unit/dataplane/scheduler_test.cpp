@@ -1,10 +1,12 @@
 // rr and wrr: the exact sequences IPVS produces (ip_vs_rr.c, ip_vs_wrr.c), weight 0,
-// nothing available, and the scheduler state reset on a new service version.
+// nothing available, and the scheduler state reset on a new service version. Every
+// scheduler: nothing to choose from, and never a quiesced or overloaded server.
 #include <catch2/catch.hpp>
 #include <string>
 #include <vector>
 
 #include "dataplane/sched/scheduler.hpp"
+#include "sched_fixture.hpp"
 
 using namespace dplb;
 
@@ -152,7 +154,75 @@ TEST_CASE("schedule: state is reset when the service version changes", "[sched]"
     }
 }
 
-TEST_CASE("schedule: schedulers the dataplane does not implement choose nothing", "[sched]") {
-    for (auto sched : {config::Scheduler::wlc, config::Scheduler::lc, config::Scheduler::sh, config::Scheduler::mh})
-        CHECK(sequence(service(sched, {1, 1}), 2) == "--");
+namespace {
+
+struct Rng {
+    uint64_t s = 88172645463325252ULL;
+    uint32_t next(uint32_t n) {
+        s ^= s << 13;
+        s ^= s >> 7;
+        s ^= s << 17;
+        return uint32_t((s >> 11) % n);
+    }
+};
+
+const config::Scheduler all_schedulers[] = {
+    config::Scheduler::rr,  config::Scheduler::wrr, config::Scheduler::lc,   config::Scheduler::wlc,
+    config::Scheduler::sed, config::Scheduler::nq,  config::Scheduler::sh,   config::Scheduler::dh,
+    config::Scheduler::lblc, config::Scheduler::lblcr, config::Scheduler::fo, config::Scheduler::ovf,
+    config::Scheduler::mh,
+};
+
+}  // namespace
+
+TEST_CASE("schedule: no server, or none with a weight, gives none", "[sched]") {
+    for (auto sched : all_schedulers) {
+        INFO(config::to_string(sched));
+        CHECK(sequence(service(sched, {}), 2) == "--");
+        CHECK(sequence(service(sched, {0, 0, 0}), 2) == "--");
+    }
+}
+
+TEST_CASE("schedule: never a server with weight 0 or over its threshold, whatever the load", "[sched]") {
+    // Random weights (some 0), loads and upper thresholds, many clients and destinations.
+    // Only lblc's cache may name a server over its threshold (IPVS checks weight and lblc's
+    // own overload rule there, not the threshold). Schedulers that walk every server find one
+    // whenever one is available.
+    Rng rng;
+    for (auto sched : all_schedulers) {
+        for (uint32_t flags : {0u, uint32_t(config::sched_flag_sh_fallback | config::sched_flag_mh_fallback)}) {
+            for (int round = 0; round < 20; ++round) {
+                std::vector<uint32_t> weights(1 + rng.next(6));
+                for (uint32_t& w : weights) w = rng.next(3) ? 1 + rng.next(5) : 0;
+                dplb::test::SchedBench b(sched, weights, 1, flags, 251);
+                for (size_t i = 0; i < weights.size(); ++i) {
+                    if (rng.next(3) == 0) b.thresholds(i, 1 + rng.next(4));
+                    b.conns(i, rng.next(6), rng.next(6));
+                }
+                auto usable = [&](size_t i) {
+                    const RealSnap& r = b.svc.reals[i];
+                    return r.weight > 0 && !(r.upper_threshold && b.counts(i).total() >= r.upper_threshold);
+                };
+                bool any = false;
+                for (size_t i = 0; i < weights.size(); ++i) any |= usable(i);
+                for (int k = 0; k < 30; ++k) {
+                    ScheduleInput in{dplb::test::be_addr(10, 0, uint8_t(rng.next(4)), uint8_t(rng.next(256))),
+                                     dplb::test::be_addr(172, 16, 0, uint8_t(rng.next(8))), uint16_t(rng.next(65536)),
+                                     dplb::test::be_port(80), Tick(k)};
+                    int c = b.pick(in);
+                    INFO(config::to_string(sched) << " flags " << flags << " weights "
+                                                  << ::Catch::Detail::stringify(weights) << " chose " << c);
+                    if (c < 0) {
+                        bool walks = sched != config::Scheduler::sh && sched != config::Scheduler::dh &&
+                                     sched != config::Scheduler::mh && sched != config::Scheduler::ovf;
+                        if (walks || (sched == config::Scheduler::sh && flags)) CHECK_FALSE(any);
+                        continue;
+                    }
+                    REQUIRE(size_t(c) < weights.size());
+                    CHECK(b.svc.reals[size_t(c)].weight > 0);
+                    if (sched != config::Scheduler::lblc) CHECK(usable(size_t(c)));
+                }
+            }
+        }
+    }
 }
