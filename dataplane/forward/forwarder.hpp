@@ -8,6 +8,7 @@
 // LocalAddressRegistry for the contract.
 #pragma once
 
+#include <algorithm>
 #include <cstdint>
 
 #include "dataplane/config/snapshot.hpp"
@@ -45,8 +46,9 @@ public:
     // template that still controls connections is kept alive for its service's timeout.
     unsigned expire(Tick now, unsigned budget, const Snapshot* snap = nullptr);
 
-    // Visits up to `budget` live sessions and templates from index `cursor` on (advanced);
-    // returns false once the whole table has been walked. For `dplbadm -L -c`.
+    // Visits the live sessions and templates among the next `budget` table slots from
+    // `cursor` (advanced); returns false once the whole table has been walked. Bounding slots,
+    // not sessions, bounds the time of a call on a large, sparse table. For `dplbadm -L -c`.
     template <class F>
     bool visit_sessions(uint32_t& cursor, unsigned budget, F&& f) const;
 
@@ -85,11 +87,9 @@ private:
 
 template <class F>
 bool Forwarder::visit_sessions(uint32_t& cursor, unsigned budget, F&& f) const {
-    for (; cursor < table_.capacity() && budget; ++cursor) {
+    for (uint32_t end = cursor + std::min(budget, table_.capacity() - cursor); cursor < end; ++cursor) {
         const Session* s = table_.at(cursor);
-        if (s->wheel_next == no_index) continue;  // every live session is on the wheel
-        f(*s);
-        --budget;
+        if (s->wheel_next != no_index) f(*s);  // every live session is on the wheel
     }
     return cursor < table_.capacity();
 }

@@ -4,7 +4,9 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include <chrono>
 #include <cstdio>
+#include <thread>
 #include <map>
 #include <memory>
 
@@ -13,6 +15,8 @@
 #include "control/model/line_channel.hpp"
 #include "control/model/validate.hpp"
 #include "dplb/api.hpp"
+#include "dataplane/runtime/idle.hpp"
+#include "dataplane/session/tcp_state.hpp"
 
 namespace dplb::runtime {
 
@@ -46,7 +50,35 @@ std::string mac_text(const pkt::Mac& m) {
 }
 
 config::ServiceKey key_of(const ServiceSnap& s) {
-    return config::ServiceKey{config::Protocol(s.proto), Ip4{s.vip}, __builtin_bswap16(s.vport)};
+    if (s.fwmark) return config::ServiceKey{config::Protocol::tcp, Ip4{}, 0, s.fwmark};
+    return config::ServiceKey{config::Protocol(s.proto), Ip4{s.vip}, __builtin_bswap16(s.vport), 0};
+}
+
+
+// TUN real servers may be anywhere routes lead: the outer header leaves by the routed port,
+// from `tunnel_source` or that port's address, and must fit its MTU.
+TunnelRouteFn tunnel_routes(const Runtime& rt) {
+    return [&rt](uint32_t addr) {
+        const l3::Nexthop* nh = rt.routes->lookup(addr);
+        if (!nh) return TunnelRoute{};
+        uint32_t src = rt.config.tunnel_source.is_zero() ? rt.routes->source_for(nh->port, nh->gateway ? nh->gateway : addr)
+                                                          : rt.config.tunnel_source.be;
+        return TunnelRoute{src != 0, src, rt.ports[nh->port].mtu};
+    };
+}
+
+std::string endpoint(uint32_t addr_be, uint16_t port_be) {
+    return Ip4{addr_be}.str() + ":" + std::to_string(__builtin_bswap16(port_be));
+}
+
+const char* mode_name(ForwardMode m) {
+    switch (m) {
+    case ForwardMode::nat: return "nat";
+    case ForwardMode::fullnat: return "fullnat";
+    case ForwardMode::dr: return "dr";
+    case ForwardMode::tunnel: return "tunnel";
+    }
+    return "?";
 }
 
 }  // namespace
@@ -54,7 +86,7 @@ config::ServiceKey key_of(const ServiceSnap& s) {
 ControlServer::ControlServer(Runtime& rt)
     : rt_(rt),
       builder_(rt.workers, port_snaps(rt), SnapshotLimits{rt.config.max_services, rt.config.max_real_servers},
-               *rt.laddrs),
+               *rt.laddrs, tunnel_routes(rt)),
       real_baseline_(rt.config.max_real_servers),
       service_baseline_(rt.config.max_services) {
     // Until dplb-control pushes services, the ports still answer ARP and ping.
@@ -129,6 +161,87 @@ json ControlServer::apply(const json& req) {
     return {{"ok", true}, {"generation", generation}};
 }
 
+json ControlServer::connections(const json& req) {
+    size_t limit = 100000;
+    if (req.contains("limit")) {
+        if (!req["limit"].is_number_unsigned() || req["limit"].get<uint64_t>() == 0)
+            return error_reply({"limit", "must be a positive integer"});
+        limit = std::min<uint64_t>(req["limit"].get<uint64_t>(), 10000000);
+    }
+    // Ask every worker at once, then wait for each (they answer within a few loop iterations).
+    for (unsigned w = 0; w < rt_.workers; ++w) {
+        ConnectionDump& d = *rt_.dumps[w];
+        d.sessions.clear();
+        d.sessions.reserve(limit);
+        d.limit = limit;
+        d.cursor = 0;
+        d.truncated = false;
+        d.state.store(ConnectionDump::requested, std::memory_order_release);
+        wake_worker(rt_, w);
+    }
+    bool truncated = false;
+    std::vector<std::pair<ConnectionDump*, unsigned>> answered;
+    auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(10);
+    for (unsigned w = 0; w < rt_.workers; ++w) {
+        ConnectionDump& d = *rt_.dumps[w];
+        while (d.state.load(std::memory_order_acquire) != ConnectionDump::done &&
+               std::chrono::steady_clock::now() < deadline)
+            std::this_thread::sleep_for(std::chrono::microseconds(200));
+        if (d.state.load(std::memory_order_acquire) != ConnectionDump::done) {
+            // Take the request back before answering: the worker must not write any more.
+            int expected = ConnectionDump::requested;
+            if (d.state.compare_exchange_strong(expected, ConnectionDump::idle)) {
+                truncated = true;
+                continue;
+            }
+        }
+        truncated |= d.truncated;
+        answered.emplace_back(&d, w);
+    }
+    const Snapshot* snap = rt_.snapshot.load();
+    json list = json::array();
+    for (const auto& [d, w] : answered) {
+        for (const Session& s : d->sessions) {
+            if (list.size() >= limit) {
+                truncated = true;
+                break;
+            }
+            const ServiceSnap* svc =
+                snap && s.service_id < snap->service_by_id.size() ? snap->service_by_id[s.service_id] : nullptr;
+            json c;
+            bool tpl = s.is_template();
+            bool any_port = svc && (svc->fwmark || svc->vport == 0);
+            uint8_t proto = tpl ? (svc ? svc->proto : 0) : s.orig.proto;
+            c["protocol"] = tpl && (any_port || !svc) ? "ip" : proto == pkt::proto_udp ? "udp" : "tcp";
+            c["state"] = tpl ? "NONE" : to_string(s.state);
+            c["expires_ms"] = tick_after(s.expires, d->now) ? uint64_t(s.expires - d->now) : 0;
+            c["client"] = endpoint(s.orig.src, s.orig.sport);
+            if (svc && svc->fwmark)
+                c["fwmark"] = svc->fwmark;
+            else
+                c["virtual"] = tpl && svc ? endpoint(svc->vip, svc->vport) : endpoint(s.orig.dst, s.orig.dport);
+            c["template"] = tpl;
+            c["worker"] = w;
+            if (tpl) {
+                const RealSnap* real = nullptr;
+                if (svc)
+                    for (const auto& r : svc->reals)
+                        if (r.id == s.real_id) real = &r;
+                c["real"] = real ? endpoint(real->addr, real->port) : "0.0.0.0:0";
+                c["forward"] = real ? mode_name(real->mode) : "nat";
+            } else {
+                c["real"] = endpoint(s.reply.src, s.reply.sport);
+                c["forward"] = mode_name(s.mode());
+                if (s.mode() == ForwardMode::fullnat) c["local"] = endpoint(s.reply.dst, s.reply.dport);
+            }
+            list.push_back(std::move(c));
+        }
+        d->sessions = {};  // give the memory back
+        d->state.store(ConnectionDump::idle, std::memory_order_release);
+    }
+    return {{"ok", true}, {"truncated", truncated}, {"connections", std::move(list)}};
+}
+
 json ControlServer::stats() const {
     model::StatsSnapshot s;
     const Snapshot* snap = rt_.snapshot.load();  // the control thread is the only one that frees it
@@ -153,7 +266,20 @@ json ControlServer::stats() const {
             s.services.push_back(std::move(ss));
         }
     }
-    return model::stats_reply_to_json(s);
+    json reply = model::stats_reply_to_json(s);
+    // Persistence templates per real server (ipvsadm --persistent-conn), in the same order.
+    if (snap && reply.contains("services"))
+        for (size_t i = 0; i < snap->service_objects.size() && i < reply["services"].size(); ++i) {
+            const ServiceSnap& svc = *snap->service_objects[i];
+            json& reals = reply["services"][i]["real_servers"];
+            for (size_t k = 0; k < svc.reals.size() && k < reals.size(); ++k) {
+                uint64_t n = 0;
+                for (const auto& f : rt_.forwarders)
+                    n += f.load(std::memory_order_acquire)->real_counters()[svc.reals[k].id].persistent.get();
+                reals[k]["persistent_conns"] = n;
+            }
+        }
+    return reply;
 }
 
 json ControlServer::status() const {
@@ -221,9 +347,11 @@ json ControlServer::handle(const json& req) {
         reply = stats();
     else if (req["cmd"] == "status")
         reply = status();
+    else if (req["cmd"] == "connections")
+        reply = connections(req);
     else
         reply = error_reply({"cmd", "unknown request '" + req["cmd"].get<std::string>() +
-                                        "' (expected apply, stats or status)"});
+                                        "' (expected apply, stats, status or connections)"});
     if (req.is_object() && req.contains("id")) reply["id"] = req["id"];
     return reply;
 }

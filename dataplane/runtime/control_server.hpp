@@ -36,6 +36,7 @@ private:
     nlohmann::json apply(const nlohmann::json& request);
     nlohmann::json stats() const;
     nlohmann::json status() const;
+    nlohmann::json connections(const nlohmann::json& request);
     model::Counters real_totals(uint32_t id) const;
     model::Counters service_totals(uint32_t id) const;
 

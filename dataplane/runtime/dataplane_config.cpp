@@ -95,7 +95,7 @@ model::Result<DataplaneConfig> parse_dataplane_config(const std::string& text) {
     DataplaneConfig c;
     if (!r.check_members(j, "", {"eal", "idle", "control_socket", "sessions_per_worker", "max_services",
                                  "max_real_servers", "local_port_range", "mbufs_per_port", "neighbor_reachable_seconds",
-                                 "neighbor_max_entries", "ports", "routes"}))
+                                 "neighbor_max_entries", "tunnel_source", "ports", "routes"}))
         return r.err;
     if (j.contains("eal")) {
         if (!j["eal"].is_array()) return Error{"eal", "must be an array of strings"};
@@ -120,6 +120,11 @@ model::Result<DataplaneConfig> parse_dataplane_config(const std::string& text) {
         !r.uint(j, "neighbor_reachable_seconds", "", c.neighbor_reachable_s, 1, 86400) ||
         !r.uint(j, "neighbor_max_entries", "", c.neighbor_max_entries, 16, 1u << 20))
         return r.err;
+    if (j.contains("tunnel_source")) {
+        auto a = j["tunnel_source"].is_string() ? Ip4::parse(j["tunnel_source"].get<std::string>()) : std::nullopt;
+        if (!a || a->is_zero()) return Error{"tunnel_source", "must be an IPv4 address"};
+        c.tunnel_source = *a;
+    }
     if (j.contains("local_port_range")) {
         const json& pr = j["local_port_range"];
         if (!pr.is_array() || pr.size() != 2 || !pr[0].is_number_unsigned() || !pr[1].is_number_unsigned() ||

@@ -48,6 +48,7 @@ struct DataplaneConfig {
     uint32_t mbufs_per_port = 0;  // 0 = derived from descriptors and workers
     uint32_t neighbor_reachable_s = 60;
     uint32_t neighbor_max_entries = 8192;
+    Ip4 tunnel_source;  // TUN outer source; 0 = the address of the port toward each real server
     std::vector<PortConfig> ports;
     std::vector<RouteConfig> routes;
 };

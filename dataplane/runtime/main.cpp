@@ -151,6 +151,7 @@ int main(int argc, char** argv) {
     rt.forwarders = std::vector<std::atomic<fwd::Forwarder*>>(rt.workers);
     rt.forwarder_storage.resize(rt.workers);
     rt.start_errors.resize(rt.workers);
+    for (unsigned w = 0; w < rt.workers; ++w) rt.dumps.push_back(std::make_unique<ConnectionDump>());
     rt.wake = std::vector<WorkerWake>(rt.workers);
     for (auto& w : rt.wake) w.eventfd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
 

@@ -19,6 +19,7 @@
 //                     (owned by forwarder_storage,    Forwarder lives until main has joined
 //                     freed by main after every join) every thread
 //   start_errors[w]   worker w, once at start         main, after workers_ready
+//   dumps[w]          control thread / worker w, handed over by its state (connection_dump.hpp)
 //   wake[w]           worker w (sleeping flag)        other workers (eventfd write)
 //   main_counters     main lcore                      control thread
 //   stop              main lcore                      everyone
@@ -35,6 +36,7 @@
 #include "dataplane/forward/forwarder.hpp"
 #include "dataplane/l3/neighbor_snapshot.hpp"
 #include "dataplane/l3/route_table.hpp"
+#include "dataplane/runtime/connection_dump.hpp"
 #include "dataplane/runtime/dataplane_config.hpp"
 #include "dataplane/runtime/packet_meta.hpp"
 #include "dataplane/runtime/rcu.hpp"
@@ -86,6 +88,7 @@ struct Runtime {
     std::vector<std::atomic<fwd::Forwarder*>> forwarders;
     std::vector<std::unique_ptr<fwd::Forwarder>> forwarder_storage;
     std::vector<std::string> start_errors;  // empty = the worker started
+    std::vector<std::unique_ptr<ConnectionDump>> dumps;
     std::vector<WorkerWake> wake;
     WorkerCounters main_counters;
     std::atomic<unsigned> workers_ready{0};

@@ -3,6 +3,7 @@
 #include <rte_ethdev.h>
 #include <rte_lcore.h>
 
+#include <algorithm>
 #include <cstring>
 #include <string>
 
@@ -80,6 +81,7 @@ void Worker::run() {
         work += transmit_for_main();
         flush();
         work += fwd_->expire(now, expiry_budget, snap);
+        serve_connection_dump(now);
         rt_.rcu->quiescent(index_);
         idle.after_iteration(work);
     }
@@ -219,6 +221,19 @@ void Worker::flush_redirects() {
 void Worker::flush() {
     flush_redirects();
     for (uint16_t p = 0; p < tx_.size(); ++p) flush_port(p);
+}
+
+void Worker::serve_connection_dump(Tick now) {
+    ConnectionDump& d = *rt_.dumps[index_];
+    if (d.state.load(std::memory_order_acquire) != ConnectionDump::requested) return;
+    constexpr unsigned chunk = 16384;  // table slots examined per loop iteration (~1 MB)
+    bool more = fwd_->visit_sessions(d.cursor, chunk, [&](const Session& s) {
+        if (d.sessions.size() < d.limit) d.sessions.push_back(s);
+    });
+    if (more && d.sessions.size() < d.limit) return;
+    d.truncated = more;
+    d.now = now;
+    d.state.store(ConnectionDump::done, std::memory_order_release);
 }
 
 unsigned Worker::transmit_for_main() {

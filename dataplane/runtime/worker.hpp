@@ -55,6 +55,7 @@ private:
     void flush_redirects();
     unsigned poll_redirects(const Snapshot* snap, const l3::NeighborSnapshot* neighbors, Tick now);
     unsigned transmit_for_main();  // packets the main lcore asked this worker to send
+    void serve_connection_dump(Tick now);
 
     Runtime& rt_;
     unsigned index_;
