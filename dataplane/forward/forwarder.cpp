@@ -239,7 +239,9 @@ Verdict Forwarder::tunnel(pkt::ParsedIpv4& p, const Session& s, const Snapshot& 
     uint32_t source = real ? real->tunnel_source : p.daddr;
     uint16_t mtu = real ? real->tunnel_mtu : 1500;
     if (uint32_t(p.ip_len) + ipip_overhead > mtu) {
-        if (!(p.ip()->frag_be & pkt::ip_frag_df_be)) return Verdict::drop(DropReason::tunnel_mtu_exceeded);
+        // Never an ICMP error about an ICMP error (RFC 1122 3.2.2): those are only dropped.
+        if (p.icmp_error || !(p.ip()->frag_be & pkt::ip_frag_df_be))
+            return Verdict::drop(DropReason::tunnel_mtu_exceeded);
         make_frag_needed(p, p.daddr, uint16_t(mtu - ipip_overhead));
         counters_.icmp_frag_needed_sent.add();
         return Verdict::forward_to(p.daddr);
@@ -286,12 +288,20 @@ Verdict Forwarder::forward_existing(pkt::ParsedIpv4& p, Session& s, bool reply_d
 // An ICMP error about a packet of a session goes to the other side, looking as if it were
 // about the packet that side sent (IPVS ip_vs_in_icmp / ip_vs_out_icmp).
 Verdict Forwarder::handle_icmp_error(pkt::ParsedIpv4& p, const Snapshot& snap) {
-    (void)snap;
     // The quoted packet is one we sent; reversed, it is the key of the direction it answers.
     FlowKey key(p.inner_daddr, p.inner_saddr, p.inner_dport, p.inner_sport, p.inner_proto);
     SessionTable::Hit hit = table_.find(key, flow_hash(key));
     if (!hit.session || hit.session->is_template()) return Verdict::drop(DropReason::icmp_no_session);
     const Session& s = *hit.session;
+    if (s.mode() == ForwardMode::dr || s.mode() == ForwardMode::tunnel) {
+        // Only errors from the client's side reach us, about a packet the real server sent
+        // from the VIP itself: it goes to the server as it is, the way the session's own
+        // packets go (IPVS ip_vs_icmp_xmit for non-NAT connections). Rewriting the quote to
+        // RIP -> client would name a socket the server does not have, losing PMTU discovery.
+        Verdict v = s.mode() == ForwardMode::dr ? Verdict::forward_to(s.reply.src) : tunnel(p, s, snap);
+        if (v.action == Verdict::Action::forward) counters_.icmp_errors_forwarded.add();
+        return v;
+    }
     Tuple outer, quoted;
     if (hit.reply) {
         // We sent it toward the real server: tell the client, about its own packet.

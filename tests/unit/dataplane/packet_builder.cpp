@@ -2,6 +2,8 @@
 
 #include <arpa/inet.h>
 
+#include <algorithm>
+
 #include <catch2/catch.hpp>
 #include <cstdio>
 #include <cstdlib>
@@ -132,6 +134,47 @@ Bytes build_frame(const FrameSpec& s) {
         put16(f, l4 + field, none ? 0 : compute_l4(f, ip, l4, f.size() - l4, s.proto));
     }
     f.resize(f.size() + s.eth_padding, 0xee);
+    return f;
+}
+
+Bytes ip_packet_of(const Bytes& frame, size_t max) {
+    const size_t ip = pkt::l3_offset;
+    REQUIRE(frame.size() >= ip + 20);
+    const size_t total = get16(frame, ip + 2);
+    REQUIRE(frame.size() >= ip + total);
+    return Bytes(frame.begin() + long(ip), frame.begin() + long(ip + std::min(total, max)));
+}
+
+FrameSpec icmp_error_spec(uint32_t src, uint32_t dst, uint8_t type, uint8_t code, const Bytes& quoted, uint16_t mtu) {
+    FrameSpec s;
+    s.proto = pkt::proto_icmp;
+    s.saddr = src;
+    s.daddr = dst;
+    s.icmp_type = type;
+    s.icmp_code = code;
+    s.icmp_id = 0;  // unused
+    s.icmp_seq = mtu;
+    s.payload = quoted;
+    return s;
+}
+
+Bytes ipip_frame(const Bytes& frame, uint32_t src, uint32_t dst, uint16_t id_host) {
+    const size_t ip = pkt::l3_offset;
+    const Bytes inner = ip_packet_of(frame);
+    Bytes f(frame.begin(), frame.begin() + long(ip));
+    Bytes outer(20, 0);
+    outer[0] = 0x45;
+    outer[1] = inner[1];  // TOS
+    put16(outer, 2, uint16_t(20 + inner.size()));
+    put16(outer, 4, id_host);
+    put16(outer, 6, uint16_t(get16(inner, 6) & 0x4000));  // DF only
+    outer[8] = inner[8];                                    // TTL
+    outer[9] = 4;                                           // IPIP
+    put_be32(outer, 12, src);
+    put_be32(outer, 16, dst);
+    put16(outer, 10, ref_checksum(outer.data(), outer.size()));
+    append(f, outer);
+    append(f, inner);
     return f;
 }
 

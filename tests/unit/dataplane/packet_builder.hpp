@@ -6,6 +6,7 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <limits>
 #include <string>
 #include <vector>
 
@@ -47,6 +48,18 @@ struct FrameSpec {
 
 // A complete Ethernet + IPv4 (+ TCP/UDP/ICMP) frame with correct checksums.
 Bytes build_frame(const FrameSpec& s);
+
+// The IP packet a frame carries (total length bytes from the IP header on: no Ethernet header,
+// no padding), cut to its first `max` bytes (an ICMP error's quote).
+Bytes ip_packet_of(const Bytes& frame, size_t max = std::numeric_limits<size_t>::max());
+// An ICMP error (`type`, `code`) from `src` to `dst` quoting `quoted` (IP packet bytes); `mtu`
+// fills the next-hop MTU field (bytes 6-7) of "fragmentation needed", 0 elsewhere.
+FrameSpec icmp_error_spec(uint32_t src, uint32_t dst, uint8_t type, uint8_t code, const Bytes& quoted,
+                          uint16_t mtu = 0);
+// `frame` as LVS TUN sends it: the Ethernet header kept, then an outer IPv4 header (version 4,
+// IHL 5, the inner TOS, TTL and DF, identification `id_host`, protocol 4, `src` -> `dst`,
+// checksum computed here), then the inner IP packet unchanged; Ethernet padding dropped.
+Bytes ipip_frame(const Bytes& frame, uint32_t src, uint32_t dst, uint16_t id_host);
 
 // ARP frame (42 bytes + padding). op 1 = request, 2 = reply.
 struct ArpSpec {

@@ -32,6 +32,26 @@ inline config::Service service(config::Protocol proto, const char* vip, uint16_t
     return s;
 }
 
+// ipvsadm -p `timeout` -M `netmask` on `s`.
+inline config::Service persistent(config::Service s, uint32_t timeout = 300, const char* netmask = "255.255.255.255") {
+    s.persistence = config::Persistence{timeout, addr(netmask)};
+    return s;
+}
+
+// A port group (mark) and the service keyed by it (ipvsadm -f MARK).
+inline config::PortMatch match(config::Protocol proto, const char* address, uint16_t first, uint16_t last) {
+    return config::PortMatch{proto, addr(address), first, last};
+}
+inline config::PortGroup port_group(uint32_t mark, std::vector<config::PortMatch> matches) {
+    return config::PortGroup{mark, std::move(matches)};
+}
+inline config::Service mark_service(uint32_t mark, config::Scheduler sched, std::vector<config::RealServer> reals,
+                                    std::vector<const char*> laddrs = {}) {
+    config::Service s = service(config::Protocol::tcp, "0.0.0.0", 0, sched, std::move(reals), std::move(laddrs));
+    s.key.fwmark = mark;
+    return s;
+}
+
 inline PortSnap port_with(uint8_t mac_last, std::vector<const char*> prefixes) {
     PortSnap p;
     p.mac = mac(mac_last);
