@@ -23,6 +23,9 @@ model::Result<config::Config> delete_real(config::Config, const nlohmann::json&)
 model::Result<config::Config> add_laddr(config::Config, const nlohmann::json&);
 model::Result<config::Config> delete_laddr(config::Config, const nlohmann::json&);
 
+model::Result<config::Config> add_port_group(config::Config, const nlohmann::json&);
+model::Result<config::Config> delete_port_group(config::Config, const nlohmann::json&);
+
 model::Result<config::Config> replace_config(config::Config, const nlohmann::json&);
 model::Result<config::Config> set_timeouts(config::Config, const nlohmann::json&);
 

@@ -1,18 +1,16 @@
 #include "control/api/queries.hpp"
 
 #include <map>
-#include <tuple>
 
+#include "control/model/config_find.hpp"
 #include "control/model/config_json.hpp"
+#include "control/model/service_id.hpp"
 
 namespace dplb::api {
 
 using nlohmann::json;
 
 namespace {
-
-using ServiceId = std::tuple<uint8_t, uint32_t, uint16_t>;
-ServiceId id(const config::ServiceKey& k) { return {uint8_t(k.protocol), k.address.host(), k.port}; }
 
 const model::RealServerStats* find_real_stats(const model::ServiceStats& s, const config::RealServer& rs) {
     for (const auto& r : s.reals)
@@ -26,35 +24,45 @@ json laddrs_json(const config::Service& s) {
     return out;
 }
 
+json service_entry(const config::Service& svc, const model::ServiceStats* ss, const RateEstimator* rates) {
+    json js = model::to_json(svc);
+    js["stats"] = model::to_json(ss ? ss->stats : model::Counters{});
+    js["rates"] = to_json(rates ? rates->service(svc.key) : Rates{});
+    json reals = json::array();
+    for (const auto& rs : svc.reals) {
+        const model::RealServerStats* rst = ss ? find_real_stats(*ss, rs) : nullptr;
+        json jr = model::to_json(rs);
+        jr["active_conns"] = rst ? rst->active_conns : 0;
+        jr["inactive_conns"] = rst ? rst->inactive_conns : 0;
+        jr["persistent_conns"] = rst ? rst->persistent_conns : 0;
+        jr["stats"] = model::to_json(rst ? rst->stats : model::Counters{});
+        jr["rates"] = to_json(rates ? rates->real(svc.key, rs.address, rs.port) : Rates{});
+        reals.push_back(std::move(jr));
+    }
+    js["real_servers"] = std::move(reals);
+    return js;
+}
+
 }  // namespace
 
 json list_reply(const config::Config& c, const std::optional<config::ServiceKey>& only,
-                const model::StatsSnapshot* stats) {
-    std::map<ServiceId, const model::ServiceStats*> by_key;  // thousands of services: no linear scans
+                const model::StatsSnapshot* stats, const RateEstimator* rates) {
+    std::map<model::ServiceId, const model::ServiceStats*> by_key;  // thousands of services: no linear scans
     if (stats)
-        for (const auto& s : stats->services) by_key.emplace(id(s.key), &s);
+        for (const auto& s : stats->services) by_key.emplace(model::service_id(s.key), &s);
     json services = json::array();
     for (const auto& svc : c.services) {
         if (only && !(svc.key == *only)) continue;
-        auto it = by_key.find(id(svc.key));
-        const model::ServiceStats* ss = it == by_key.end() ? nullptr : it->second;
-        json js = model::key_to_json(svc.key);
-        js["scheduler"] = config::to_string(svc.scheduler);
-        js["local_addresses"] = laddrs_json(svc);
-        js["stats"] = model::to_json(ss ? ss->stats : model::Counters{});
-        json reals = json::array();
-        for (const auto& rs : svc.reals) {
-            const model::RealServerStats* rst = ss ? find_real_stats(*ss, rs) : nullptr;
-            json jr = model::to_json(rs);
-            jr["active_conns"] = rst ? rst->active_conns : 0;
-            jr["inactive_conns"] = rst ? rst->inactive_conns : 0;
-            jr["stats"] = model::to_json(rst ? rst->stats : model::Counters{});
-            reals.push_back(std::move(jr));
-        }
-        js["real_servers"] = std::move(reals);
-        services.push_back(std::move(js));
+        auto it = by_key.find(model::service_id(svc.key));
+        services.push_back(service_entry(svc, it == by_key.end() ? nullptr : it->second, rates));
     }
-    return json{{"ok", true}, {"dataplane", stats ? "connected" : "disconnected"}, {"services", std::move(services)}};
+    json groups = json::array();
+    for (const auto& g : c.port_groups)
+        if (!only || only->fwmark == g.mark) groups.push_back(model::to_json(g));
+    return json{{"ok", true},
+                {"dataplane", stats ? "connected" : "disconnected"},
+                {"services", std::move(services)},
+                {"port_groups", std::move(groups)}};
 }
 
 json get_laddr_reply(const config::Config& c, const std::optional<config::ServiceKey>& only) {
@@ -68,6 +76,15 @@ json get_laddr_reply(const config::Config& c, const std::optional<config::Servic
     return json{{"ok", true}, {"services", std::move(services)}};
 }
 
-json get_config_reply(const config::Config& c) { return json{{"ok", true}, {"config", model::to_json(c)}}; }
+json get_port_groups_reply(const config::Config& c, std::optional<uint32_t> mark) {
+    json groups = json::array();
+    for (const auto& g : c.port_groups)
+        if (!mark || g.mark == *mark) groups.push_back(model::to_json(g));
+    return json{{"ok", true}, {"port_groups", std::move(groups)}};
+}
+
+json get_config_reply(const config::Config& c, uint64_t generation) {
+    return json{{"ok", true}, {"generation", generation}, {"config", model::to_json(c)}};
+}
 
 }  // namespace dplb::api

@@ -1,22 +1,30 @@
-// Replies of the read-only requests (docs/api.md): list, get-laddr, get-config. Pure
-// functions of the configuration and, for list, the dataplane's (zero-adjusted) counters.
+// Replies of the read-only requests (docs/api.md): list, get-laddr, get-port-groups,
+// get-config. Pure functions of the configuration and, for list, the dataplane's
+// (zero-adjusted) counters and the rate estimates.
 #pragma once
 
+#include <cstdint>
 #include <optional>
 
 #include <nlohmann/json.hpp>
 
+#include "control/api/rate_estimator.hpp"
 #include "control/model/stats.hpp"
 #include "dplb/config.hpp"
 
 namespace dplb::api {
 
-// Services (all, or `only`) with their counters merged in, matched by protocol+address+port
-// and real servers by address+port. `stats` is nullptr when the dataplane is not connected:
-// every counter is then 0 and the reply says "dataplane":"disconnected".
+// Services (all, or `only`) as configured, with their counters, connection counts and rates
+// merged in (matched by service key, real servers by address and port), and the port groups
+// (all, or only `only`'s). `stats` is nullptr when the dataplane is not connected: the
+// counters are then 0 and the reply says "dataplane":"disconnected". `rates` may be nullptr
+// (all zero).
 nlohmann::json list_reply(const config::Config&, const std::optional<config::ServiceKey>& only,
-                          const model::StatsSnapshot* stats);
+                          const model::StatsSnapshot* stats, const RateEstimator* rates = nullptr);
 nlohmann::json get_laddr_reply(const config::Config&, const std::optional<config::ServiceKey>& only);
-nlohmann::json get_config_reply(const config::Config&);
+// {"ok":true,"port_groups":[...]}: all, or the group of `mark`.
+nlohmann::json get_port_groups_reply(const config::Config&, std::optional<uint32_t> mark);
+// {"ok":true,"generation":N,"config":{...}}.
+nlohmann::json get_config_reply(const config::Config&, uint64_t generation);
 
 }  // namespace dplb::api

@@ -59,7 +59,7 @@ model::Result<Target> locate(config::Config& c, const json& request) {
 }
 
 model::Status check_real(const config::Service& svc, const config::RealServer& rs) {
-    if (auto e = model::validate_real_server(rs, "real_server")) return e;
+    if (auto e = model::validate_real_server(svc, rs, "real_server")) return e;
     return check_fullnat_has_laddr(svc, rs);
 }
 
@@ -101,7 +101,7 @@ model::Result<config::Config> delete_real(config::Config c, const json& request)
     auto address = model::address_from_json(*addr, "real_server.address");
     if (!address) return address.error();
     uint64_t port = req->key.port;
-    if (auto e = rr.optional_uint("port", 1, 65535, port)) return *e;
+    if (auto e = rr.optional_uint("port", 0, 65535, port)) return *e;
     if (auto e = rr.finish()) return *e;
     config::Service* svc = model::find_service(c, req->key);
     if (!svc) return no_such_service(req->key);

@@ -5,6 +5,8 @@
 #include "control/api/request_members.hpp"
 #include "control/model/config_find.hpp"
 #include "control/model/config_json.hpp"
+#include "control/model/port_matches.hpp"
+#include "control/model/sched_flags.hpp"
 #include "control/model/validate.hpp"
 
 namespace dplb::api::handlers {
@@ -22,6 +24,9 @@ model::Result<config::Config> add_service(config::Config c, const json& request)
     if (model::find_service(c, svc->key))
         return Error{"service", "service " + model::describe(svc->key) + " already exists"};
     if (auto e = model::validate_service(*svc, "service")) return *e;
+    if (auto ref = model::find_covering(c, svc->key))
+        return Error{"service", "service " + model::describe(svc->key) + " is also matched by " +
+                                    model::describe_match(c, *ref) + "; a packet can belong to one service only"};
     c.services.push_back(std::move(*svc));
     return c;
 }
@@ -33,12 +38,11 @@ model::Result<config::Config> edit_service(config::Config c, const json& request
     model::ObjectReader sr(*m, "service");
     config::ServiceKey key;
     if (auto e = model::read_service_key(sr, key)) return *e;
-    std::optional<config::Scheduler> scheduler;
-    if (const json* s = sr.get("scheduler")) {
-        auto sched = model::scheduler_from_json(*s, "service.scheduler");
-        if (!sched) return sched.error();
-        scheduler = *sched;
-    }
+    config::Service* svc = model::find_service(c, key);
+    // Decoded over the existing service (or a default one, to report syntax errors first).
+    config::Service edited = svc ? *svc : config::Service{};
+    model::AttributesGiven given;
+    if (auto e = model::read_service_attributes(sr, edited, &given)) return *e;
     for (const char* list : {"real_servers", "local_addresses"})
         if (sr.get(list))
             return Error{sr.field(list), std::string(list) +
@@ -46,12 +50,13 @@ model::Result<config::Config> edit_service(config::Config c, const json& request
                                              "local address requests)"};
     if (auto e = sr.finish()) return *e;
     if (auto e = r.finish()) return *e;
-    config::Service* svc = model::find_service(c, key);
     if (!svc) return no_such_service(key);
-    if (scheduler) {
-        if (auto e = model::check_scheduler(*scheduler, "service.scheduler")) return *e;
-        svc->scheduler = *scheduler;
-    }
+    // A new scheduler drops the options of the old one that it cannot use.
+    if (given.scheduler && !given.sched_flags) edited.sched_flags &= model::sched_flags_of(edited.scheduler);
+    if (given.scheduler && !given.mh_table_size && edited.scheduler != config::Scheduler::mh)
+        edited.mh_table_size = config::Service{}.mh_table_size;
+    if (auto e = model::validate_service(edited, "service")) return *e;
+    *svc = std::move(edited);
     return c;
 }
 
@@ -69,7 +74,9 @@ model::Result<config::Config> delete_service(config::Config c, const json& reque
 
 model::Result<config::Config> clear(config::Config c, const json& request) {
     if (auto e = read_no_members(request)) return *e;
+    // Port groups go too: -S saves them with the services, so `-C` then `-R` restores both.
     c.services.clear();
+    c.port_groups.clear();
     return c;
 }
 

@@ -9,6 +9,7 @@
 #include <optional>
 #include <tuple>
 
+#include "control/model/service_id.hpp"
 #include "control/model/stats.hpp"
 #include "dplb/config.hpp"
 
@@ -30,9 +31,9 @@ public:
     std::size_t size() const { return services_.size() + reals_.size(); }
 
 private:
-    using ServiceId = std::tuple<uint8_t, uint32_t, uint16_t>;
+    using ServiceId = model::ServiceId;
     using RealId = std::tuple<ServiceId, uint32_t, uint16_t>;
-    static ServiceId id(const config::ServiceKey& k) { return {uint8_t(k.protocol), k.address.host(), k.port}; }
+    static ServiceId id(const config::ServiceKey& k) { return model::service_id(k); }
 
     std::map<ServiceId, model::Counters> services_;
     std::map<RealId, model::Counters> reals_;

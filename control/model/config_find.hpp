@@ -1,4 +1,4 @@
-// Finding services and real servers in a configuration by their keys.
+// Finding services, real servers and port groups in a configuration by their keys.
 #pragma once
 
 #include <algorithm>
@@ -19,6 +19,13 @@ auto find_real(S& service, Ip4 address, uint16_t port) -> decltype(&service.real
     auto it = std::find_if(service.reals.begin(), service.reals.end(),
                            [&](const config::RealServer& r) { return r.address == address && r.port == port; });
     return it == service.reals.end() ? nullptr : &*it;
+}
+
+template <class C>  // Config or const Config
+auto find_port_group(C& config, uint32_t mark) -> decltype(&config.port_groups[0]) {
+    auto it = std::find_if(config.port_groups.begin(), config.port_groups.end(),
+                           [&](const config::PortGroup& g) { return g.mark == mark; });
+    return it == config.port_groups.end() ? nullptr : &*it;
 }
 
 }  // namespace dplb::model

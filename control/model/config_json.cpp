@@ -1,5 +1,9 @@
+// Services, real servers, keys and the configuration as a whole. The objects a service
+// holds besides real servers (persistence, flags, timeouts) and port groups have their own
+// files: service_options_json.cpp, port_group_json.cpp.
 #include "control/model/config_json.hpp"
 
+#include "control/model/json_array.hpp"
 #include "control/model/json_reader.hpp"
 #include "control/model/validate.hpp"
 
@@ -12,40 +16,45 @@ namespace {
 
 constexpr uint64_t max_port = 65535;
 constexpr uint64_t max_weight = 65535;
-constexpr uint64_t max_threshold = 2147483647;  // ipvsadm's INT_MAX
+constexpr uint64_t max_fwmark = 4294967295;
 
+// Ports decode as 0..65535; validation says where 0 may be used.
 Status read_port(ObjectReader& r, std::string_view name, uint16_t& out, bool required) {
     uint64_t v = out;
-    Status e = required ? r.required_uint(name, 1, max_port, v) : r.optional_uint(name, 1, max_port, v);
+    Status e = required ? r.required_uint(name, 0, max_port, v) : r.optional_uint(name, 0, max_port, v);
     if (e) return e;
     out = uint16_t(v);
     return std::nullopt;
 }
 
-template <class T>
-Status read_array(ObjectReader& r, std::string_view name, std::vector<T>& out, auto&& decode) {
-    const json* arr = r.get(name);
-    if (!arr) return std::nullopt;
-    std::string field = r.field(name);
-    if (!arr->is_array()) return type_error(field, "an array", *arr);
-    out.clear();
-    out.reserve(arr->size());
-    for (std::size_t i = 0; i < arr->size(); ++i) {
-        Result<T> item = decode((*arr)[i], index_path(field, i));
-        if (!item) return item.error();
-        out.push_back(std::move(*item));
-    }
+Status read_u32(ObjectReader& r, std::string_view name, uint64_t max, uint32_t& out) {
+    uint64_t v = out;
+    if (auto e = r.optional_uint(name, 0, max, v)) return e;
+    out = uint32_t(v);
     return std::nullopt;
 }
 
 }  // namespace
 
 Status read_service_key(ObjectReader& r, cfg::ServiceKey& key) {
+    uint64_t mark = 0;
+    bool has_mark = false;
+    if (auto e = r.optional_uint("fwmark", 1, max_fwmark, mark, &has_mark)) return e;
+    if (has_mark) {
+        for (std::string_view other : {"protocol", "address", "port"})
+            if (r.get(other))
+                return Error{r.field(other), "a fwmark service has no " + std::string(other) +
+                                                 " (its port group says which packets it gets)"};
+        key = cfg::ServiceKey{};
+        key.fwmark = uint32_t(mark);
+        return std::nullopt;
+    }
     std::string proto;
     if (auto e = r.required_string("protocol", proto)) return e;
     auto p = cfg::parse_protocol(proto);
     if (!p) return Error{r.field("protocol"), "unknown protocol '" + proto + "' (expected tcp or udp)"};
     key.protocol = *p;
+    key.fwmark = 0;
     const json* addr = nullptr;
     if (auto e = r.required("address", addr)) return e;
     auto a = address_from_json(*addr, r.field("address"));
@@ -98,33 +107,62 @@ Result<cfg::RealServer> real_server_from_json(const json& j, const std::string& 
     if (!a) return a.error();
     rs.address = *a;
     if (auto e = read_port(r, "port", rs.port, false)) return *e;
-    uint64_t v = rs.weight;
-    if (auto e = r.optional_uint("weight", 0, max_weight, v)) return *e;
-    rs.weight = uint32_t(v);
+    if (auto e = read_u32(r, "weight", max_weight, rs.weight)) return *e;
     if (const json* f = r.get("forward")) {
         auto fwd = forward_from_json(*f, r.field("forward"));
         if (!fwd) return fwd.error();
         rs.forward = *fwd;
     }
-    v = rs.upper_threshold;
-    if (auto e = r.optional_uint("upper_threshold", 0, max_threshold, v)) return *e;
-    rs.upper_threshold = uint32_t(v);
-    v = rs.lower_threshold;
-    if (auto e = r.optional_uint("lower_threshold", 0, max_threshold, v)) return *e;
-    rs.lower_threshold = uint32_t(v);
+    if (auto e = read_u32(r, "upper_threshold", max_threshold, rs.upper_threshold)) return *e;
+    if (auto e = read_u32(r, "lower_threshold", max_threshold, rs.lower_threshold)) return *e;
     if (auto e = r.finish()) return *e;
     return rs;
+}
+
+Status read_service_attributes(ObjectReader& r, cfg::Service& svc, AttributesGiven* given) {
+    AttributesGiven g;
+    if (const json* s = r.get("scheduler")) {
+        auto sched = scheduler_from_json(*s, r.field("scheduler"));
+        if (!sched) return sched.error();
+        svc.scheduler = *sched;
+        g.scheduler = true;
+    }
+    if (const json* f = r.get("sched_flags")) {
+        auto flags = sched_flags_from_json(*f, r.field("sched_flags"));
+        if (!flags) return flags.error();
+        svc.sched_flags = *flags;
+        g.sched_flags = true;
+    }
+    bool present = false;
+    uint64_t size = svc.mh_table_size;
+    if (auto e = r.optional_uint("mh_table_size", 0, 4294967295, size, &present)) return e;
+    svc.mh_table_size = uint32_t(size);
+    g.mh_table_size = present;
+    if (const json* p = r.get("persistence")) {
+        g.persistence = true;
+        if (p->is_null()) {
+            svc.persistence.reset();
+        } else {
+            auto pers = persistence_from_json(*p, r.field("persistence"));
+            if (!pers) return pers.error();
+            svc.persistence = *pers;
+        }
+    }
+    if (const json* t = r.get("timeouts")) {
+        auto overrides = timeout_overrides_from_json(*t, r.field("timeouts"), svc.timeouts);
+        if (!overrides) return overrides.error();
+        svc.timeouts = *overrides;
+        g.timeouts = true;
+    }
+    if (given) *given = g;
+    return std::nullopt;
 }
 
 Result<cfg::Service> service_from_json(const json& j, const std::string& path) {
     ObjectReader r(j, path);
     cfg::Service svc;
     if (auto e = read_service_key(r, svc.key)) return *e;
-    if (const json* s = r.get("scheduler")) {
-        auto sched = scheduler_from_json(*s, r.field("scheduler"));
-        if (!sched) return sched.error();
-        svc.scheduler = *sched;
-    }
+    if (auto e = read_service_attributes(r, svc)) return *e;
     if (auto e = read_array<Ip4>(r, "local_addresses", svc.local_addresses, address_from_json)) return *e;
     cfg::RealServer defaults;
     defaults.port = svc.key.port;
@@ -137,15 +175,12 @@ Result<cfg::Service> service_from_json(const json& j, const std::string& path) {
 Result<cfg::Timeouts> timeouts_from_json(const json& j, const std::string& path, const cfg::Timeouts& base) {
     ObjectReader r(j, path);
     cfg::Timeouts t = base;
-    uint64_t v = t.tcp;
-    if (auto e = r.optional_uint("tcp", min_timeout, max_timeout, v)) return *e;
-    t.tcp = uint32_t(v);
-    v = t.tcp_fin;
-    if (auto e = r.optional_uint("tcp_fin", min_timeout, max_timeout, v)) return *e;
-    t.tcp_fin = uint32_t(v);
-    v = t.udp;
-    if (auto e = r.optional_uint("udp", min_timeout, max_timeout, v)) return *e;
-    t.udp = uint32_t(v);
+    for (auto [name, member] : {std::pair{"tcp", &cfg::Timeouts::tcp}, std::pair{"tcp_fin", &cfg::Timeouts::tcp_fin},
+                                std::pair{"udp", &cfg::Timeouts::udp}}) {
+        uint64_t v = t.*member;
+        if (auto e = r.optional_uint(name, min_timeout, max_timeout, v)) return *e;
+        t.*member = uint32_t(v);
+    }
     if (auto e = r.finish()) return *e;
     return t;
 }
@@ -158,6 +193,7 @@ Result<cfg::Config> config_from_json(const json& j, const std::string& path) {
         if (!timeouts) return timeouts.error();
         c.timeouts = *timeouts;
     }
+    if (auto e = read_array<cfg::PortGroup>(r, "port_groups", c.port_groups, port_group_from_json)) return *e;
     if (auto e = read_array<cfg::Service>(r, "services", c.services, service_from_json)) return *e;
     if (auto e = r.finish()) return *e;
     if (auto e = validate_config(c, path)) return *e;
@@ -165,6 +201,7 @@ Result<cfg::Config> config_from_json(const json& j, const std::string& path) {
 }
 
 json key_to_json(const cfg::ServiceKey& k) {
+    if (k.is_fwmark()) return json{{"fwmark", k.fwmark}};
     return json{{"protocol", cfg::to_string(k.protocol)}, {"address", k.address.str()}, {"port", k.port}};
 }
 
@@ -180,6 +217,12 @@ json to_json(const cfg::RealServer& rs) {
 json to_json(const cfg::Service& s) {
     json j = key_to_json(s.key);
     j["scheduler"] = cfg::to_string(s.scheduler);
+    j["sched_flags"] = sched_flags_to_json(s.sched_flags);
+    // Only where it means something, or where it would otherwise be lost.
+    if (s.scheduler == cfg::Scheduler::mh || s.mh_table_size != cfg::Service{}.mh_table_size)
+        j["mh_table_size"] = s.mh_table_size;
+    if (s.persistence) j["persistence"] = to_json(*s.persistence);
+    j["timeouts"] = to_json(s.timeouts);
     json laddrs = json::array();
     for (Ip4 a : s.local_addresses) laddrs.push_back(a.str());
     j["local_addresses"] = std::move(laddrs);
@@ -194,12 +237,15 @@ json to_json(const cfg::Timeouts& t) {
 }
 
 json to_json(const cfg::Config& c) {
+    json groups = json::array();
+    for (const auto& g : c.port_groups) groups.push_back(to_json(g));
     json services = json::array();
     for (const auto& s : c.services) services.push_back(to_json(s));
-    return json{{"timeouts", to_json(c.timeouts)}, {"services", std::move(services)}};
+    return json{{"timeouts", to_json(c.timeouts)}, {"port_groups", std::move(groups)}, {"services", std::move(services)}};
 }
 
 std::string describe(const cfg::ServiceKey& k) {
+    if (k.is_fwmark()) return "fwmark " + std::to_string(k.fwmark);
     return std::string(cfg::to_string(k.protocol)) + " " + describe(k.address, k.port);
 }
 

@@ -22,12 +22,23 @@ namespace dplb::model {
 // dataplane calls on an `apply` request's `config` member.
 Result<config::Config> config_from_json(const nlohmann::json& j, const std::string& path = "config");
 
-// Exactly {"protocol","address","port"}; other members are errors.
+// Exactly {"fwmark"} or {"protocol","address","port"}; other members are errors.
 Result<config::ServiceKey> service_key_from_json(const nlohmann::json& j, const std::string& path);
-// Reads "protocol", "address" and "port" of an object whose other members the caller reads.
+// Reads the key members ("fwmark", or "protocol", "address" and "port") of an object whose
+// other members the caller reads.
 Status read_service_key(ObjectReader& r, config::ServiceKey& key);
 // A full service object; `scheduler` defaults to wlc, the lists to empty.
 Result<config::Service> service_from_json(const nlohmann::json& j, const std::string& path);
+
+// Which of a service's attributes an object gave (read_service_attributes).
+struct AttributesGiven {
+    bool scheduler = false, sched_flags = false, mh_table_size = false, persistence = false, timeouts = false;
+};
+// The attributes of a service besides its key and lists: "scheduler", "sched_flags",
+// "mh_table_size", "persistence" (null = not persistent) and "timeouts" (merged into the
+// service's overrides: a member sets, null clears). Absent members leave `svc` as it was.
+Status read_service_attributes(ObjectReader& r, config::Service& svc, AttributesGiven* given = nullptr);
+
 // Members that are absent keep their value from `defaults` (whose `port` should be the
 // service's port); `address` is required.
 Result<config::RealServer> real_server_from_json(const nlohmann::json& j, const std::string& path,
@@ -35,6 +46,18 @@ Result<config::RealServer> real_server_from_json(const nlohmann::json& j, const 
 // Any subset of {"tcp","tcp_fin","udp"}; missing members keep the value from `base`.
 Result<config::Timeouts> timeouts_from_json(const nlohmann::json& j, const std::string& path,
                                             const config::Timeouts& base = {});
+// Any subset of {"tcp","tcp_fin","udp"} applied to `base`: a number sets the override, null
+// removes it.
+Result<config::TimeoutOverrides> timeout_overrides_from_json(const nlohmann::json& j, const std::string& path,
+                                                             const config::TimeoutOverrides& base = {});
+// {"timeout":300,"netmask":"255.255.255.255"}, both optional (these are the defaults).
+Result<config::Persistence> persistence_from_json(const nlohmann::json& j, const std::string& path);
+// ["sh-fallback","sh-port","mh-fallback","mh-port"] (any subset) as SchedFlag bits.
+Result<uint32_t> sched_flags_from_json(const nlohmann::json& j, const std::string& path);
+// {"mark":66,"matches":[<port match>,...]}.
+Result<config::PortGroup> port_group_from_json(const nlohmann::json& j, const std::string& path);
+// {"protocol","address","port"} or {"protocol","address","port_range":[first,last]}.
+Result<config::PortMatch> port_match_from_json(const nlohmann::json& j, const std::string& path);
 // A dotted-quad string (syntax only; validate.hpp says whether it may be used).
 Result<Ip4> address_from_json(const nlohmann::json& j, const std::string& path);
 
@@ -46,12 +69,20 @@ nlohmann::json to_json(const config::Config&);
 nlohmann::json to_json(const config::Service&);
 nlohmann::json to_json(const config::RealServer&);
 nlohmann::json to_json(const config::Timeouts&);
-// {"protocol","address","port"}: the key alone, e.g. to address a request at a service.
+nlohmann::json to_json(const config::TimeoutOverrides&);  // only the overrides that are set
+nlohmann::json to_json(const config::Persistence&);
+nlohmann::json to_json(const config::PortGroup&);
+nlohmann::json to_json(const config::PortMatch&);
+nlohmann::json sched_flags_to_json(uint32_t flags);
+// {"fwmark":N} or {"protocol","address","port"}: the key alone, e.g. to address a request
+// at a service.
 nlohmann::json key_to_json(const config::ServiceKey&);
 
-// "tcp 10.0.0.100:80", as error messages name a service.
+// "tcp 10.0.0.100:80" or "fwmark 66", as error messages name a service.
 std::string describe(const config::ServiceKey&);
 // "192.168.100.11:80".
 std::string describe(Ip4 address, uint16_t port);
+// "tcp 192.168.0.200:80" or "tcp 192.168.0.200:8000-8100".
+std::string describe(const config::PortMatch&);
 
 }  // namespace dplb::model

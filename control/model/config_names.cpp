@@ -72,8 +72,9 @@ std::optional<Protocol> parse_protocol(std::string_view s) { return value_of(pro
 std::optional<ForwardMethod> parse_forward(std::string_view s) { return value_of(forward_names, s); }
 std::optional<Scheduler> parse_scheduler(std::string_view s) { return value_of(scheduler_names, s); }
 
-bool scheduler_supported(Scheduler s) { return s == Scheduler::rr || s == Scheduler::wrr; }
-bool forward_supported(ForwardMethod f) { return f == ForwardMethod::nat || f == ForwardMethod::fullnat; }
+// The dataplane implements every IPVS scheduler and all four forwarding methods.
+bool scheduler_supported(Scheduler) { return true; }
+bool forward_supported(ForwardMethod) { return true; }
 
 std::string supported_scheduler_names() {
     std::string out;

@@ -35,6 +35,7 @@ struct RealServerStats {
     uint16_t port = 0;
     uint64_t active_conns = 0;
     uint64_t inactive_conns = 0;
+    uint64_t persistent_conns = 0;  // persistence templates pointing at it (ipvsadm PersistConn)
     Counters stats;
 
     friend bool operator==(const RealServerStats&, const RealServerStats&) = default;

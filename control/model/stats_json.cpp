@@ -34,6 +34,7 @@ Result<RealServerStats> real_stats_from_json(const json& j, const std::string& p
     rs.port = uint16_t(port);
     if (auto e = r.optional_uint("active_conns", 0, any_u64, rs.active_conns)) return *e;
     if (auto e = r.optional_uint("inactive_conns", 0, any_u64, rs.inactive_conns)) return *e;
+    if (auto e = r.optional_uint("persistent_conns", 0, any_u64, rs.persistent_conns)) return *e;
     if (const json* s = r.get("stats")) {
         auto c = counters_from_json(*s, r.field("stats"));
         if (!c) return c.error();
@@ -45,19 +46,7 @@ Result<RealServerStats> real_stats_from_json(const json& j, const std::string& p
 Result<ServiceStats> service_stats_from_json(const json& j, const std::string& path) {
     ObjectReader r(j, path);
     ServiceStats s;
-    std::string proto;
-    if (auto e = r.required_string("protocol", proto)) return *e;
-    auto p = config::parse_protocol(proto);
-    if (!p) return Error{r.field("protocol"), "unknown protocol '" + proto + "'"};
-    s.key.protocol = *p;
-    const json* addr = nullptr;
-    if (auto e = r.required("address", addr)) return *e;
-    auto a = address_from_json(*addr, r.field("address"));
-    if (!a) return a.error();
-    s.key.address = *a;
-    uint64_t port = 0;
-    if (auto e = r.required_uint("port", 0, 65535, port)) return *e;
-    s.key.port = uint16_t(port);
+    if (auto e = read_service_key(r, s.key)) return *e;
     if (const json* st = r.get("stats")) {
         auto c = counters_from_json(*st, r.field("stats"));
         if (!c) return c.error();
@@ -113,6 +102,7 @@ json stats_reply_to_json(const StatsSnapshot& snap) {
                                  {"port", rs.port},
                                  {"active_conns", rs.active_conns},
                                  {"inactive_conns", rs.inactive_conns},
+                                 {"persistent_conns", rs.persistent_conns},
                                  {"stats", to_json(rs.stats)}});
         js["real_servers"] = std::move(reals);
         services.push_back(std::move(js));

@@ -1,5 +1,6 @@
 // Semantic rules of a configuration (docs/api.md "Objects"), beyond what the JSON codec
-// checks: usable addresses, what the dataplane supports, uniqueness, FULLNAT needing a
+// checks: usable addresses, ports that the forwarding method can use, scheduler options
+// that fit the scheduler, uniqueness, port groups that do not overlap, FULLNAT needing a
 // local address. Every function names the offending member with a path under `path`.
 //
 // dplb-control runs validate_config on every configuration it is about to accept, and the
@@ -19,6 +20,13 @@ inline constexpr uint32_t min_timeout = 1;
 // 23 days: the dataplane keeps deadlines in a wrapping 32-bit millisecond clock, whose
 // comparisons hold within 2^31 ms (~24.8 days).
 inline constexpr uint32_t max_timeout = 2000000;
+inline constexpr uint32_t min_mh_table_size = 7;
+inline constexpr uint32_t max_mh_table_size = 1048573;  // the largest prime below 2^20
+inline constexpr uint32_t max_threshold = 2147483647;   // ipvsadm's INT_MAX
+
+bool is_prime(uint32_t n);
+// 255.255.255.0 yes, 255.0.255.0 no; 0.0.0.0 (all clients alike) and /32 yes.
+bool is_contiguous_netmask(Ip4 mask);
 
 // A VIP, RIP or LIP: not 0.0.0.0, not 255.255.255.255, not multicast.
 Status check_unicast(Ip4 address, const std::string& field);
@@ -26,11 +34,25 @@ Status check_scheduler(config::Scheduler, const std::string& field);
 Status check_forward(config::ForwardMethod, const std::string& field);
 
 Status validate_timeouts(const config::Timeouts&, const std::string& path);
-Status validate_real_server(const config::RealServer&, const std::string& path);
-// Key, scheduler, every real server and local address, duplicates inside the service, and
-// "fullnat needs a local address".
+Status validate_timeout_overrides(const config::TimeoutOverrides&, const std::string& path);
+Status validate_persistence(const config::Persistence&, const std::string& path);
+// The key alone: a fwmark key is canonical (tcp, 0.0.0.0, 0); an address key has a unicast
+// address; port 0 only on a persistent service (needs `persistent`).
+Status validate_service_key(const config::ServiceKey&, bool persistent, const std::string& path);
+// Scheduler flags that belong to the scheduler, mh_table_size a prime in range and only
+// changed for mh.
+Status validate_scheduler_options(const config::Service&, const std::string& path);
+// One real server of `service`: address, port (0 only in fwmark and port-0 services; DR and
+// TUN keep the service's port), weight, forward method, thresholds.
+Status validate_real_server(const config::Service& service, const config::RealServer&, const std::string& path);
+// Key, scheduler options, persistence, timeouts, every real server and local address,
+// duplicates inside the service, and "fullnat needs a local address".
 Status validate_service(const config::Service&, const std::string& path);
-// Everything above for every service, plus no two services with the same key.
+// Mark, at least one match, each match's address and ports (1..65535, first <= last).
+Status validate_port_group(const config::PortGroup&, const std::string& path);
+// Everything above for every port group and service, plus: no two port groups with the same
+// mark, no two matches overlapping, no match taking an address service's packets, no two
+// services with the same key.
 Status validate_config(const config::Config&, const std::string& path = "config");
 
 }  // namespace dplb::model

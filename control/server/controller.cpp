@@ -1,8 +1,13 @@
 #include "control/server/controller.hpp"
 
+#include <limits>
+
+#include "control/api/connections.hpp"
 #include "control/api/mutations.hpp"
 #include "control/api/queries.hpp"
 #include "control/api/request_members.hpp"
+#include "control/model/config_find.hpp"
+#include "control/model/connections.hpp"
 #include "control/model/json_parse.hpp"
 
 namespace dplb::server {
@@ -27,7 +32,34 @@ json error_reply(const Error& e) {
 
 std::string known_commands() {
     return "add-service, edit-service, delete-service, clear, add-real, edit-real, delete-real, add-laddr, "
-           "delete-laddr, get-laddr, list, get-config, replace-config, set-timeouts, zero, status";
+           "delete-laddr, get-laddr, add-port-group, delete-port-group, get-port-groups, list, connections, "
+           "get-config, replace-config, set-timeouts, zero, status";
+}
+
+// replace-config's optional precondition: the configuration is still the one the client read.
+model::Status check_if_generation(const json& request, uint64_t generation) {
+    auto it = request.find("if_generation");
+    if (it == request.end()) return std::nullopt;
+    uint64_t expected = 0;
+    if (auto e = model::read_uint(*it, "if_generation", 0, std::numeric_limits<uint64_t>::max(), expected)) return e;
+    if (expected == generation) return std::nullopt;
+    return Error{"if_generation", "the configuration changed since generation " + std::to_string(expected) +
+                                      " (it is now " + std::to_string(generation) + "); nothing was replaced"};
+}
+
+// get-port-groups: the optional `mark`, which must exist.
+model::Result<std::optional<uint32_t>> read_optional_mark(const config::Config& c, const json& request) {
+    auto r = api::request_reader(request);
+    std::optional<uint32_t> mark;
+    uint64_t v = 0;
+    bool present = false;
+    if (auto e = r.optional_uint("mark", 1, 4294967295, v, &present)) return *e;
+    if (auto e = r.finish()) return *e;
+    if (present) {
+        mark = uint32_t(v);
+        if (!model::find_port_group(c, *mark)) return Error{"mark", "no port group " + std::to_string(v)};
+    }
+    return mark;
 }
 
 }  // namespace
@@ -54,29 +86,52 @@ json Controller::handle(const json& request) {
 
 json Controller::dispatch(const std::string& cmd, const json& request) {
     if (api::is_mutation(cmd)) {
+        if (cmd == "replace-config")
+            if (auto e = check_if_generation(request, generation_)) return error_reply(*e);
         auto next = api::apply_mutation(config_, request);
         if (!next) return error_reply(next.error());
         return change(*next);
     }
-    if (cmd == "list" || cmd == "get-laddr" || cmd == "zero") {
-        auto only = api::read_optional_service(config_, request);
-        if (!only) return error_reply(only.error());
-        if (cmd == "get-laddr") return api::get_laddr_reply(config_, *only);
-        auto stats = fetch_stats();
-        if (cmd == "zero") {
-            if (stats) baselines_.zero(*stats, *only);
-            else baselines_.forget(*only);  // nothing to subtract from: counters show 0 anyway
-            return json{{"ok", true}, {"dataplane", dataplane_state()}};
-        }
-        if (!stats) return api::list_reply(config_, *only, nullptr);
-        auto adjusted = baselines_.subtract(*stats);
-        return api::list_reply(config_, *only, &adjusted);
+    if (cmd == "list" || cmd == "get-laddr" || cmd == "zero") return query(cmd, request);
+    if (cmd == "connections") return connections_reply(request);
+    if (cmd == "get-port-groups") {
+        auto mark = read_optional_mark(config_, request);
+        if (!mark) return error_reply(mark.error());
+        return api::get_port_groups_reply(config_, *mark);
     }
     if (cmd == "get-config" || cmd == "status") {
         if (auto e = api::read_no_members(request)) return error_reply(*e);
-        return cmd == "status" ? status_reply() : api::get_config_reply(config_);
+        return cmd == "status" ? status_reply() : api::get_config_reply(config_, generation_);
     }
     return error_reply(Error{"cmd", "unknown command '" + cmd + "' (expected one of: " + known_commands() + ")"});
+}
+
+json Controller::query(const std::string& cmd, const json& request) {
+    auto only = api::read_optional_service(config_, request);
+    if (!only) return error_reply(only.error());
+    if (cmd == "get-laddr") return api::get_laddr_reply(config_, *only);
+    auto stats = fetch_stats();
+    if (cmd == "zero") {
+        if (stats) baselines_.zero(*stats, *only);
+        else baselines_.forget(*only);  // nothing to subtract from: counters show 0 anyway
+        rates_.zero(*only);
+        return json{{"ok", true}, {"dataplane", dataplane_state()}};
+    }
+    if (!stats) return api::list_reply(config_, *only, nullptr, &rates_);
+    auto adjusted = baselines_.subtract(*stats);
+    return api::list_reply(config_, *only, &adjusted, &rates_);
+}
+
+json Controller::connections_reply(const json& request) {
+    auto q = api::read_connections_query(config_, request);
+    if (!q) return error_reply(q.error());
+    if (!link_.connected()) return error_reply(Error{"", "the dataplane is not connected: no connection table to show"});
+    auto reply = link_.call(api::dataplane_connections_request(*q));
+    if (!reply) return error_reply(Error{"", reply.error().message});
+    if (!(*reply)["ok"].get<bool>()) return error_reply(Error{"", "dataplane refused connections: " + reason(*reply)});
+    auto list = model::connections_reply_from_json(*reply);
+    if (!list) return error_reply(Error{"", "dataplane connections reply: " + list.error().str()});
+    return api::connections_reply(*list, config_, *q);
 }
 
 json Controller::change(const config::Config& next) {
@@ -109,6 +164,7 @@ json Controller::change(const config::Config& next) {
     ++generation_;
     if (pushed) last_push_error_.clear();
     baselines_.retain(config_);
+    rates_.retain(config_);
     return json{{"ok", true}, {"dataplane", dataplane_state()}, {"generation", generation_}};
 }
 
@@ -128,7 +184,10 @@ void Controller::on_dataplane_connected() {
 
 std::optional<model::StatsSnapshot> Controller::fetch_stats() {
     if (!link_.connected()) return std::nullopt;
-    auto reply = link_.call(json{{"cmd", "stats"}});
+    return decode_stats(link_.call(json{{"cmd", "stats"}}));
+}
+
+std::optional<model::StatsSnapshot> Controller::decode_stats(const model::Result<json>& reply) {
     if (!reply) {
         log_(reply.error().message);
         return std::nullopt;
@@ -143,6 +202,12 @@ std::optional<model::StatsSnapshot> Controller::fetch_stats() {
         return std::nullopt;
     }
     return *snap;
+}
+
+json Controller::sample_request() { return json{{"cmd", "stats"}}; }
+
+void Controller::on_stats_sample(const model::Result<json>& reply, std::chrono::steady_clock::time_point now) {
+    if (auto snap = decode_stats(reply)) rates_.sample(*snap, now);
 }
 
 json Controller::status_reply() {

@@ -1,11 +1,13 @@
 // dplb-control's single-threaded epoll loop: the control socket and its clients, the
-// dataplane link's reconnection timer, and SIGTERM/SIGINT.
+// dataplane link's reconnection timer, the periodic `stats` sample for the rate estimates,
+// and SIGTERM/SIGINT.
 //
 // Clients are non-blocking and each has its own LineReader and output buffer, so a client
 // that sends half a request, or does not read its replies, never holds up the others: its
 // reading stops until its replies are flushed, and a client with many buffered requests is
 // served a bounded number per turn. Requests themselves run to completion (a push to the
-// dataplane waits up to its reply timeout).
+// dataplane waits up to its reply timeout). The periodic sample never waits: it is sent,
+// and its reply is read when the link's socket becomes readable.
 //
 // Threading: run() on one thread; nothing here is shared.
 #pragma once
@@ -28,6 +30,7 @@ struct LoopOptions {
     std::string socket_path;
     std::size_t max_request_bytes = 0;
     std::chrono::milliseconds reconnect_interval{200};
+    std::chrono::milliseconds sample_interval{2000};  // IPVS's estimator runs every 2 s
 };
 
 class EventLoop {
@@ -59,6 +62,8 @@ private:
     void on_link_input();
     void maybe_connect_dataplane();
     void sync_link_watch();
+    void maybe_sample();
+    void deliver_sample();
     int next_timeout_ms() const;
 
     Controller& controller_;
@@ -73,6 +78,8 @@ private:
     bool stop_ = false;
     bool reported_unreachable_ = false;
     std::chrono::steady_clock::time_point next_connect_{};
+    std::chrono::steady_clock::time_point next_sample_{};
+    uint64_t sampled_link_ = 0;  // connection_id() that next_sample_ was set for
     std::map<int, std::unique_ptr<Client>> clients_;
     std::set<int> pending_;  // clients with complete requests still buffered
 };

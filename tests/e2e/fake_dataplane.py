@@ -1,8 +1,8 @@
 """A stand-in for dplb-dataplane's socket (docs/api.md "Dataplane socket requests").
 
-It serves `apply`, `stats` and `status` from threads inside the test process, records every
-request, and can be told to refuse applies or to hang up on them, so the tests can check
-what dplb-control pushes and how it reacts. `stop()` closes everything like a dataplane
+It serves `apply`, `stats`, `status` and `connections` from threads inside the test process,
+records every request, and can be told to refuse applies or to hang up on them, so the tests
+can check what dplb-control pushes and how it reacts. `stop()` closes everything like a dataplane
 that exited; `start()` again is a restarted dataplane with no configuration.
 """
 import json
@@ -20,7 +20,8 @@ class FakeDataplane:
         self.connections = 0        # how many times dplb-control connected
         self.reject = None          # an error string: refuse applies with it
         self.hang_up_on_apply = False
-        self.counters = {}          # (proto, vip, vport) -> {"conns": ..., ...}
+        self.counters = {}          # service_key(s) -> {"conns": ..., "active_conns": ..., "persistent_conns": ...}
+        self.connection_table = []  # the entries `connections` answers with, as the dataplane sends them
         self.drops = {"no_service": 0, "bad_checksum": 0}
         self.generation = 0
         self.config = None
@@ -78,6 +79,10 @@ class FakeDataplane:
             time.sleep(0.02)
         return predicate()
 
+    def commands(self, cmd):
+        with self.lock:
+            return [r for r in self.requests if r.get("cmd") == cmd]
+
     def wait_for_applies(self, count, timeout=10.0):
         assert self.wait_for(lambda: len(self.applies()) >= count, timeout), \
             f"expected {count} applies, got {len(self.applies())}: {self.applies()}"
@@ -127,21 +132,33 @@ class FakeDataplane:
         if cmd == "stats":
             services = []
             for s in (self.config or {}).get("services", []):
-                key = (s["protocol"], s["address"], s["port"])
-                c = self.counters.get(key, {})
-                services.append({
-                    "protocol": s["protocol"], "address": s["address"], "port": s["port"],
-                    "stats": {k: c.get(k, 0) for k in ("conns", "inpkts", "outpkts", "inbytes", "outbytes")},
-                    "real_servers": [{
-                        "address": r["address"], "port": r["port"],
-                        "active_conns": c.get("active_conns", 0), "inactive_conns": 0,
-                        "stats": {k: c.get(k, 0) for k in ("conns", "inpkts", "outpkts", "inbytes", "outbytes")},
-                    } for r in s.get("real_servers", [])],
-                })
+                c = self.counters.get(service_key(s), {})
+                counters = {k: c.get(k, 0) for k in ("conns", "inpkts", "outpkts", "inbytes", "outbytes")}
+                entry = {"fwmark": s["fwmark"]} if "fwmark" in s else {
+                    "protocol": s["protocol"], "address": s["address"], "port": s["port"]}
+                entry["stats"] = counters
+                entry["real_servers"] = [{
+                    "address": r["address"], "port": r["port"],
+                    "active_conns": c.get("active_conns", 0), "inactive_conns": 0,
+                    "persistent_conns": c.get("persistent_conns", 0),
+                    "stats": counters,
+                } for r in s.get("real_servers", [])]
+                services.append(entry)
             return {"ok": True, "generation": self.generation, "services": services}
+        if cmd == "connections":
+            limit = request.get("limit", len(self.connection_table))
+            return {"ok": True, "truncated": len(self.connection_table) > limit,
+                    "connections": self.connection_table[:limit]}
         if cmd == "status":
             return {"ok": True, "generation": self.generation,
                     "workers": [{"lcore": 1, "rx_packets": 10, "tx_packets": 9}],
                     "ports": [{"name": "lan", "rx_packets": 10}],
                     "drops": dict(self.drops)}
         return {"ok": False, "error": f"unknown command '{cmd}'"}
+
+
+def service_key(s):
+    """How the fake files counters: ("fwmark", mark) or (protocol, address, port)."""
+    if "fwmark" in s:
+        return ("fwmark", s["fwmark"])
+    return (s["protocol"], s["address"], s["port"])

@@ -14,24 +14,33 @@ namespace dplb::dplbadm {
 
 // How the reply is shown.
 enum class Output {
-    help,      // print usage(); no request
-    ack,       // nothing on success (ipvsadm is silent)
-    list,      // -L: ipvsadm's table
-    timeouts,  // -L --timeout: "Timeout (tcp tcpfin udp): ..."
-    laddrs,    // --get-laddr: DPVS's table
-    status,    // --status
+    help,         // print usage(); no request
+    ack,          // nothing on success (ipvsadm is silent)
+    list,         // -L: ipvsadm's table
+    timeouts,     // -L --timeout: "Timeout (tcp tcpfin udp): ..."
+    connections,  // -L -c: ipvsadm's connection entries
+    save,         // -S: rules that -R reads, from get-config
+    restore,      // -R: rules from stdin, applied all or nothing (main.cpp; no single request)
+    laddrs,       // --get-laddr: DPVS's table
+    port_groups,  // --get-mark
+    status,       // --status
 };
 
 struct ListFormat {
-    bool stats = false;         // --stats
-    bool exact = false;         // --exact
-    bool one_service = false;   // -L -t ...: ipvsadm then omits the version line
+    bool stats = false;            // --stats
+    bool exact = false;            // --exact
+    bool one_service = false;      // -L -t ...: ipvsadm then omits the version line
+    bool rate = false;             // --rate
+    bool thresholds = false;       // --thresholds
+    bool persistent_conn = false;  // --persistent-conn
+    bool sort = true;              // ipvsadm sorts unless --nosort
 };
 
 struct Invocation {
     Output output = Output::ack;
-    nlohmann::json request;  // null for Output::help
+    nlohmann::json request;  // null for Output::help and Output::restore
     ListFormat list;
+    nlohmann::json service;  // the service named on the command line, if any (for -L --timeout)
     bool raw_json = false;   // --json: print the reply as it came
     std::string socket;      // --socket; empty = $DPLB_CONTROL_SOCKET or the default
 };

@@ -1,13 +1,13 @@
-// ipvsadm -L, as ipvsadm.c prints it.
+// ipvsadm -L and its column variants (--stats, --rate, --thresholds, --persistent-conn), as
+// ipvsadm.c's print_title / print_service_entry / print_largenum print them.
 #include <algorithm>
-#include <cstdio>
 #include <tuple>
 #include <vector>
 
 #include "dplb/config.hpp"
-#include "dplb/ip4.hpp"
 #include "tools/dplbadm/format.hpp"
 #include "tools/dplbadm/reply_fields.hpp"
+#include "tools/dplbadm/text.hpp"
 
 namespace dplb::dplbadm {
 
@@ -15,19 +15,16 @@ using nlohmann::json;
 
 namespace {
 
-template <class... A>
-std::string printf_string(const char* fmt, A... args) {
-    char buf[256];
-    int n = std::snprintf(buf, sizeof buf, fmt, args...);
-    return std::string(buf, n < 0 ? 0 : std::min<std::size_t>(std::size_t(n), sizeof buf - 1));
-}
+using ull = unsigned long long;
 
-// Sort key: numeric protocol (tcp 6 before udp 17), address in host order, port.
-using SortKey = std::tuple<int, uint32_t, uint64_t>;
+// ipvsadm's order (ipvs_cmp_services): address services by protocol number (tcp 6 before
+// udp 17), address and port, then fwmark services by mark.
+using SortKey = std::tuple<uint64_t, int, uint32_t, uint64_t>;
 
-uint32_t host_order(const std::string& address) {
-    auto a = Ip4::parse(address);
-    return a ? a->host() : 0;
+SortKey sort_key(ReplyFields& f, const json& s) {
+    if (f.has(s, "fwmark")) return {f.u64(s, "fwmark"), 0, 0, 0};
+    auto proto = config::parse_protocol(f.str(s, "protocol"));
+    return {0, proto ? int(*proto) : 0, host_order(f.str(s, "address")), f.u64(s, "port")};
 }
 
 std::string forward_column(const std::string& forward) {
@@ -35,15 +32,93 @@ std::string forward_column(const std::string& forward) {
     return f ? std::string(config::ipvsadm_name(*f)) : forward;
 }
 
-void append_counters(std::string& out, ReplyFields& f, const json& stats, bool exact) {
-    for (const char* name : {"conns", "inpkts", "outpkts", "inbytes", "outbytes"})
-        out += largenum(f.u64(stats, name), exact);
+std::string title(const ListFormat& fmt) {
+    const char* numbers = "%-33s %8s %8s %8s %8s %8s\n  -> RemoteAddress:Port\n";
+    if (fmt.stats) return printf_string(numbers, "Prot LocalAddress:Port", "Conns", "InPkts", "OutPkts", "InBytes", "OutBytes");
+    if (fmt.rate) return printf_string(numbers, "Prot LocalAddress:Port", "CPS", "InPPS", "OutPPS", "InBPS", "OutBPS");
+    if (fmt.thresholds)
+        return printf_string("%-33s %-10s %-10s %-10s %-10s\n  -> RemoteAddress:Port\n", "Prot LocalAddress:Port",
+                             "Uthreshold", "Lthreshold", "ActiveConn", "InActConn");
+    if (fmt.persistent_conn)
+        return printf_string("%-33s %-9s %-11s %-10s %-10s\n  -> RemoteAddress:Port\n", "Prot LocalAddress:Port",
+                             "Weight", "PersistConn", "ActiveConn", "InActConn");
+    return "Prot LocalAddress:Port Scheduler Flags\n"
+           "  -> RemoteAddress:Port           Forward Weight ActiveConn InActConn\n";
+}
+
+void append_numbers(std::string& out, ReplyFields& f, const json& o, std::initializer_list<const char*> names, bool exact) {
+    for (const char* name : names) out += largenum(f.u64(o, name), exact);
+}
+
+const std::initializer_list<const char*> counter_names{"conns", "inpkts", "outpkts", "inbytes", "outbytes"};
+const std::initializer_list<const char*> rate_names{"cps", "inpps", "outpps", "inbps", "outbps"};
+
+// "rr", then "(sh-fallback,sh-port)" for flags and "persistent 300 mask 255.255.255.0".
+std::string service_flags(ReplyFields& f, const json& s) {
+    std::string out = " " + f.str(s, "scheduler");
+    if (f.has(s, "sched_flags") && !f.array(s, "sched_flags").empty()) {
+        std::string flags;
+        for (const json& flag : f.array(s, "sched_flags"))
+            flags += (flags.empty() ? "" : ",") + (flag.is_string() ? flag.get<std::string>() : flag.dump());
+        out += " (" + flags + ")";
+    }
+    if (f.has(s, "persistence")) {
+        const json& p = f.object(s, "persistence");
+        out += " persistent " + std::to_string(f.u64(p, "timeout"));
+        std::string mask = f.str(p, "netmask");
+        if (mask != "255.255.255.255") out += " mask " + mask;
+    }
+    return out;
+}
+
+std::string service_name(ReplyFields& f, const json& s) {
+    if (f.has(s, "fwmark")) return "FWM  " + std::to_string(f.u64(s, "fwmark"));
+    std::string proto = f.str(s, "protocol") == "udp" ? "UDP" : "TCP";
+    return cut(proto + "  " + f.str(s, "address") + ":" + std::to_string(f.u64(s, "port")), 33);
+}
+
+void append_service(std::string& out, ReplyFields& f, const json& s, const ListFormat& fmt) {
+    std::string name = service_name(f, s);
+    if (fmt.stats || fmt.rate) {
+        out += printf_string("%-33s", name.c_str());
+        append_numbers(out, f, f.object(s, fmt.stats ? "stats" : "rates"), fmt.stats ? counter_names : rate_names,
+                       fmt.exact);
+        out += "\n";
+    } else {
+        out += name + service_flags(f, s) + "\n";
+    }
+}
+
+void append_real(std::string& out, ReplyFields& f, const json& r, const ListFormat& fmt) {
+    std::string dname = cut(f.str(r, "address") + ":" + std::to_string(f.u64(r, "port")), 28);
+    const char* d = dname.c_str();
+    if (fmt.stats) {
+        out += printf_string("  -> %-28s", d);
+        append_numbers(out, f, f.object(r, "stats"), counter_names, fmt.exact);
+        out += "\n";
+    } else if (fmt.rate) {
+        const json& rt = f.object(r, "rates");
+        out += printf_string("  -> %-28s %8llu %8llu %8llu", d, ull(f.u64(rt, "cps")), ull(f.u64(rt, "inpps")),
+                             ull(f.u64(rt, "outpps")));
+        append_numbers(out, f, rt, {"inbps", "outbps"}, fmt.exact);
+        out += "\n";
+    } else if (fmt.thresholds) {
+        out += printf_string("  -> %-28s %-10llu %-10llu %-10llu %-10llu\n", d, ull(f.u64(r, "upper_threshold")),
+                             ull(f.u64(r, "lower_threshold")), ull(f.u64(r, "active_conns")),
+                             ull(f.u64(r, "inactive_conns")));
+    } else if (fmt.persistent_conn) {
+        out += printf_string("  -> %-28s %-9llu %-11llu %-10llu %-10llu\n", d, ull(f.u64(r, "weight")),
+                             ull(f.u64(r, "persistent_conns")), ull(f.u64(r, "active_conns")),
+                             ull(f.u64(r, "inactive_conns")));
+    } else {
+        out += printf_string("  -> %-28s %-7s %-6llu %-10llu %-10llu\n", d, forward_column(f.str(r, "forward")).c_str(),
+                             ull(f.u64(r, "weight")), ull(f.u64(r, "active_conns")), ull(f.u64(r, "inactive_conns")));
+    }
 }
 
 }  // namespace
 
 std::string largenum(uint64_t i, bool exact) {
-    using ull = unsigned long long;
     if (exact) {
         std::string digits = std::to_string(i);
         int width = digits.size() <= 8 ? 9 : int(digits.size()) + 1;
@@ -60,63 +135,23 @@ model::Result<std::string> format_list(const json& reply, const ListFormat& fmt)
     ReplyFields f;
     std::string out;
     if (!fmt.one_service) out += "IP Virtual Server version 1.2.1 (size=4096)\n";
-    if (fmt.stats)
-        out += printf_string("%-33s %8s %8s %8s %8s %8s\n  -> RemoteAddress:Port\n", "Prot LocalAddress:Port",
-                             "Conns", "InPkts", "OutPkts", "InBytes", "OutBytes");
-    else
-        out += "Prot LocalAddress:Port Scheduler Flags\n"
-               "  -> RemoteAddress:Port           Forward Weight ActiveConn InActConn\n";
+    out += title(fmt);
 
     std::vector<std::pair<SortKey, const json*>> services;
-    for (const json& s : f.array(reply, "services")) {
-        auto proto = config::parse_protocol(f.str(s, "protocol"));
-        services.push_back({{proto ? int(*proto) : 0, host_order(f.str(s, "address")), f.u64(s, "port")}, &s});
-    }
-    std::stable_sort(services.begin(), services.end(),
-                     [](const auto& a, const auto& b) { return a.first < b.first; });
+    for (const json& s : f.array(reply, "services")) services.push_back({sort_key(f, s), &s});
+    if (fmt.sort)
+        std::stable_sort(services.begin(), services.end(), [](const auto& a, const auto& b) { return a.first < b.first; });
 
     for (const auto& [key, sp] : services) {
         const json& s = *sp;
-        std::string proto = f.str(s, "protocol") == "udp" ? "UDP" : "TCP";
-        std::string name = proto + "  " + f.str(s, "address") + ":" + std::to_string(f.u64(s, "port"));
-        name.resize(std::min<std::size_t>(name.size(), 33));  // ipvsadm cuts svc_name at 33
-        if (fmt.stats) {
-            out += printf_string("%-33s", name.c_str());
-            append_counters(out, f, f.object(s, "stats"), fmt.exact);
-            out += "\n";
-        } else {
-            out += name + " " + f.str(s, "scheduler") + "\n";
-        }
+        append_service(out, f, s, fmt);
         std::vector<std::pair<std::pair<uint32_t, uint64_t>, const json*>> reals;
         for (const json& r : f.array(s, "real_servers"))
             reals.push_back({{host_order(f.str(r, "address")), f.u64(r, "port")}, &r});
-        std::stable_sort(reals.begin(), reals.end(), [](const auto& a, const auto& b) { return a.first < b.first; });
-        for (const auto& [rkey, rp] : reals) {
-            const json& r = *rp;
-            std::string dname = f.str(r, "address") + ":" + std::to_string(f.u64(r, "port"));
-            dname.resize(std::min<std::size_t>(dname.size(), 28));  // and dname at 28
-            if (fmt.stats) {
-                out += printf_string("  -> %-28s", dname.c_str());
-                append_counters(out, f, f.object(r, "stats"), fmt.exact);
-                out += "\n";
-            } else {
-                out += printf_string("  -> %-28s %-7s %-6llu %-10llu %-10llu\n", dname.c_str(),
-                                     forward_column(f.str(r, "forward")).c_str(),
-                                     (unsigned long long)f.u64(r, "weight"),
-                                     (unsigned long long)f.u64(r, "active_conns"),
-                                     (unsigned long long)f.u64(r, "inactive_conns"));
-            }
-        }
+        if (fmt.sort)
+            std::stable_sort(reals.begin(), reals.end(), [](const auto& a, const auto& b) { return a.first < b.first; });
+        for (const auto& [rkey, rp] : reals) append_real(out, f, *rp, fmt);
     }
-    if (f.error()) return *f.error();
-    return out;
-}
-
-model::Result<std::string> format_timeouts(const json& reply) {
-    ReplyFields f;
-    const json& t = f.object(f.object(reply, "config"), "timeouts");
-    std::string out = "Timeout (tcp tcpfin udp): " + std::to_string(f.u64(t, "tcp")) + " " +
-                      std::to_string(f.u64(t, "tcp_fin")) + " " + std::to_string(f.u64(t, "udp")) + "\n";
     if (f.error()) return *f.error();
     return out;
 }

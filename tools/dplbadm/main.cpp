@@ -1,16 +1,23 @@
 // dplbadm: ipvsadm for dplb. Parses the command line into one request, sends it to
-// dplb-control and prints the reply the way ipvsadm would.
+// dplb-control and prints the reply the way ipvsadm would. -R is the exception: it reads
+// rules from stdin, applies them to the current configuration here, and replaces the
+// configuration with the result in one request.
 #include <cstdio>
 #include <cstdlib>
+#include <iostream>
+#include <iterator>
 #include <string>
 #include <vector>
 
+#include "control/model/config_json.hpp"
 #include "dplb/api.hpp"
 #include "tools/dplbadm/args.hpp"
 #include "tools/dplbadm/client.hpp"
 #include "tools/dplbadm/format.hpp"
+#include "tools/dplbadm/restore.hpp"
 
 using namespace dplb;
+using nlohmann::json;
 
 namespace {
 
@@ -22,19 +29,68 @@ int fail(int status, const std::string& message) {
     return status;
 }
 
-model::Result<std::string> render(const dplbadm::Invocation& inv, const nlohmann::json& reply) {
-    switch (inv.output) {
-        case dplbadm::Output::list: return dplbadm::format_list(reply, inv.list);
-        case dplbadm::Output::timeouts: return dplbadm::format_timeouts(reply);
-        case dplbadm::Output::laddrs: return dplbadm::format_laddrs(reply);
-        case dplbadm::Output::status: return dplbadm::format_status(reply);
-        default: break;
-    }
+void warn_if_disconnected(const json& reply) {
     // Like ipvsadm, a change prints nothing, except that it did not reach the dataplane yet.
     if (reply.is_object() && reply.contains("dataplane") && reply["dataplane"] == "disconnected")
         std::fprintf(stderr, "dplbadm: warning: dataplane not connected; the change is saved and will be pushed "
                              "when it connects\n");
+}
+
+model::Result<config::Config> config_of(const json& get_config_reply) {
+    if (!get_config_reply.contains("config")) return model::Error{"", "malformed reply from dplb-control: no config"};
+    auto c = model::config_from_json(get_config_reply["config"], "config");
+    if (!c) return model::Error{"", "malformed reply from dplb-control: " + c.error().str()};
+    return c;
+}
+
+model::Result<std::string> render(const dplbadm::Invocation& inv, const json& reply) {
+    switch (inv.output) {
+        case dplbadm::Output::list: return dplbadm::format_list(reply, inv.list);
+        case dplbadm::Output::timeouts: return dplbadm::format_timeouts(reply, inv.service);
+        case dplbadm::Output::connections:
+            if (reply.value("truncated", false))
+                std::fprintf(stderr, "dplbadm: warning: not every connection is listed (there are more than the "
+                                     "limit of the connections request)\n");
+            return dplbadm::format_connections(reply);
+        case dplbadm::Output::save: {
+            auto c = config_of(reply);
+            if (!c) return c.error();
+            return dplbadm::format_save(*c, inv.list.sort);
+        }
+        case dplbadm::Output::laddrs: return dplbadm::format_laddrs(reply);
+        case dplbadm::Output::port_groups: return dplbadm::format_port_groups(reply);
+        case dplbadm::Output::status: return dplbadm::format_status(reply);
+        default: break;
+    }
+    warn_if_disconnected(reply);
     return std::string();
+}
+
+// The reply if it says ok, else its error as an Error.
+model::Result<json> call_ok(const std::string& socket, const json& request) {
+    auto reply = dplbadm::call_control(socket, request);
+    if (!reply) return reply.error();
+    if (reply->contains("ok") && (*reply)["ok"] == true) return reply;
+    auto err = reply->find("error");
+    return model::Error{"", err != reply->end() && err->is_string() ? err->get<std::string>() : "request failed"};
+}
+
+// -R: all rules or none. The replace-config names the generation the rules were applied to,
+// so a change made by someone else in between fails it instead of being overwritten.
+int restore(const std::string& socket) {
+    std::string text((std::istreambuf_iterator<char>(std::cin)), std::istreambuf_iterator<char>());
+    auto current = call_ok(socket, json{{"cmd", "get-config"}});
+    if (!current) return fail(exit_request_error, current.error().str());
+    auto config = config_of(*current);
+    if (!config) return fail(exit_request_error, config.error().str());
+    auto next = dplbadm::restore(*config, text);
+    if (!next) return fail(exit_request_error, next.error().str());
+    json request{{"cmd", "replace-config"}, {"config", model::to_json(*next)}};
+    if (current->contains("generation")) request["if_generation"] = (*current)["generation"];
+    auto reply = call_ok(socket, request);
+    if (!reply) return fail(exit_request_error, reply.error().str());
+    warn_if_disconnected(*reply);
+    return 0;
 }
 
 }  // namespace
@@ -51,6 +107,7 @@ int main(int argc, char** argv) {
         const char* env = std::getenv("DPLB_CONTROL_SOCKET");
         socket = env && *env ? env : api::default_control_socket;
     }
+    if (inv->output == dplbadm::Output::restore) return restore(socket);
     auto reply = dplbadm::call_control(socket, inv->request);
     if (!reply) return fail(exit_request_error, reply.error().str());
     bool ok = reply->contains("ok") && (*reply)["ok"] == true;

@@ -15,6 +15,8 @@ namespace dplb::dplbadm {
 
 class ReplyFields {
 public:
+    // Whether `j` is an object with member `name` (for optional members; never an error).
+    static bool has(const nlohmann::json& j, const char* name) { return j.is_object() && j.contains(name); }
     std::string str(const nlohmann::json& j, const char* name);
     uint64_t u64(const nlohmann::json& j, const char* name);
     // The member if it is an array (else an empty array and an error).

@@ -5,55 +5,83 @@ namespace dplb::dplbadm {
 
 std::string usage() {
     return R"(Usage:
-  dplbadm -A|E -t|u service-address [-s scheduler]
-  dplbadm -D -t|u service-address
+  dplbadm -A|E -t|u|f service-address [-s scheduler] [-p [timeout]] [-M netmask] [-b sched-flags]
+          [--mh-table-size size]
+  dplbadm -D -t|u|f service-address
   dplbadm -C
-  dplbadm -a|e -t|u service-address -r server-address [-m|-b|-g|-i] [-w weight] [-x upper] [-y lower]
-  dplbadm -d -t|u service-address -r server-address
-  dplbadm -L|l [-t|u service-address] [-n] [--stats] [--exact] | -L --timeout
-  dplbadm -Z [-t|u service-address]
-  dplbadm --set tcp tcpfin udp
-  dplbadm --add-laddr|--del-laddr -z local-address -t|u service-address
-  dplbadm --get-laddr [-t|u service-address]
+  dplbadm -R
+  dplbadm -S [-n]
+  dplbadm -a|e -t|u|f service-address -r server-address [-m|-b|-g|-i] [-w weight] [-x upper] [-y lower]
+  dplbadm -d -t|u|f service-address -r server-address
+  dplbadm -L|l [-t|u|f service-address] [options]
+  dplbadm -Z [-t|u|f service-address]
+  dplbadm --set tcp tcpfin udp [-t|u|f service-address]
+  dplbadm --add-laddr|--del-laddr -z local-address -t|u|f service-address
+  dplbadm --get-laddr [-t|u|f service-address]
+  dplbadm --add-mark -f mark -t|u address:port[-port]
+  dplbadm --del-mark -f mark [-t|u address:port[-port]]
+  dplbadm --get-mark [-f mark]
   dplbadm --status
   dplbadm -h
 
-Commands (ipvsadm syntax; local addresses as in DPVS):
+Commands (ipvsadm syntax; local addresses as in DPVS; marks are dplb's):
   --add-service     -A        add virtual service with options
-  --edit-service    -E        edit virtual service (an omitted -s keeps the scheduler)
+  --edit-service    -E        edit virtual service: as in ipvsadm, it gets exactly the options given
+                              (-s omitted: wlc; -p omitted: not persistent; -b omitted: no flags)
   --delete-service  -D        delete virtual service
-  --clear           -C        clear the whole table
+  --clear           -C        clear the whole table (services and port groups)
+  --restore         -R        restore rules from stdin (the form -S writes): all of them, or
+                              none and the first bad line is named
+  --save            -S        save rules to stdout
   --add-server      -a        add real server with options
   --edit-server     -e        edit real server (omitted options keep their values)
   --delete-server   -d        delete real server
-  --list            -L|-l     list the table, sorted as ipvsadm sorts it (protocol, address,
-                              port); always numeric: -n is accepted and implied
-  --zero            -Z        zero counters in a service or all services
-  --set tcp tcpfin udp        set connection timeouts in seconds (0 = unchanged)
+  --list            -L|-l     list the table, sorted as ipvsadm sorts it; always numeric
+  --zero            -Z        zero counters (and rates) in a service or all services
+  --set tcp tcpfin udp        set connection timeouts in seconds (0 = unchanged); with a
+                              service, that service's own timeouts
   --add-laddr       -P        add a FULLNAT local (SNAT) address to a service
   --del-laddr       -Q        delete a local address from a service
   --get-laddr       -G        list local addresses
+  --add-mark                  add a match to the port group of a mark (what iptables -j MARK
+                              does for ipvsadm -f): TCP or UDP packets to address:port or to a
+                              port range belong to the fwmark service of that mark
+  --del-mark                  delete a port group, or one match of it
+  --get-mark                  list port groups
   --status                    dataplane connection, generation, workers, ports and drops
   --help            -h        display this help message
 
 Options:
-  --tcp-service  -t service-address   service-address is VIP:PORT
-  --udp-service  -u service-address   service-address is VIP:PORT
-  --scheduler    -s scheduler         rr or wrr (the other IPVS names are not supported yet);
-                                      the default is wlc, as in ipvsadm
+  --tcp-service  -t service-address   service-address is VIP[:PORT] (no port = port 0: every
+                                      port, for persistent services)
+  --udp-service  -u service-address   service-address is VIP[:PORT]
+  --fwmark-service -f fwmark          fwmark is an integer greater than zero (see --add-mark)
+  --scheduler    -s scheduler         one of rr|wrr|lc|wlc|lblc|lblcr|dh|sh|sed|nq|fo|ovf|mh,
+                                      the default scheduler is wlc
+  --persistent   -p [timeout]         persistent service (default timeout 300 seconds)
+  --netmask      -M netmask           persistent granularity mask
+  --sched-flags  -b sched-flags       with -A/-E: sh-fallback,sh-port (sh) or mh-fallback,mh-port
+                                      (mh); flag-1 and flag-2 name the same for sh and mh
+  --mh-table-size size                mh lookup table size, a prime (default 65537)
   --real-server  -r server-address    server-address is RIP[:PORT] (default port: the service's)
+  --gatewaying   -g                   gatewaying (direct routing) (default)
+  --ipip         -i                   ipip encapsulation (tunneling)
   --masquerading -m                   masquerading (NAT)
-  --fullnat      -b                   full NAT (needs a local address, see --add-laddr)
-  --gatewaying   -g                   gatewaying (direct routing) (default; not supported yet)
-  --ipip         -i                   ipip encapsulation (tunneling) (not supported yet)
-  --weight       -w weight            capacity of real server, 0..65535 (default 1)
+  --fullnat      -b                   with -a/-e: full NAT (needs a local address, see --add-laddr)
+  --weight       -w weight            capacity of real server, 0..65535 (default 1; 0 quiesces)
   --u-threshold  -x uthreshold        upper threshold of connections
   --l-threshold  -y lthreshold        lower threshold of connections
   --laddr        -z local-address     local address for --add-laddr / --del-laddr
-  --numeric      -n                   numeric output (the only output dplbadm has)
+  --connection   -c                   output of current IPVS connections
+  --timeout                           output of timeout (tcp tcpfin udp)
   --stats                             output of statistics information
+  --rate                              output of rate information (computed every 2 seconds)
   --exact                             expand numbers (display exact values)
-  --timeout                           with -L: output of timeouts (tcp tcpfin udp)
+  --thresholds                        output of thresholds information
+  --persistent-conn                   output of persistent connection info
+  --sort                              does nothing: sorting is the default, as in ipvsadm
+  --nosort                            disable sorting output of service/server entries
+  --numeric      -n                   numeric output (the only output dplbadm has)
   --json                              print the reply JSON instead of a table, for scripts
   --socket PATH                       control socket (default $DPLB_CONTROL_SOCKET, else /run/dplb/control.sock)
 )";

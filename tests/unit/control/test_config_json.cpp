@@ -26,25 +26,25 @@ TEST_CASE("config JSON round trip keeps every field") {
     CHECK(j["services"][0]["real_servers"][1]["forward"] == "fullnat");
     CHECK(j["services"][1]["protocol"] == "udp");
     CHECK(j["timeouts"]["tcp_fin"] == 100);
-    auto back = config_from_json(j);
-    REQUIRE(back.ok());
-    CHECK(*back == c);
-    // Through text too, as the state file and the sockets carry it.
-    auto reparsed = parse_json(dump_line(j));
-    REQUIRE(reparsed.ok());
-    CHECK(*config_from_json(*reparsed) == c);
+    test::check_round_trip(c);
 }
 
-TEST_CASE("connection thresholds are refused until the dataplane implements them") {
-    for (const char* member : {"upper_threshold", "lower_threshold"}) {
-        auto j = J(R"({"services":[{"protocol":"tcp","address":"10.0.0.100","port":80,"scheduler":"rr",
-            "real_servers":[{"address":"192.168.1.1"}]}]})");
-        j["services"][0]["real_servers"][0][member] = 10;
-        auto c = config_from_json(j);
-        REQUIRE_FALSE(c.ok());
-        CHECK(c.error().field == std::string("config.services[0].real_servers[0].") + member);
-        CHECK(c.error().message == "connection thresholds are not supported yet");
-    }
+TEST_CASE("connection thresholds: 0..2147483647, the lower one not above the upper one") {
+    auto with = [](const char* thresholds) {
+        return config_from_json(J((std::string(R"({"services":[{"protocol":"tcp","address":"10.0.0.100","port":80,
+            "scheduler":"wlc","real_servers":[{"address":"192.168.1.1",)") + thresholds + "}]}]}").c_str()));
+    };
+    CHECK(with(R"("upper_threshold":100,"lower_threshold":10)").ok());
+    CHECK(with(R"("upper_threshold":2147483647)").ok());
+    CHECK(with(R"("lower_threshold":10)").ok());  // no upper one: IPVS ignores it
+    auto over = with(R"("upper_threshold":10,"lower_threshold":11)");
+    REQUIRE_FALSE(over.ok());
+    CHECK(over.error().field == "config.services[0].real_servers[0].lower_threshold");
+    CHECK(over.error().message == "must not be above upper_threshold (10)");
+    auto big = with(R"("upper_threshold":2147483648)");
+    REQUIRE_FALSE(big.ok());
+    CHECK(big.error().field == "config.services[0].real_servers[0].upper_threshold");
+    CHECK(big.error().message == "must be between 0 and 2147483647");
 }
 
 TEST_CASE("config decoding applies the documented defaults") {
@@ -63,14 +63,15 @@ TEST_CASE("config decoding applies the documented defaults") {
     CHECK(empty->services.empty());
 }
 
-TEST_CASE("service scheduler defaults to wlc, which is not supported yet") {
+TEST_CASE("service scheduler defaults to wlc, as in ipvsadm") {
     auto s = service_from_json(J(R"({"protocol":"tcp","address":"10.0.0.100","port":80})"), "service");
     REQUIRE(s.ok());
     CHECK(s->scheduler == config::Scheduler::wlc);
-    auto c = config_from_json(J(R"({"services":[{"protocol":"tcp","address":"10.0.0.100","port":80}]})"));
-    REQUIRE_FALSE(c.ok());
-    CHECK(c.error().field == "config.services[0].scheduler");
-    CHECK(c.error().message == "scheduler 'wlc' is not supported yet (supported: rr, wrr)");
+    CHECK(s->sched_flags == 0);
+    CHECK(s->mh_table_size == 65537);
+    CHECK_FALSE(s->persistence);
+    CHECK(s->timeouts.empty());
+    CHECK(config_from_json(J(R"({"services":[{"protocol":"tcp","address":"10.0.0.100","port":80}]})")).ok());
 }
 
 TEST_CASE("unknown members are errors that name the member") {

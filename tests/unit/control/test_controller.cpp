@@ -68,6 +68,12 @@ private:
                     "port":80,"stats":{"conns":0,"inpkts":5,"outpkts":5,"inbytes":500,"outbytes":700},
                     "real_servers":[]}]})");
                 reply["services"][0]["stats"]["conns"] = conns.load();
+            } else if (rq["cmd"] == "connections") {
+                reply = J(R"({"ok":true,"truncated":false,"connections":[
+                    {"protocol":"tcp","state":"ESTABLISHED","expires_ms":899000,"client":"10.9.0.1:40000",
+                     "virtual":"192.168.227.128:80","real":"192.168.253.143:80","forward":"nat","template":false},
+                    {"protocol":"tcp","state":"SYN_RECV","expires_ms":30000,"client":"10.9.0.2:40001",
+                     "virtual":"10.0.0.9:443","real":"192.168.253.150:443","forward":"nat","template":false}]})");
             } else {
                 reply = {{"ok", true}, {"generation", 1}, {"drops", {{"no_service", 3}}}};
             }
@@ -101,6 +107,13 @@ struct Fixture {
     dataplane_link::DataplaneLink link{dir.file("dp.sock"), 1 << 20, std::chrono::seconds(2)};
     server::Controller controller{config::Config{}, state::StateFile(dir.file("config.json")), link,
                                   [this](std::string_view l) { log.emplace_back(l); }};
+
+    // What the event loop does when the dataplane appears.
+    void connect() {
+        std::string err;
+        REQUIRE(link.try_connect(err));
+        controller.on_dataplane_connected();
+    }
 };
 
 }  // namespace
@@ -143,9 +156,7 @@ TEST_CASE("controller: pushes on connect and on every change; a rejection change
     Fixture f;
     REQUIRE(f.controller.handle_line(add_nat_service)["ok"] == true);
     FakeDataplane dp(f.dir.file("dp.sock"));
-    std::string err;
-    REQUIRE(f.link.try_connect(err));
-    f.controller.on_dataplane_connected();
+    f.connect();
     auto rqs = dp.requests();
     REQUIRE(rqs.size() == 1);
     CHECK(rqs[0]["cmd"] == "apply");
@@ -193,4 +204,92 @@ TEST_CASE("controller: pushes on connect and on every change; a rejection change
     CHECK(status["generation"] == 3);
     CHECK(status["dataplane_status"]["drops"]["no_service"] == 3);
     CHECK_FALSE(status["dataplane_status"].contains("ok"));
+}
+
+TEST_CASE("controller: connections are the dataplane's, filtered and cut to the limit") {
+    Fixture f;
+    REQUIRE(f.controller.handle_line(add_nat_service)["ok"] == true);
+    auto off = f.controller.handle_line(R"({"cmd":"connections"})");
+    CHECK(off["ok"] == false);
+    CHECK(off["error"] == "the dataplane is not connected: no connection table to show");
+    FakeDataplane dp(f.dir.file("dp.sock"));
+    f.connect();
+    auto all = f.controller.handle_line(R"({"cmd":"connections"})");
+    CHECK(all["ok"] == true);
+    CHECK(all["connections"].size() == 2);
+    CHECK(dp.requests().back() == J(R"({"cmd":"connections","limit":100000})"));
+    auto one = f.controller.handle_line(R"({"cmd":"connections","id":4,"service":{"protocol":"tcp",
+        "address":"192.168.227.128","port":80}})");
+    REQUIRE(one["connections"].size() == 1);
+    CHECK(one["connections"][0]["client"] == "10.9.0.1:40000");
+    CHECK(one["id"] == 4);
+    auto cut = f.controller.handle_line(R"({"cmd":"connections","limit":1})");
+    CHECK(cut["connections"].size() == 1);
+    CHECK(cut["truncated"] == true);
+}
+
+TEST_CASE("controller: periodic samples sent without waiting feed the rates in list") {
+    Fixture f;
+    REQUIRE(f.controller.handle_line(add_nat_service)["ok"] == true);
+    FakeDataplane dp(f.dir.file("dp.sock"));
+    f.connect();
+    auto t0 = std::chrono::steady_clock::now();
+    auto sample = [&](std::chrono::steady_clock::time_point at) {
+        REQUIRE_FALSE(f.link.send_async(server::Controller::sample_request()));
+        CHECK(f.link.async_outstanding());
+        CHECK(f.link.send_async(server::Controller::sample_request()));  // one at a time
+        std::optional<model::Result<json>> reply;
+        for (int i = 0; i < 500 && !reply; ++i) {
+            f.link.read_async();
+            reply = f.link.take_async_reply();
+            if (!reply) std::this_thread::sleep_for(std::chrono::milliseconds(2));
+        }
+        REQUIRE(reply);
+        f.controller.on_stats_sample(*reply, at);
+    };
+    dp.conns = 100;
+    sample(t0);
+    dp.conns = 300;
+    sample(t0 + std::chrono::seconds(2));
+    auto list = f.controller.handle_line(R"({"cmd":"list"})");
+    CHECK(list["services"][0]["rates"]["cps"] == 25);  // a quarter of the way to 100/s
+    CHECK(list["services"][0]["real_servers"][0]["rates"]["cps"] == 0);
+
+    // A request made while a sample is outstanding waits for it first and keeps it.
+    REQUIRE_FALSE(f.link.send_async(server::Controller::sample_request()));
+    auto status = f.controller.handle_line(R"({"cmd":"status"})");
+    CHECK(status["dataplane"] == "connected");
+    auto kept = f.link.take_async_reply();
+    REQUIRE(kept);
+    REQUIRE(kept->ok());
+    CHECK((*kept)->contains("services"));
+    CHECK_FALSE(f.link.take_async_reply());
+    // zero restarts the estimates too.
+    CHECK(f.controller.handle_line(R"({"cmd":"zero"})")["ok"] == true);
+    CHECK(f.controller.handle_line(R"({"cmd":"list"})")["services"][0]["rates"]["cps"] == 0);
+}
+
+TEST_CASE("controller: get-config names its generation, replace-config can require it") {
+    Fixture f;
+    auto got = f.controller.handle_line(R"({"cmd":"get-config"})");
+    CHECK(got["generation"] == 1);
+    REQUIRE(f.controller.handle_line(add_nat_service)["ok"] == true);
+    auto stale = f.controller.handle_line(R"({"cmd":"replace-config","if_generation":1,"config":{}})");
+    CHECK(stale["ok"] == false);
+    CHECK(stale["field"] == "if_generation");
+    CHECK(stale["error"] == "if_generation: the configuration changed since generation 1 (it is now 2); nothing was "
+                           "replaced");
+    CHECK(f.controller.config().services.size() == 1);
+    CHECK(f.controller.handle_line(R"({"cmd":"replace-config","if_generation":2,"config":{}})")["ok"] == true);
+    CHECK(f.controller.config().services.empty());
+}
+
+TEST_CASE("controller: get-port-groups") {
+    Fixture f;
+    REQUIRE(f.controller.handle_line(R"({"cmd":"add-port-group","port_group":{"mark":66,"matches":[
+        {"protocol":"tcp","address":"192.168.0.200","port":80}]}})")["ok"] == true);
+    auto all = f.controller.handle_line(R"({"cmd":"get-port-groups"})");
+    CHECK(all["port_groups"].size() == 1);
+    CHECK(f.controller.handle_line(R"({"cmd":"get-port-groups","mark":66})")["port_groups"][0]["mark"] == 66);
+    CHECK(f.controller.handle_line(R"({"cmd":"get-port-groups","mark":67})")["error"] == "mark: no port group 67");
 }

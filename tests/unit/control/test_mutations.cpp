@@ -56,10 +56,9 @@ TEST_CASE("add-service, edit-service, delete-service, clear") {
     c = ok(c, request("edit-service", std::string(R"("service":)") + vip));
     CHECK(c.services[0].scheduler == config::Scheduler::wrr);
 
-    auto lc = fails(c, request("edit-service", R"("service":{"protocol":"tcp","address":"192.168.227.128","port":80,
-        "scheduler":"lc"})"));
-    CHECK(lc.field == "service.scheduler");
-    CHECK(lc.message == "scheduler 'lc' is not supported yet (supported: rr, wrr)");
+    auto rrr = fails(c, request("edit-service", R"("service":{"protocol":"tcp","address":"192.168.227.128","port":80,
+        "scheduler":"rrr"})"));
+    CHECK(rrr.field == "service.scheduler");
     auto lists = fails(c, request("edit-service", R"("service":{"protocol":"tcp","address":"192.168.227.128",
         "port":80,"real_servers":[]})"));
     CHECK(lists.field == "service.real_servers");
@@ -83,8 +82,15 @@ TEST_CASE("add-service validates the whole service it carries") {
     auto e = fails(c, request("add-service", R"("service":{"protocol":"tcp","address":"10.0.0.1","port":80,
         "scheduler":"rr","real_servers":[{"address":"10.1.1.1"},{"address":"10.1.1.1"}]})"));
     CHECK(e.field == "service.real_servers[1]");
-    auto wlc = fails(c, request("add-service", R"("service":{"protocol":"tcp","address":"10.0.0.1","port":80})"));
-    CHECK(wlc.str() == "service.scheduler: scheduler 'wlc' is not supported yet (supported: rr, wrr)");
+    // ipvsadm's default scheduler, and every other IPVS scheduler, are there.
+    c = ok(c, request("add-service", R"("service":{"protocol":"tcp","address":"10.0.0.1","port":80})"));
+    CHECK(c.services[0].scheduler == config::Scheduler::wlc);
+    for (const char* s : {"rr", "wrr", "lc", "wlc", "lblc", "lblcr", "dh", "sh", "sed", "nq", "fo", "ovf", "mh"}) {
+        INFO(s);
+        c = ok(c, request("edit-service", std::string(R"("service":{"protocol":"tcp","address":"10.0.0.1","port":80,
+            "scheduler":")") + s + "\"}"));
+        CHECK(config::to_string(c.services[0].scheduler) == s);
+    }
 }
 
 TEST_CASE("add-real, edit-real, delete-real") {
@@ -128,11 +134,20 @@ TEST_CASE("a real server for a missing service is an error naming the service") 
     }
 }
 
-TEST_CASE("unsupported forward methods and fullnat without a local address are refused") {
+TEST_CASE("DR and TUN keep the service's port; fullnat without a local address is refused") {
     config::Config c = test::nat_lab();
     std::string svc = std::string(R"("service":)") + vip;
-    auto dr = fails(c, request("add-real", svc + R"(,"real_server":{"address":"10.1.1.1","forward":"dr"})"));
-    CHECK(dr.str() == "real_server.forward: forward method 'dr' is not supported yet (supported: nat, fullnat)");
+    config::Config d = ok(c, request("add-real", svc + R"(,"real_server":{"address":"10.1.2.1","forward":"dr"})"));
+    d = ok(d, request("add-real", svc + R"(,"real_server":{"address":"10.1.2.2","forward":"tunnel","weight":3})"));
+    CHECK(d.services[0].reals.back().forward == config::ForwardMethod::tunnel);
+    auto dr = fails(c, request("add-real", svc + R"(,"real_server":{"address":"10.1.2.3","port":8080,"forward":"dr"})"));
+    CHECK(dr.str() == "real_server.port: dr cannot change the port: the real server must use the service's port 80, "
+                      "not 8080");
+    // Switching a NAT server on another port to DR is refused the same way.
+    d = ok(d, request("add-real", svc + R"(,"real_server":{"address":"10.1.2.4","port":8080,"forward":"nat"})"));
+    auto tun = fails(d, request("edit-real", svc + R"(,"real_server":{"address":"10.1.2.4","port":8080,
+        "forward":"tunnel"})"));
+    CHECK(tun.field == "real_server.port");
     auto fnat = fails(c, request("add-real", svc + R"(,"real_server":{"address":"10.1.1.1","forward":"fullnat"})"));
     CHECK(fnat.field == "real_server.forward");
     auto edit = fails(c, request("edit-real", svc + R"(,"real_server":{"address":"192.168.253.143","forward":"fullnat"})"));
@@ -170,6 +185,7 @@ TEST_CASE("replace-config is all or nothing") {
         {"protocol":"udp","address":"10.0.0.53","port":53,"scheduler":"rr"},
         {"protocol":"tcp","address":"10.0.0.80","port":0,"scheduler":"rr"}]})"));
     CHECK(e.field == "config.services[1].port");
+    CHECK(e.message == "port 0 (all ports) is only allowed for persistent services");
 
     config::Config next = ok(c, request("replace-config", R"("config":{"timeouts":{"tcp":60,"tcp_fin":30,"udp":30},
         "services":[{"protocol":"udp","address":"10.0.0.53","port":53,"scheduler":"rr"}]})"));

@@ -81,7 +81,7 @@ TEST_CASE("a corrupt state file is an error naming the file and the problem, and
         {R"({"services":[)", "not valid JSON"},
         {"", "not valid JSON"},
         {R"({"services":[{"protocol":"tcp","address":"10.0.0.1","port":0,"scheduler":"rr"}]})",
-         "services[0].port: must be between 1 and 65535"},
+         "services[0].port: port 0 (all ports) is only allowed for persistent services"},
         {R"({"servces":[]})", "servces: unknown member 'servces'"},
         {R"([1,2])", "expected an object, got array"},
     };

@@ -100,6 +100,7 @@ TEST_CASE("get-laddr and get-config replies") {
     auto l = api::get_laddr_reply(c, std::nullopt);
     CHECK(l == J(R"({"ok":true,"services":[{"protocol":"tcp","address":"192.168.227.128","port":80,
         "local_addresses":["192.168.100.200"]}]})"));
-    auto g = api::get_config_reply(c);
+    auto g = api::get_config_reply(c, 7);
     CHECK(g["config"]["services"][0]["real_servers"].size() == 2);
+    CHECK(g["generation"] == 7);
 }

@@ -19,15 +19,19 @@ Error config_error(const std::string& service_json) {
 
 }  // namespace
 
-TEST_CASE("unknown and unsupported schedulers") {
+TEST_CASE("unknown schedulers; every IPVS scheduler and forward method is supported") {
     auto unknown = config_error(R"({"protocol":"tcp","address":"10.0.0.100","port":80,"scheduler":"rrr"})");
     CHECK(unknown.field == "config.services[0].scheduler");
-    CHECK(unknown.message == "unknown scheduler 'rrr' (expected one of: rr, wrr)");
-    CHECK(unknown.str() == "config.services[0].scheduler: unknown scheduler 'rrr' (expected one of: rr, wrr)");
-
-    auto lc = config_error(R"({"protocol":"tcp","address":"10.0.0.100","port":80,"scheduler":"lc"})");
-    CHECK(lc.message == "scheduler 'lc' is not supported yet (supported: rr, wrr)");
-    for (auto s : {config::Scheduler::rr, config::Scheduler::wrr}) CHECK_FALSE(check_scheduler(s, "f"));
+    CHECK(unknown.message ==
+          "unknown scheduler 'rrr' (expected one of: rr, wrr, lc, wlc, lblc, lblcr, dh, sh, sed, nq, fo, ovf, mh)");
+    for (const char* name : {"rr", "wrr", "lc", "wlc", "lblc", "lblcr", "dh", "sh", "sed", "nq", "fo", "ovf", "mh"}) {
+        auto s = config::parse_scheduler(name);
+        REQUIRE(s);
+        CHECK_FALSE(check_scheduler(*s, "f"));
+    }
+    for (auto f : {config::ForwardMethod::nat, config::ForwardMethod::fullnat, config::ForwardMethod::dr,
+                   config::ForwardMethod::tunnel})
+        CHECK_FALSE(check_forward(f, "f"));
 }
 
 TEST_CASE("addresses must be strict dotted quads and usable unicast") {
@@ -60,17 +64,24 @@ TEST_CASE("addresses must be strict dotted quads and usable unicast") {
     }
 }
 
-TEST_CASE("ports are 1..65535: 0 and 65536 are rejected") {
-    for (const char* port : {"0", "65536", "-1"}) {
+TEST_CASE("ports are 0..65535, and 0 only where it means every port") {
+    for (const char* port : {"65536", "-1"}) {
         INFO(port);
         auto e = config_error(std::string(R"({"protocol":"tcp","address":"10.0.0.1","scheduler":"rr","port":)") + port +
                               "}");
         CHECK(e.field == "config.services[0].port");
-        CHECK(e.message == "must be between 1 and 65535");
+        CHECK(e.message == "must be between 0 and 65535");
         auto r = config_error(std::string(R"({"protocol":"tcp","address":"10.0.0.1","scheduler":"rr","port":80,
             "real_servers":[{"address":"10.1.1.1","port":)") + port + "}]}");
         CHECK(r.field == "config.services[0].real_servers[0].port");
     }
+    auto zero = config_error(R"({"protocol":"tcp","address":"10.0.0.1","scheduler":"rr","port":0})");
+    CHECK(zero.field == "config.services[0].port");
+    CHECK(zero.message == "port 0 (all ports) is only allowed for persistent services");
+    auto rs_zero = config_error(R"({"protocol":"tcp","address":"10.0.0.1","scheduler":"rr","port":80,
+        "real_servers":[{"address":"10.1.1.1","port":0}]})");
+    CHECK(rs_zero.field == "config.services[0].real_servers[0].port");
+    CHECK(rs_zero.message == "port 0 (the client's destination port) is only allowed in fwmark and port-0 services");
     CHECK(config_from_json(J(R"({"services":[{"protocol":"udp","address":"10.0.0.1","port":65535,"scheduler":"rr"},
         {"protocol":"udp","address":"10.0.0.1","port":1,"scheduler":"rr"}]})")).ok());
 }
@@ -87,14 +98,20 @@ TEST_CASE("weights are 0..65535 and thresholds non-negative") {
     CHECK(t.field == "config.services[0].real_servers[0].upper_threshold");
 }
 
-TEST_CASE("forward methods: nat and fullnat supported, dr and tunnel not yet, others unknown") {
+TEST_CASE("forward methods: DR and TUN cannot change the port; unknown methods") {
+    CHECK(config_from_json(J(R"({"services":[{"protocol":"tcp","address":"10.0.0.1","port":80,"scheduler":"rr",
+        "real_servers":[{"address":"10.1.1.1","forward":"dr"},{"address":"10.1.1.2","forward":"tunnel"},
+        {"address":"10.1.1.3","port":8080,"forward":"nat"}]}]})")).ok());
     auto dr = config_error(R"({"protocol":"tcp","address":"10.0.0.1","port":80,"scheduler":"rr",
-        "real_servers":[{"address":"10.1.1.1","forward":"dr"}]})");
-    CHECK(dr.field == "config.services[0].real_servers[0].forward");
-    CHECK(dr.message == "forward method 'dr' is not supported yet (supported: nat, fullnat)");
+        "real_servers":[{"address":"10.1.1.1","port":8080,"forward":"dr"}]})");
+    CHECK(dr.field == "config.services[0].real_servers[0].port");
+    CHECK(dr.message == "dr cannot change the port: the real server must use the service's port 80, not 8080");
     auto tun = config_error(R"({"protocol":"tcp","address":"10.0.0.1","port":80,"scheduler":"rr",
-        "real_servers":[{"address":"10.1.1.1","forward":"tunnel"}]})");
-    CHECK(tun.message == "forward method 'tunnel' is not supported yet (supported: nat, fullnat)");
+        "real_servers":[{"address":"10.1.1.1","port":81,"forward":"tunnel"}]})");
+    CHECK(tun.message == "tunnel cannot change the port: the real server must use the service's port 80, not 81");
+    auto fwm = config_error(R"({"fwmark":66,"scheduler":"rr",
+        "real_servers":[{"address":"10.1.1.1","port":80,"forward":"dr"}]})");
+    CHECK(fwm.message == "dr cannot change the port: the real server must use port 0 (the client's port), not 80");
     auto bad = config_error(R"({"protocol":"tcp","address":"10.0.0.1","port":80,"scheduler":"rr",
         "real_servers":[{"address":"10.1.1.1","forward":"masq"}]})");
     CHECK(bad.message == "unknown forward method 'masq' (expected one of: nat, fullnat, dr, tunnel)");
@@ -136,7 +153,7 @@ TEST_CASE("a service with a fullnat real server needs a local address") {
         "local_addresses":["10.2.0.1"],"real_servers":[{"address":"10.1.1.2","forward":"fullnat"}]}]})")).ok());
 }
 
-TEST_CASE("timeouts are 1..2000000") {
+TEST_CASE("global timeouts are 1..2000000") {
     for (const char* t : {R"({"tcp":0})", R"({"tcp_fin":31536001})", R"({"udp":0})"}) {
         INFO(t);
         auto r = config_from_json(J((std::string(R"({"timeouts":)") + t + "}").c_str()));

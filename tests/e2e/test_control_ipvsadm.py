@@ -1,0 +1,192 @@
+"""dplb-control and dplbadm end to end on issue 3's command set, with the fake dataplane:
+fwmark services and port groups, persistence, the connection table, rates computed from the
+dataplane's counters, and -S / -R (all or nothing). Collected through test_control_e2e.py,
+whose fixtures these tests use."""
+import json
+import time
+
+from test_control_e2e import VIP, seed_nat_lab
+
+FWM_LIST = (
+    "IP Virtual Server version 1.2.1 (size=4096)\n"
+    "Prot LocalAddress:Port Scheduler Flags\n"
+    "  -> RemoteAddress:Port           Forward Weight ActiveConn InActConn\n"
+    "FWM  66 rr\n"
+    "  -> 192.168.0.10:0               Route   1      0          0         \n"
+    "  -> 192.168.0.20:0               Route   1      0          0         \n")
+
+
+def fwmark_lab(control):
+    """Seed 001 section 9, with the port group standing for its iptables mark."""
+    control.adm("--add-mark", "-f", "66", "-t", "192.168.0.200:80", check=0)
+    control.adm("--add-mark", "-f", "66", "-t", "192.168.0.200:443", check=0)
+    control.adm("-A", "-f", "66", "-s", "rr", check=0)
+    control.adm("-a", "-f", "66", "-r", "192.168.0.10", "-g", check=0)
+    control.adm("-a", "-f", "66", "-r", "192.168.0.20", "-g", check=0)
+
+
+def test_seed_fwmark_lab_is_pushed_and_listed_like_ipvsadm(control, dataplane):
+    fwmark_lab(control)
+    dataplane.wait_for(lambda: dataplane.config and len(dataplane.config["services"]) == 1
+                       and len(dataplane.config["services"][0]["real_servers"]) == 2)
+    assert dataplane.config["port_groups"] == [{"mark": 66, "matches": [
+        {"protocol": "tcp", "address": "192.168.0.200", "port": 80},
+        {"protocol": "tcp", "address": "192.168.0.200", "port": 443}]}]
+    svc = dataplane.config["services"][0]
+    assert svc["fwmark"] == 66 and "protocol" not in svc
+    assert control.adm("-Ln", check=0).stdout == FWM_LIST
+    assert control.adm("--get-mark", check=0).stdout == (
+        "FWM        Prot VirtualAddress:Port(s)\n"
+        "66         TCP  192.168.0.200:80\n"
+        "           TCP  192.168.0.200:443\n")
+    # A mark of no port group is allowed (IPVS allows marks nobody sets) and listed.
+    control.adm("-A", "-f", "67", "-s", "wrr", "-p", "600", "-M", "255.255.255.0", check=0)
+    assert control.adm("-Ln", check=0).stdout.endswith("FWM  67 wrr persistent 600 mask 255.255.255.0\n")
+    r = control.adm("-A", "-t", "192.168.0.200:443", "-s", "rr")
+    assert r.returncode == 1 and "is also matched by port group 66's tcp 192.168.0.200:443" in r.stderr
+
+
+def test_persistent_conn_and_thresholds_columns(control, dataplane):
+    control.adm("-A", "-t", VIP, "-s", "wlc", "-p", check=0)
+    control.adm("-a", "-t", VIP, "-r", "192.168.253.143", "-g", "-x", "100", "-y", "10", check=0)
+    dataplane.counters[("tcp", "192.168.227.128", 80)] = {"active_conns": 3, "persistent_conns": 2}
+    out = control.adm("-Ln", "--persistent-conn", check=0).stdout.splitlines()
+    assert out[1] == "Prot LocalAddress:Port            Weight    PersistConn ActiveConn InActConn "
+    assert out[3] == "TCP  192.168.227.128:80 wlc persistent 300"
+    assert out[4] == "  -> 192.168.253.143:80           1         2           3          0         "
+    out = control.adm("-Ln", "--thresholds", check=0).stdout.splitlines()
+    assert out[4] == "  -> 192.168.253.143:80           100        10         3          0         "
+
+
+def test_connections_are_forwarded_to_the_dataplane(control, dataplane):
+    seed_nat_lab(control)
+    dataplane.connection_table = [
+        {"protocol": "tcp", "state": "ESTABLISHED", "expires_ms": 899000, "client": "192.168.227.200:40000",
+         "virtual": "192.168.227.128:80", "real": "192.168.253.143:80", "forward": "nat", "template": False},
+        {"protocol": "tcp", "state": "TIME_WAIT", "expires_ms": 61500, "client": "192.168.227.201:40001",
+         "virtual": "10.0.0.9:80", "real": "192.168.253.150:80", "forward": "nat", "template": False},
+    ]
+    r = control.adm("-L", "-n", "-c", check=0)
+    assert r.stdout == (
+        "IPVS connection entries\n"
+        "pro expire state       source             virtual            destination\n"
+        "TCP 14:59  ESTABLISHED 192.168.227.200:40000 192.168.227.128:80 192.168.253.143:80\n"
+        "TCP 01:01  TIME_WAIT   192.168.227.201:40001 10.0.0.9:80        192.168.253.150:80\n")
+    assert dataplane.commands("connections")[-1] == {"cmd": "connections", "limit": 100000}
+    one = control.adm("-L", "-c", "-t", VIP, check=0).stdout.splitlines()
+    assert len(one) == 3 and "192.168.227.128:80" in one[2]
+    j = control.request({"cmd": "connections", "limit": 1})
+    assert j["ok"] is True and j["truncated"] is True and len(j["connections"]) == 1
+    dataplane.stop()
+    assert dataplane.wait_for(lambda: control.request({"cmd": "status"})["dataplane"] == "disconnected")
+    r = control.adm("-Lnc")
+    assert r.returncode == 1
+    assert r.stderr == "dplbadm: the dataplane is not connected: no connection table to show\n"
+
+
+def test_rates_move_when_the_dataplane_counters_move(control, dataplane):
+    seed_nat_lab(control)
+    key = ("tcp", "192.168.227.128", 80)
+    dataplane.counters[key] = {"conns": 0, "inpkts": 0, "outpkts": 0, "inbytes": 0, "outbytes": 0}
+    dataplane.wait_for(lambda: len(dataplane.commands("stats")) >= 1, timeout=10)
+
+    # 100 new connections per second from now on, as seen by the 2-second samples.
+    t0 = time.monotonic()
+    samples_before = len(dataplane.commands("stats"))
+
+    def advance():
+        elapsed = time.monotonic() - t0
+        dataplane.counters[key] = {"conns": int(100 * elapsed), "inpkts": int(1000 * elapsed),
+                                   "outpkts": int(900 * elapsed), "inbytes": int(100000 * elapsed),
+                                   "outbytes": int(900000 * elapsed)}
+
+    deadline = time.monotonic() + 20
+    rates = {}
+    while time.monotonic() < deadline:
+        advance()
+        time.sleep(0.1)
+        if len(dataplane.commands("stats")) >= samples_before + 3:
+            rates = control.request({"cmd": "list"})["services"][0]["rates"]
+            if rates["cps"] > 0:
+                break
+    assert rates.get("cps", 0) > 0 and rates["inpps"] > rates["cps"] and rates["inbps"] > rates["inpps"]
+    out = control.adm("-L", "-n", "--rate", check=0).stdout.splitlines()
+    assert out[1] == "Prot LocalAddress:Port                 CPS    InPPS   OutPPS    InBPS   OutBPS"
+    assert out[3].startswith("TCP  192.168.227.128:80")
+    assert int(out[3].split()[2]) > 0
+    # -Z restarts the estimates.
+    control.adm("-Z", check=0)
+    assert control.request({"cmd": "list"})["services"][0]["rates"]["cps"] == 0
+
+
+def test_save_clear_restore_gives_the_same_table(control, dataplane):
+    seed_nat_lab(control)
+    fwmark_lab(control)
+    control.adm("--set", "800", "0", "0", check=0)
+    control.adm("--set", "60", "0", "30", "-t", VIP, check=0)
+    control.adm("--add-laddr", "-z", "192.168.100.200", "-t", VIP, check=0)
+    control.adm("-a", "-t", VIP, "-r", "192.168.253.145:8080", "-b", "-w", "3", check=0)
+    control.adm("-A", "-t", "10.0.0.1:80", "-s", "sh", "-b", "flag-1,flag-2", check=0)
+    control.adm("-A", "-u", "10.0.0.53:0", "-s", "mh", "--mh-table-size", "251", "-p", "60", check=0)
+    before = control.request({"cmd": "get-config"})["config"]
+    saved = control.adm("-S", "-n", check=0).stdout
+    unsorted = control.adm("-S", "--nosort", check=0).stdout
+    assert "-A -t 10.0.0.1:80 -s sh -b sh-fallback,sh-port\n" in saved
+    assert saved.startswith("--set 800 120 300\n--add-mark -f 66 -t 192.168.0.200:80\n")
+    assert "-A -t 192.168.227.128:80 -s rr\n--add-laddr -z 192.168.100.200 -t 192.168.227.128:80\n" in saved
+    listing = control.adm("-Ln", check=0).stdout
+
+    control.adm("-C", check=0)
+    assert control.request({"cmd": "get-config"})["config"]["services"] == []
+    r = control.adm("-R", input=saved)
+    assert r.returncode == 0, r.stderr
+    # -S sorts as ipvsadm does, so the table comes back in ipvsadm's order.
+    assert sorted_config(control.request({"cmd": "get-config"})["config"]) == sorted_config(before)
+    assert control.adm("-Ln", check=0).stdout == listing
+    # -S --nosort keeps the configuration's own order: exactly the same configuration.
+    control.adm("-C", check=0)
+    control.adm("-R", input=unsorted, check=0)
+    assert control.request({"cmd": "get-config"})["config"] == before
+    assert dataplane.wait_for(lambda: dataplane.config == before)
+
+
+def sorted_config(config):
+    def key(s):
+        return (s.get("fwmark", 0), s.get("protocol", ""), s.get("address", ""), s.get("port", 0))
+    services = sorted(config["services"], key=key)
+    for s in services:
+        s["real_servers"] = sorted(s["real_servers"], key=lambda r: (r["address"], r["port"]))
+    return {**config, "services": services}
+
+
+def test_restore_with_a_bad_line_changes_nothing(control, dataplane):
+    seed_nat_lab(control)
+    before = control.request({"cmd": "get-config"})
+    pushes = len(dataplane.wait_for_applies(4))
+    rules = ("-A -t 10.0.0.1:80 -s rr\n"
+             "-a -t 10.0.0.1:80 -r 10.1.1.1 -m\n"
+             "-a -t 10.0.0.1:80 -r 10.1.1.2:8080 -i\n"
+             "-A -t 10.0.0.2:80 -s rr\n")
+    r = control.adm("-R", input=rules)
+    assert r.returncode == 1
+    assert r.stderr == ("dplbadm: line 3: real_server.port: tunnel cannot change the port: the real server must "
+                        "use the service's port 80, not 8080\n")
+    after = control.request({"cmd": "get-config"})
+    assert after == before  # same configuration, same generation
+    assert len(dataplane.applies()) == pushes
+    # Without the bad line, everything at once: one replace-config, one push.
+    r = control.adm("-R", input=rules.replace(":8080 -i", " -i"))
+    assert r.returncode == 0, r.stderr
+    assert len(control.request({"cmd": "get-config"})["config"]["services"]) == 3
+    assert len(dataplane.wait_for_applies(pushes + 1)) == pushes + 1
+    assert control.request({"cmd": "get-config"})["generation"] == before["generation"] + 1
+
+
+def test_edit_service_is_ipvsadm_exact(control, dataplane):
+    control.adm("-A", "-t", VIP, "-s", "sh", "-b", "sh-port", "-p", "120", check=0)
+    assert control.adm("-Ln", check=0).stdout.splitlines()[3] == "TCP  192.168.227.128:80 sh (sh-port) persistent 120"
+    control.adm("-E", "-t", VIP, "-s", "rr", check=0)  # no -p: not persistent any more, as in ipvsadm
+    assert control.adm("-Ln", check=0).stdout.splitlines()[3] == "TCP  192.168.227.128:80 rr"
+    svc = json.loads(control.adm("-L", "--json", check=0).stdout)["services"][0]
+    assert "persistence" not in svc and svc["sched_flags"] == []
+    assert control.adm("-L", "--timeout", "-t", VIP, check=0).stdout == "Timeout (tcp tcpfin udp): 900 120 300\n"

@@ -1,0 +1,188 @@
+// ipvsadm --rate's estimator and the connection table: the codec of the dataplane's reply,
+// which entries belong to which service, and the reply to the operator.
+#include <catch2/catch.hpp>
+
+#include "control/api/connections.hpp"
+#include "control/api/rate_estimator.hpp"
+#include "control/model/config_json.hpp"
+#include "control/model/connections.hpp"
+#include "control/model/stats.hpp"
+#include "helpers.hpp"
+
+using namespace dplb;
+using dplb::test::J;
+using Clock = std::chrono::steady_clock;
+
+namespace {
+
+model::StatsSnapshot snapshot(uint64_t conns, uint64_t pkts, uint64_t bytes) {
+    model::StatsSnapshot s;
+    model::ServiceStats svc;
+    svc.key = test::nat_lab().services[0].key;
+    svc.stats = {conns, pkts, pkts / 2, bytes, bytes * 10};
+    model::RealServerStats r;
+    r.address = *Ip4::parse("192.168.253.143");
+    r.port = 80;
+    r.stats = svc.stats;
+    svc.reals.push_back(r);
+    s.services.push_back(svc);
+    return s;
+}
+
+}  // namespace
+
+TEST_CASE("rates follow ip_vs_est.c: a quarter of the way to the new rate every sample") {
+    api::RateEstimator est;
+    auto key = test::nat_lab().services[0].key;
+    auto t0 = Clock::now();
+    est.sample(snapshot(0, 0, 0), t0);
+    CHECK(est.service(key) == api::Rates{});
+    // 200 connections, 2000 packets and 200000 bytes in 2 s: 100 cps, 1000 pps, 100000 Bps.
+    est.sample(snapshot(200, 2000, 200000), t0 + std::chrono::seconds(2));
+    auto r1 = est.service(key);
+    CHECK(r1.cps == 25);  // (0 + (100<<10 - 0) / 4 + 511) >> 10
+    CHECK(r1.inpps == 250);
+    CHECK(r1.outpps == 125);
+    CHECK(r1.inbps == 25000);
+    CHECK(r1.outbps == 250000);
+    CHECK(est.real(key, *Ip4::parse("192.168.253.143"), 80) == r1);
+    // A steady rate converges (the integer EWMA settles within 3 units of scale below it).
+    uint64_t conns = 200;
+    for (int i = 2; i <= 61; ++i) {
+        conns += 200;
+        est.sample(snapshot(conns, conns * 10, conns * 1000), t0 + std::chrono::seconds(2 * i));
+    }
+    auto steady = est.service(key);
+    CHECK(steady.cps == 100);
+    CHECK(steady.inpps == 1000);
+    CHECK(steady.inbps == 100000);
+    // The interval is measured, not assumed: the same deltas over 4 s are half the rate.
+    api::RateEstimator slow;
+    slow.sample(snapshot(0, 0, 0), t0);
+    slow.sample(snapshot(200, 2000, 200000), t0 + std::chrono::seconds(4));
+    CHECK(slow.service(key).cps == 12);  // 50/4 = 12.5, which ip_vs_read_estimator's +0x1FF rounds down
+}
+
+TEST_CASE("rates restart on a dataplane restart, on zero, and forget removed services") {
+    api::RateEstimator est;
+    auto key = test::nat_lab().services[0].key;
+    auto t0 = Clock::now();
+    est.sample(snapshot(1000, 1000, 1000), t0);
+    est.sample(snapshot(3000, 3000, 3000), t0 + std::chrono::seconds(2));
+    CHECK(est.service(key).cps > 0);
+    est.sample(snapshot(10, 10, 10), t0 + std::chrono::seconds(4));  // counters went back: restarted
+    CHECK(est.service(key) == api::Rates{});
+    est.sample(snapshot(2010, 10, 10), t0 + std::chrono::seconds(6));
+    CHECK(est.service(key).cps == 250);
+    est.zero(std::nullopt);
+    CHECK(est.service(key) == api::Rates{});
+    est.sample(snapshot(2010, 10, 10), t0 + std::chrono::seconds(8));  // no change since the zero
+    CHECK(est.service(key).cps == 0);
+    CHECK(est.size() == 2);
+    est.retain(config::Config{});
+    CHECK(est.size() == 0);
+    CHECK(to_json(api::Rates{1, 2, 3, 4, 5}) == J(R"({"cps":1,"inpps":2,"outpps":3,"inbps":4,"outbps":5})"));
+}
+
+TEST_CASE("the dataplane's connections reply: decoded leniently, every member checked") {
+    auto list = model::connections_reply_from_json(J(R"({"ok":true,"truncated":true,"connections":[
+        {"protocol":"tcp","state":"ESTABLISHED","expires_ms":899000,"client":"10.9.0.1:40000",
+         "virtual":"192.168.227.128:80","real":"192.168.253.143:80","forward":"nat","template":false,"worker":1},
+        {"protocol":"ip","state":"NONE","expires_ms":300000,"client":"10.9.0.1:0","fwmark":66,
+         "real":"192.168.0.10:0","forward":"dr","template":true},
+        {"protocol":"udp","state":"UDP","expires_ms":5,"client":"10.9.0.2:53000","virtual":"10.0.0.53:53",
+         "local":"192.168.100.200:1028","real":"10.1.1.7:53","forward":"fullnat","template":false}]})"));
+    REQUIRE(list.ok());
+    CHECK(list->truncated);
+    REQUIRE(list->entries.size() == 3);
+    const auto& tpl = list->entries[1];
+    CHECK(tpl.is_template);
+    CHECK(tpl.fwmark == 66);
+    CHECK_FALSE(tpl.virtual_);
+    CHECK(tpl.forward == config::ForwardMethod::dr);
+    CHECK(list->entries[2].local == model::Endpoint{*Ip4::parse("192.168.100.200"), 1028});
+    // Round trip through what a dataplane would send.
+    auto again = model::connections_reply_from_json(model::connections_reply_to_json(*list));
+    REQUIRE(again.ok());
+    CHECK(*again == *list);
+
+    auto bad = model::connections_reply_from_json(J(R"({"ok":true,"connections":[{"protocol":"tcp","state":"X",
+        "client":"10.9.0.1","virtual":"1.2.3.4:80","real":"1.2.3.5:80"}]})"));
+    REQUIRE_FALSE(bad.ok());
+    CHECK(bad.error().str() == "connections[0].client: '10.9.0.1' is not ADDRESS:PORT");
+    auto novip = model::connections_reply_from_json(J(R"({"ok":true,"connections":[{"protocol":"tcp","state":"X",
+        "client":"10.9.0.1:1","real":"1.2.3.5:80"}]})"));
+    REQUIRE_FALSE(novip.ok());
+    CHECK(novip.error().field == "connections[0].virtual");
+    CHECK(model::connections_reply_from_json(J(R"({"ok":true})"))->entries.empty());
+}
+
+TEST_CASE("connections: which entries belong to a service") {
+    config::Config c = test::every_feature();
+    auto entry = [](const char* proto, const char* virt, uint32_t fwmark = 0) {
+        model::ConnectionEntry e;
+        e.protocol = proto;
+        if (virt) e.virtual_ = *model::endpoint_from_json(virt, "v");
+        e.fwmark = fwmark;
+        return e;
+    };
+    config::ServiceKey http{config::Protocol::tcp, *Ip4::parse("10.0.0.1"), 80};
+    api::ServiceMatcher is_http(http, c);
+    CHECK(is_http(entry("tcp", "10.0.0.1:80")));
+    CHECK_FALSE(is_http(entry("udp", "10.0.0.1:80")));
+    CHECK_FALSE(is_http(entry("tcp", "10.0.0.1:443")));
+    CHECK(is_http(entry("ip", "10.0.0.1:80")));  // a template
+    config::ServiceKey fwm;
+    fwm.fwmark = 66;
+    api::ServiceMatcher is_fwm(fwm, c);
+    CHECK(is_fwm(entry("ip", nullptr, 66)));
+    CHECK(is_fwm(entry("tcp", "192.168.0.200:443", 66)));
+    CHECK_FALSE(is_fwm(entry("tcp", "192.168.0.200:443", 67)));
+    // A port-0 service gets the ports the other services of its address do not have.
+    config::Config two = c;
+    config::Service exact;
+    exact.key = {config::Protocol::tcp, *Ip4::parse("10.0.0.2"), 22};
+    two.services.push_back(exact);
+    api::ServiceMatcher is_any(c.services[2].key, two);
+    CHECK(is_any(entry("tcp", "10.0.0.2:8080")));
+    CHECK(is_any(entry("ip", "10.0.0.2:0")));
+    CHECK_FALSE(is_any(entry("tcp", "10.0.0.2:22")));
+    CHECK_FALSE(is_any(entry("tcp", "10.0.0.3:8080")));
+}
+
+TEST_CASE("connections request: members, what goes to the dataplane, the reply") {
+    config::Config c = test::every_feature();
+    auto q = api::read_connections_query(c, J(R"({"cmd":"connections","limit":2,
+        "service":{"protocol":"tcp","address":"10.0.0.1","port":80}})"));
+    REQUIRE(q.ok());
+    CHECK(q->limit == 2);
+    // The dataplane does not filter: a query for one service asks for the most.
+    CHECK(api::dataplane_connections_request(*q) == J(R"({"cmd":"connections","limit":200000})"));
+    auto all = api::read_connections_query(c, J(R"({"cmd":"connections"})"));
+    REQUIRE(all.ok());
+    CHECK(api::dataplane_connections_request(*all) == J(R"({"cmd":"connections","limit":100000})"));
+    CHECK(api::read_connections_query(c, J(R"({"cmd":"connections","limit":0})")).error().str() ==
+          "limit: must be between 1 and 200000");
+    CHECK(api::read_connections_query(c, J(R"({"cmd":"connections","service":{"fwmark":99}})")).error().str() ==
+          "service: no service fwmark 99");
+
+    model::ConnectionList list;
+    for (int port : {80, 443, 80, 80}) {
+        model::ConnectionEntry e;
+        e.protocol = "tcp";
+        e.state = "ESTABLISHED";
+        e.client = {*Ip4::parse("10.9.0.1"), uint16_t(40000 + port)};
+        e.virtual_ = model::Endpoint{*Ip4::parse("10.0.0.1"), uint16_t(port)};
+        e.real = {*Ip4::parse("10.1.1.1"), 8080};
+        list.entries.push_back(e);
+    }
+    auto reply = api::connections_reply(list, c, *q);
+    CHECK(reply["ok"] == true);
+    CHECK(reply["truncated"] == true);  // three for port 80, limit 2
+    REQUIRE(reply["connections"].size() == 2);
+    CHECK(reply["connections"][0]["virtual"] == "10.0.0.1:80");
+    CHECK(reply["connections"][0]["template"] == false);
+    auto everything = api::connections_reply(list, c, *all);
+    CHECK(everything["truncated"] == false);
+    CHECK(everything["connections"].size() == 4);
+}
