@@ -1,5 +1,6 @@
 #include "dataplane/forward/forwarder.hpp"
 
+#include "dataplane/flow/owner.hpp"
 #include "dataplane/forward/local_reply.hpp"
 #include "dataplane/forward/rewrite.hpp"
 
@@ -147,7 +148,7 @@ Verdict Forwarder::create_session(pkt::ParsedIpv4& p, const FlowKey& key, uint32
             size_t i = (st.laddr_cursor + k) % n;
             LocalAddress* la = laddrs_.entry(svc.laddr_ids[i]);
             if (!la) continue;
-            lport = la->pool(params_.worker).acquire();
+            lport = acquire_local_port(*la, real.addr, rport);
             if (lport) {
                 laddr_id = svc.laddr_ids[i];
                 st.laddr_cursor = uint32_t(i + 1);
@@ -197,6 +198,8 @@ Verdict Forwarder::create_session(pkt::ParsedIpv4& p, const FlowKey& key, uint32
     sc.conns.add();
     sc.live.add();
     counters_.sessions_created.add();
+    if (params_.nworkers > 1)
+        if (unsigned o = owner_of(p, snap); o != any_worker && o != params_.worker) counters_.sessions_created_not_owner.add();
     // expires == now, so forward_existing only moves it later and the wheel is untouched;
     // file the session once its real deadline is known.
     Verdict v = forward_existing(p, *s, false, snap, now);
@@ -227,6 +230,22 @@ void Forwarder::track_state(Session& s, FlowDirection dir, uint8_t tcp_flags, co
     Tick old = s.expires;
     s.expires = now + snap.timeout(s.service_id, s.state);
     if (tick_after(old, s.expires)) wheel_.reschedule(&s);  // a shorter timeout must not wait
+}
+
+uint16_t Forwarder::acquire_local_port(LocalAddress& la, uint32_t rip, uint16_t rport_be) {
+    LocalPortPool& pool = la.pool(params_.worker);
+    const RssSteering* rss = params_.rss;
+    if (!rss || params_.nworkers == 1) return pool.acquire();
+    // The reply RIP:rport -> LIP:lport must hash to this worker's queue. Every port of the
+    // pool is already this worker's by local_port_owner(); about one in nworkers also hashes
+    // here, so a budget of 16 x nworkers candidates misses with probability ~e^-16.
+    const uint32_t base = rss->hash(rip, la.address(), rport_be, 0);
+    const uint16_t me = uint16_t(params_.worker);
+    bool matched = false;
+    uint16_t lport = pool.acquire_preferring(
+        [&](uint16_t port) { return rss->queue(base ^ rss->dport_part(port)) == me; }, 16 * params_.nworkers, matched);
+    if (lport) (matched ? counters_.lports_steered : counters_.lports_unsteered).add();
+    return lport;
 }
 
 Verdict Forwarder::tunnel(pkt::ParsedIpv4& p, const Session& s, const Snapshot& snap) {

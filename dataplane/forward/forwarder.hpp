@@ -12,6 +12,7 @@
 #include <cstdint>
 
 #include "dataplane/config/snapshot.hpp"
+#include "dataplane/flow/rss_steering.hpp"
 #include "dataplane/forward/verdict.hpp"
 #include "dataplane/packet/parse.hpp"
 #include "dataplane/sched/scheduler.hpp"
@@ -32,6 +33,9 @@ struct ForwarderParams {
     // Connection counts of every worker, for dynamic schedulers and thresholds; null = a
     // board of this forwarder alone (unit tests, one worker).
     LoadBoard* load = nullptr;
+    // The RSS every port was programmed with, when it could be (null: none could, or one
+    // worker): FULLNAT local ports are then chosen so that replies reach this worker's queue.
+    const RssSteering* rss = nullptr;
 };
 
 class Forwarder {
@@ -70,6 +74,8 @@ private:
     int choose_real(const pkt::ParsedIpv4& p, const ServiceSnap& svc, Tick now, Session** tpl);
     void track_state(Session& s, FlowDirection dir, uint8_t tcp_flags, const Snapshot& snap, Tick now);
     void end_session(Session& s);  // off the wheel already
+    // A local port of `la` for a connection to rip:rport (network order), 0 if none is free.
+    uint16_t acquire_local_port(LocalAddress& la, uint32_t rip, uint16_t rport_be);
 
     ForwarderParams params_;
     LocalAddressRegistry& laddrs_;

@@ -308,6 +308,9 @@ json ControlServer::status() const {
                            {"to_main", c.to_main.get()},
                            {"sessions", live},
                            {"sessions_created", c.sessions_created.get()},
+                           {"sessions_created_not_owner", c.sessions_created_not_owner.get()},
+                           {"lports_steered", c.lports_steered.get()},
+                           {"lports_unsteered", c.lports_unsteered.get()},
                            {"arp_replies", c.arp_replies.get()},
                            {"icmp_echo_replies", c.icmp_echo_replies.get()},
                            {"idle_sleeps", c.idle_sleeps.get()}});
@@ -324,7 +327,11 @@ json ControlServer::status() const {
                          {"mac", mac_text(p.mac)},
                          {"mtu", p.mtu},
                          {"rx_interrupts", p.rx_interrupts},
+                         {"rx_queues", p.queues},
+                         {"steering", p.steering},
                          {"addresses", addrs}});
+        if (!p.steering_detail.empty()) ports.back()["steering_detail"] = p.steering_detail;
+        if (p.reta_size) ports.back()["reta_size"] = p.reta_size;
     }
     return {{"ok", true},
             {"generation", snap ? snap->generation : 0},

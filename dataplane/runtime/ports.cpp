@@ -8,8 +8,10 @@
 #include <rte_mbuf.h>
 
 #include <algorithm>
+#include <array>
 #include <cstring>
 #include <string>
+#include <vector>
 
 namespace dplb::runtime {
 
@@ -30,6 +32,54 @@ model::Status find_or_probe(const PortConfig& pc, const std::string& field, uint
     return std::nullopt;
 }
 
+// With several workers: programs the redirection table (entry i -> queue i % queues) and
+// reads back key, hash types and table, to decide whether this port's RSS is known exactly.
+// Anything unknown leaves the port to the software redirect, which is always correct.
+void program_rss(PortState& ps, const rte_eth_dev_info& info, const rte_eth_rss_conf& asked,
+                 const std::vector<uint8_t>& key) {
+    ps.steering = "software-redirect";
+    const uint64_t l4 = RTE_ETH_RSS_NONFRAG_IPV4_TCP | RTE_ETH_RSS_NONFRAG_IPV4_UDP;
+    if (info.reta_size == 0 || info.reta_size > RssSteering::max_reta) {
+        ps.steering_detail = "no RSS redirection table (RETA size " + std::to_string(info.reta_size) + ")";
+        return;
+    }
+    if (!asked.rss_key) {
+        ps.steering_detail = "the PMD refused our RSS key";
+        return;
+    }
+    if ((asked.rss_hf & l4) != l4) {
+        ps.steering_detail = "no TCP/UDP port hashing for IPv4";
+        return;
+    }
+    std::vector<rte_eth_rss_reta_entry64> reta(info.reta_size / RTE_ETH_RETA_GROUP_SIZE + 1);
+    for (uint16_t i = 0; i < info.reta_size; ++i) {
+        auto& group = reta[i / RTE_ETH_RETA_GROUP_SIZE];
+        group.mask |= uint64_t(1) << (i % RTE_ETH_RETA_GROUP_SIZE);
+        group.reta[i % RTE_ETH_RETA_GROUP_SIZE] = uint16_t(i % ps.queues);
+    }
+    int rc = rte_eth_dev_rss_reta_update(ps.port_id, reta.data(), info.reta_size);
+    if (rc == 0) rc = rte_eth_dev_rss_reta_query(ps.port_id, reta.data(), info.reta_size);
+    if (rc != 0) {
+        ps.steering_detail = "cannot program the RSS redirection table: " + err_text(rc);
+        return;
+    }
+    std::vector<uint8_t> got(key.size());
+    rte_eth_rss_conf now{};
+    now.rss_key = got.data();
+    now.rss_key_len = uint8_t(got.size());
+    rc = rte_eth_dev_rss_hash_conf_get(ps.port_id, &now);
+    if (rc != 0 || !std::equal(key.begin(), key.begin() + 16, got.begin()) || (now.rss_hf & l4) != l4) {
+        ps.steering_detail = rc ? "cannot read the RSS key back: " + err_text(rc) : "the RSS key or hash types did not stick";
+        return;
+    }
+    std::vector<uint16_t> queue_of_entry(info.reta_size);
+    for (uint16_t i = 0; i < info.reta_size; ++i)
+        queue_of_entry[i] = reta[i / RTE_ETH_RETA_GROUP_SIZE].reta[i % RTE_ETH_RETA_GROUP_SIZE];
+    ps.steering = "rss-predicted";
+    ps.reta_size = info.reta_size;
+    ps.steering_table = std::move(queue_of_entry);
+}
+
 model::Status configure_port(Runtime& rt, const PortConfig& pc, const std::string& field, PortState& ps) {
     rte_eth_dev_info info{};
     int rc = rte_eth_dev_info_get(ps.port_id, &info);
@@ -43,14 +93,27 @@ model::Status configure_port(Runtime& rt, const PortConfig& pc, const std::strin
                                        " of each"};
 
     rte_eth_conf conf{};
+    // Our Toeplitz key, padded with zeros to the NIC's key length: an IPv4 4-tuple hash uses
+    // only the first 16 bytes, which are the same whatever the length.
+    std::vector<uint8_t> key(std::max<size_t>(RssSteering::key_size, info.hash_key_size), 0);
+    std::copy(RssSteering::default_key.begin(), RssSteering::default_key.end(), key.begin());
     if (rt.workers > 1) {
         conf.rxmode.mq_mode = RTE_ETH_MQ_RX_RSS;
         conf.rx_adv_conf.rss_conf.rss_hf = (RTE_ETH_RSS_IP | RTE_ETH_RSS_TCP | RTE_ETH_RSS_UDP) & info.flow_type_rss_offloads;
         if (conf.rx_adv_conf.rss_conf.rss_hf == 0) conf.rxmode.mq_mode = RTE_ETH_MQ_RX_NONE;
+        if (info.hash_key_size) {
+            conf.rx_adv_conf.rss_conf.rss_key = key.data();
+            conf.rx_adv_conf.rss_conf.rss_key_len = uint8_t(key.size());
+        }
     }
     bool want_intr = rt.config.idle == IdleMode::automatic || rt.config.idle == IdleMode::interrupt;
     conf.intr_conf.rxq = want_intr ? 1 : 0;
     rc = rte_eth_dev_configure(ps.port_id, ps.queues, ps.queues, &conf);
+    if (rc != 0 && conf.rx_adv_conf.rss_conf.rss_key) {
+        conf.rx_adv_conf.rss_conf.rss_key = nullptr;  // the PMD's own key: no prediction
+        conf.rx_adv_conf.rss_conf.rss_key_len = 0;
+        rc = rte_eth_dev_configure(ps.port_id, ps.queues, ps.queues, &conf);
+    }
     if (rc != 0 && want_intr && rt.config.idle == IdleMode::automatic) {
         conf.intr_conf.rxq = 0;  // this PMD has no RX interrupts: the worker sleeps instead
         rc = rte_eth_dev_configure(ps.port_id, ps.queues, ps.queues, &conf);
@@ -88,7 +151,36 @@ model::Status configure_port(Runtime& rt, const PortConfig& pc, const std::strin
     }
     rc = rte_eth_dev_start(ps.port_id);
     if (rc != 0) return model::Error{field, "cannot start device: " + err_text(rc)};
+    if (rt.workers > 1) program_rss(ps, info, conf.rx_adv_conf.rss_conf, key);
     return std::nullopt;
+}
+
+// FULLNAT ports are chosen for one key and one table: those of the first port whose RSS is
+// known. Every port gets the same key and layout, so they normally all agree; one that does
+// not keeps the software redirect.
+void choose_rss_steering(Runtime& rt) {
+    const PortState* model_port = nullptr;
+    for (auto& ps : rt.ports) {
+        if (ps.steering != "rss-predicted") continue;
+        if (!model_port) {
+            model_port = &ps;
+            continue;
+        }
+        if (ps.steering_table != model_port->steering_table) {
+            ps.steering = "software-redirect";
+            ps.steering_detail = "its RSS redirection table differs from port '" + model_port->name + "'";
+        }
+    }
+    if (model_port) {
+        std::array<uint8_t, RssSteering::key_size> key = RssSteering::default_key;
+        rt.rss = RssSteering(key, model_port->steering_table.data(), model_port->reta_size);
+        if (!rt.rss.enabled())
+            for (auto& ps : rt.ports)
+                if (ps.steering == "rss-predicted") {
+                    ps.steering = "software-redirect";
+                    ps.steering_detail = "RSS redirection table size is not a power of two";
+                }
+    }
 }
 
 }  // namespace
@@ -131,6 +223,7 @@ model::Status start_ports(Runtime& rt) {
         }
         rt.ports.push_back(ps);
     }
+    choose_rss_steering(rt);
     return std::nullopt;
 }
 

@@ -6,7 +6,7 @@
 //
 //   member            written by                      read by
 //   config, ports,    main thread before launch       everyone (immutable afterwards)
-//     routes, pool
+//     routes, pool, rss
 //   snapshot          control thread (publish)        workers, main lcore (QSBR readers)
 //   neighbors         main lcore (publish)            workers (QSBR readers)
 //   laddrs            control thread (entries)        workers (see LocalAddressRegistry)
@@ -56,6 +56,12 @@ struct PortState {
     uint16_t mtu = 1500;
     bool rx_interrupts = false;
     uint16_t queues = 0;  // RX and TX queues: one pair per worker
+    // How packets reach their owning worker: "single-worker", "rss-predicted" (our key and
+    // RETA programmed, FULLNAT ports chosen to match) or "software-redirect"; and why.
+    std::string steering = "single-worker";
+    std::string steering_detail;
+    uint16_t reta_size = 0;
+    std::vector<uint16_t> steering_table;  // RX queue of each RETA entry, as read back
 };
 
 // How a sleeping worker is woken when another worker hands it packets.
@@ -72,6 +78,7 @@ struct Runtime {
     std::vector<PortState> ports;
     rte_mempool* pool = nullptr;
     std::unique_ptr<l3::RouteTable> routes;
+    RssSteering rss;  // what every RSS-programmed port does (disabled: none is)
     PacketMeta meta;
 
     std::unique_ptr<Rcu> rcu;  // reader ids: workers 0..N-1, main lcore N

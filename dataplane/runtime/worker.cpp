@@ -42,6 +42,7 @@ Worker::Worker(Runtime& rt, unsigned index)
     p.max_services = rt.config.max_services;
     p.max_reals = rt.config.max_real_servers;
     p.load = rt.load.get();
+    p.rss = rt.rss.enabled() ? &rt.rss : nullptr;
     rt.forwarder_storage[index] = std::make_unique<fwd::Forwarder>(p, *rt.laddrs, clock_.now());
     fwd_ = rt.forwarder_storage[index].get();
     for (uint16_t i = 0; i < rt.ports.size(); ++i) port_index_[rt.ports[i].port_id] = i;

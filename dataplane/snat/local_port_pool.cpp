@@ -15,19 +15,8 @@ LocalPortPool::LocalPortPool(uint16_t first, uint16_t last, unsigned worker, uns
     if (slots_ % 64) used_.back() = ~uint64_t(0) << (slots_ % 64);
 }
 
-uint16_t LocalPortPool::acquire() {
-    if (slots_ == 0 || in_use() == slots_) return 0;
-    uint32_t words = uint32_t(used_.size());
-    uint32_t w = cursor_ / 64;
-    // First word: only bits at or after the cursor; then whole words, wrapping once.
-    uint64_t free_bits = ~used_[w] & (~uint64_t(0) << (cursor_ % 64));
-    for (uint32_t n = 0; free_bits == 0 && n <= words; ++n) {
-        w = w + 1 == words ? 0 : w + 1;
-        free_bits = ~used_[w];
-    }
-    if (free_bits == 0) return 0;
-    uint32_t slot = w * 64 + uint32_t(__builtin_ctzll(free_bits));
-    used_[w] |= uint64_t(1) << (slot % 64);
+uint16_t LocalPortPool::take(uint32_t slot) {
+    used_[slot / 64] |= uint64_t(1) << (slot % 64);
     cursor_ = slot + 1 == slots_ ? 0 : slot + 1;
     in_use_.store(in_use_.load(std::memory_order_relaxed) + 1, std::memory_order_release);
     return port_of(slot);

@@ -20,7 +20,14 @@ public:
     LocalPortPool(uint16_t first, uint16_t last, unsigned worker, unsigned nworkers);
 
     // Host-order port, or 0 when every port of this worker is in use.
-    uint16_t acquire();
+    uint16_t acquire() {
+        bool matched;
+        return acquire_preferring([](uint16_t) { return true; }, 1, matched);
+    }
+    // Like acquire(), but takes the first of the next `budget` free ports (in next-fit order)
+    // for which `wanted(port)` holds, else the first free one; `matched` says which it was.
+    template <class Pred>
+    uint16_t acquire_preferring(Pred wanted, unsigned budget, bool& matched);
     void release(uint16_t port);
 
     // Acquire pairs with the release in acquire()/release(): a reader that sees 0 also sees
@@ -29,7 +36,9 @@ public:
     uint32_t size() const { return slots_; }
 
 private:
+    static constexpr uint32_t no_slot = ~0u;
     uint16_t port_of(uint32_t slot) const { return uint16_t(first_mine_ + slot * stride_); }
+    uint16_t take(uint32_t slot);
 
     uint32_t first_mine_ = 0;  // first port of [first, last] this worker owns
     uint32_t stride_;
@@ -38,5 +47,33 @@ private:
     std::vector<uint64_t> used_;
     std::atomic<uint32_t> in_use_{0};
 };
+
+template <class Pred>
+uint16_t LocalPortPool::acquire_preferring(Pred wanted, unsigned budget, bool& matched) {
+    matched = false;
+    if (slots_ == 0 || in_use() == slots_) return 0;
+    const uint32_t words = uint32_t(used_.size());
+    uint32_t w = cursor_ / 64;
+    // First word: only bits at or after the cursor; then whole words, wrapping once.
+    uint64_t free_bits = ~used_[w] & (~uint64_t(0) << (cursor_ % 64));
+    uint32_t first = no_slot;
+    for (uint32_t n = 0; budget && n <= words;) {
+        if (free_bits == 0) {
+            w = w + 1 == words ? 0 : w + 1;
+            free_bits = ~used_[w];
+            ++n;
+            continue;
+        }
+        uint32_t slot = w * 64 + uint32_t(__builtin_ctzll(free_bits));
+        free_bits &= free_bits - 1;
+        if (first == no_slot) first = slot;
+        --budget;
+        if (wanted(port_of(slot))) {
+            matched = true;
+            return take(slot);
+        }
+    }
+    return first == no_slot ? 0 : take(first);
+}
 
 }  // namespace dplb

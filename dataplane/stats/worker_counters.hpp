@@ -19,6 +19,13 @@ struct alignas(64) WorkerCounters {
     Counter redirected_in;   // received from another worker
     Counter to_main;         // handed to the main lcore (ARP, neighbour resolution)
     Counter sessions_created, sessions_expired;
+    // Sessions this worker created for a packet another worker owns (flow/owner.hpp): a canary
+    // that must stay 0, since the owner's table is the only one the other direction looks in.
+    Counter sessions_created_not_owner;
+    // FULLNAT local ports chosen with RSS prediction: whose reply hashes to this worker's
+    // queue (steered) or, none being found among the candidates, not (unsteered: its replies
+    // are redirected in software).
+    Counter lports_steered, lports_unsteered;
     Counter arp_replies, icmp_echo_replies;
     Counter icmp_errors_forwarded;  // ICMP errors about sessions, rewritten and passed on
     Counter icmp_frag_needed_sent;  // TUN: "fragmentation needed" sent back to clients

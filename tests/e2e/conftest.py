@@ -72,7 +72,7 @@ DR_PAGE = {name: f"{name} {addr}" for name, addr in DR_RS.items()}
 DATAPLANE_MAC = "02:dd:00:00:00:01"  # the first dataplane port's MAC (lab.start_dataplane)
 
 
-def one_arm_dr_lab(http_ports=(80,), clients=1):
+def one_arm_dr_lab(http_ports=(80,), clients=1, workers=1):
     """Seed 001's DR topology with dplb as the director. Each web server serves its page on
     every port of `http_ports`; `clients` hosts on the client network (172.25.254.200 + i)."""
     lab = Lab().__enter__()
@@ -89,7 +89,7 @@ def one_arm_dr_lab(http_ports=(80,), clients=1):
                 lab.http_server(h, DR_PAGE[name], port=port, bind="0.0.0.0")
         # One-armed: one port on the internal network; the client network is reached through
         # the router (the dataplane needs it only for what it sends itself, e.g. ICMP).
-        lab.start_dataplane([("lan", "l", f"{DR_DIP}/24")],
+        lab.start_dataplane([("lan", "l", f"{DR_DIP}/24")], workers=workers,
                             extra={"routes": [{"prefix": "172.25.254.0/24", "via": DR_ROUTER_LAN}]})
         lab.start_control()
         return lab
@@ -131,7 +131,7 @@ TUN_ROUTER = {"l": "192.168.0.100", "r": "192.168.1.100", "c": "172.25.254.100"}
 TUN_CLIENT = "172.25.254.200"
 
 
-def tun_lab_topology():
+def tun_lab_topology(workers=1):
     lab = Lab().__enter__()
     try:
         for seg in ("l", "r", "c"):
@@ -148,7 +148,7 @@ def tun_lab_topology():
             h = lab.host(name.lower(), seg, f"{TUN_RS[name]}/24", gateway=TUN_ROUTER[seg])
             lab.tun_real_server(h, TUN_VIP)
             lab.http_server(h, name, bind="0.0.0.0")
-        lab.start_dataplane([("lan", "l", f"{TUN_DIP}/24")],
+        lab.start_dataplane([("lan", "l", f"{TUN_DIP}/24")], workers=workers,
                             extra={"routes": [{"prefix": "192.168.1.0/24", "via": TUN_ROUTER["l"]},
                                               {"prefix": "172.25.254.0/24", "via": TUN_ROUTER["l"]}]})
         lab.start_control()

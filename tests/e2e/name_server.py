@@ -35,6 +35,7 @@ class Handler(BaseHTTPRequestHandler):
 class Server(ThreadingHTTPServer):
     allow_reuse_address = True
     daemon_threads = True
+    request_queue_size = 1024  # the multi-worker labs open hundreds of connections at once
 
     def server_bind(self):
         # HTTPServer.server_bind resolves the host name (getfqdn): seconds of DNS timeouts in a
