@@ -93,7 +93,7 @@ model::Result<DataplaneConfig> parse_dataplane_config(const std::string& text) {
     if (j.is_discarded()) return Error{"", "not valid JSON"};
     Reader r;
     DataplaneConfig c;
-    if (!r.check_members(j, "", {"eal", "idle", "control_socket", "sessions_per_worker", "max_services",
+    if (!r.check_members(j, "", {"eal", "workers", "idle", "control_socket", "sessions_per_worker", "max_services",
                                  "max_real_servers", "local_port_range", "mbufs_per_port", "neighbor_reachable_seconds",
                                  "neighbor_max_entries", "tunnel_source", "ports", "routes"}))
         return r.err;
@@ -113,6 +113,7 @@ model::Result<DataplaneConfig> parse_dataplane_config(const std::string& text) {
         else return Error{"idle", "must be one of \"auto\", \"interrupt\", \"sleep\", \"busy\""};
     }
     if (!r.string(j, "control_socket", "", c.control_socket, false) ||
+        !r.uint(j, "workers", "", c.workers, 0, 128) ||
         !r.uint(j, "sessions_per_worker", "", c.sessions_per_worker, 1024, 1u << 30) ||
         !r.uint(j, "max_services", "", c.max_services, 1, 1u << 20) ||
         !r.uint(j, "max_real_servers", "", c.max_real_servers, 1, 1u << 24) ||

@@ -38,6 +38,9 @@ struct RouteConfig {
 
 struct DataplaneConfig {
     std::vector<std::string> eal_args;
+    // Worker threads, each polling one RX/TX queue pair of every port: the first `workers`
+    // worker lcores of the EAL lcore list (0 = all of them; more than there are is an error).
+    uint32_t workers = 0;
     IdleMode idle = IdleMode::automatic;
     std::string control_socket = "/run/dplb/dataplane.sock";
     uint32_t sessions_per_worker = 1u << 20;

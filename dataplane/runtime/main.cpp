@@ -134,6 +134,14 @@ int main(int argc, char** argv) {
 
     unsigned lcore;
     RTE_LCORE_FOREACH_WORKER(lcore) rt.worker_lcores.push_back(lcore);
+    if (rt.config.workers > rt.worker_lcores.size()) {
+        size_t have = rt.worker_lcores.size();
+        rte_eal_cleanup();
+        return fail("workers: " + std::to_string(rt.config.workers) + " workers asked for, but the EAL lcore list has " +
+                    std::to_string(have) + " worker lcore(s) after the main one (give EAL more lcores, e.g. -l 0-" +
+                    std::to_string(rt.config.workers) + ")");
+    }
+    if (rt.config.workers) rt.worker_lcores.resize(rt.config.workers);
     rt.workers = unsigned(rt.worker_lcores.size());
     int rc = 0;
     std::string err;
@@ -167,9 +175,11 @@ int main(int argc, char** argv) {
     }
     rt.routes = std::move(*routes);
     for (size_t i = 0; i < rt.ports.size(); ++i)
-        std::fprintf(stderr, "dplb-dataplane: port %s: dpdk port %u (%s) mac %s mtu %u rx-interrupts %s\n",
+        std::fprintf(stderr, "dplb-dataplane: port %s: dpdk port %u (%s) mac %s mtu %u rx-interrupts %s steering %s%s%s\n",
                      rt.ports[i].name.c_str(), rt.ports[i].port_id, rt.ports[i].driver.c_str(),
-                     mac_text(rt.ports[i].mac).c_str(), rt.ports[i].mtu, rt.ports[i].rx_interrupts ? "yes" : "no");
+                     mac_text(rt.ports[i].mac).c_str(), rt.ports[i].mtu, rt.ports[i].rx_interrupts ? "yes" : "no",
+                     rt.ports[i].steering.c_str(), rt.ports[i].steering_detail.empty() ? "" : ": ",
+                     rt.ports[i].steering_detail.c_str());
 
     std::vector<WorkerLaunch> launches(rt.workers);
     unsigned launched = 0;

@@ -175,3 +175,35 @@ def test_changes_and_real_server_removal_under_concurrent_load(mode):
             load.kill()
             load.wait()
         lab.close()
+
+
+def test_more_workers_than_lcores_is_refused_with_the_numbers():
+    from lab import Lab
+    lab = Lab().__enter__()
+    try:
+        lab.segment("c")
+        with pytest.raises(RuntimeError) as e:
+            lab.start_dataplane([("client", "c", "192.168.227.1/24")], workers=2, extra={"workers": 3})
+        assert "workers: 3 workers asked for, but the EAL lcore list has 2 worker lcore(s)" in str(e.value)
+    finally:
+        lab.close()
+
+
+def test_workers_key_takes_the_first_lcores():
+    lab = two_arm_lab(workers=3)
+    try:
+        lab.stop_dataplane()
+        cfg = json.loads(lab.dataplane_config.read_text())
+        cfg["workers"] = 2
+        lab.dataplane_config.write_text(json.dumps(cfg))
+        lab.restart_dataplane()
+        wait_until(lambda: len(lab.dataplane_status().get("workers", [])) == 2, 15, "the dataplane with 2 workers")
+        st = lab.dataplane_status()
+        assert [w["lcore"] for w in st["workers"]] == [1, 2]
+        assert all(p["rx_queues"] == 2 for p in st["ports"])
+        lab.adm("-A", "-t", f"{VIP}:80", "-s", "rr")
+        lab.adm("--add-laddr", "-z", LIP, "-t", f"{VIP}:80")
+        lab.adm("-a", "-t", f"{VIP}:80", "-r", f"{RS['RS1']}:80", "-b")
+        assert lab.hosts["client"].curl(f"http://{VIP}/").strip() == "RS1"
+    finally:
+        lab.close()
