@@ -95,7 +95,7 @@ model::Result<DataplaneConfig> parse_dataplane_config(const std::string& text) {
     DataplaneConfig c;
     if (!r.check_members(j, "", {"eal", "workers", "idle", "control_socket", "sessions_per_worker", "max_services",
                                  "max_real_servers", "local_port_range", "mbufs_per_port", "neighbor_reachable_seconds",
-                                 "neighbor_max_entries", "tunnel_source", "ports", "routes"}))
+                                 "neighbor_max_entries", "tunnel_source", "ports", "routes", "neighbors"}))
         return r.err;
     if (j.contains("eal")) {
         if (!j["eal"].is_array()) return Error{"eal", "must be an array of strings"};
@@ -165,6 +165,34 @@ model::Result<DataplaneConfig> parse_dataplane_config(const std::string& text) {
                 for (const auto& a : port.addresses) connected |= a.contains(rc.via);
             if (!connected) return Error{path + ".via", "gateway " + via + " is not on any port's network"};
             c.routes.push_back(rc);
+        }
+    }
+    if (j.contains("neighbors")) {
+        const json& ns = j["neighbors"];
+        if (!ns.is_array()) return Error{"neighbors", "must be an array of {\"port\", \"address\", \"mac\"}"};
+        for (size_t i = 0; i < ns.size(); ++i) {
+            std::string path = "neighbors[" + std::to_string(i) + "]";
+            if (!r.check_members(ns[i], path, {"port", "address", "mac"})) return r.err;
+            std::string port, address, mac;
+            if (!r.string(ns[i], "port", path, port, true) || !r.string(ns[i], "address", path, address, true) ||
+                !r.string(ns[i], "mac", path, mac, true))
+                return r.err;
+            NeighborConfig n;
+            size_t p = 0;
+            while (p < c.ports.size() && c.ports[p].name != port) ++p;
+            if (p == c.ports.size()) return Error{path + ".port", "no port named '" + port + "'"};
+            n.port = uint16_t(p);
+            auto a = Ip4::parse(address);
+            if (!a || a->is_zero()) return Error{path + ".address", "must be an IPv4 address"};
+            bool on_link = false;
+            for (const auto& pa : c.ports[p].addresses) on_link |= pa.contains(*a);
+            if (!on_link) return Error{path + ".address", address + " is not on a network of port '" + port + "'"};
+            n.address = *a;
+            if (!parse_mac(mac, n.mac)) return Error{path + ".mac", "must be a MAC address like \"02:00:00:00:00:01\""};
+            for (const auto& other : c.neighbors)
+                if (other.port == n.port && other.address == n.address)
+                    return Error{path + ".address", "duplicate neighbour " + address + " on port '" + port + "'"};
+            c.neighbors.push_back(n);
         }
     }
     return c;

@@ -31,6 +31,13 @@ struct PortConfig {
     uint16_t tx_descriptors = 1024;
 };
 
+// A static neighbour: `address` on port index `port` is at `mac`, never resolved by ARP.
+struct NeighborConfig {
+    uint16_t port = 0;
+    Ip4 address;
+    pkt::Mac mac{};
+};
+
 struct RouteConfig {
     Ip4Prefix prefix;
     Ip4 via;
@@ -54,6 +61,7 @@ struct DataplaneConfig {
     Ip4 tunnel_source;  // TUN outer source; 0 = the address of the port toward each real server
     std::vector<PortConfig> ports;
     std::vector<RouteConfig> routes;
+    std::vector<NeighborConfig> neighbors;
 };
 
 model::Result<DataplaneConfig> load_dataplane_config(const std::string& path);

@@ -23,6 +23,11 @@ constexpr uint16_t min_frame = 60;  // Ethernet minimum without FCS
 
 NeighborManager::NeighborManager(Runtime& rt)
     : rt_(rt), max_held_(std::max<size_t>(256, rt.pool ? rt.pool->size / 8 : 256)) {
+    for (const auto& n : rt.config.neighbors) {
+        Entry& e = entries_[l3::neighbor_key(n.port, n.address.be)];
+        e.mac = n.mac;
+        e.resolved = e.permanent = true;
+    }
     publish();
 }
 
@@ -80,6 +85,7 @@ void NeighborManager::learn(uint16_t port, uint32_t addr, const pkt::Mac& mac, T
         it = entries_.emplace(key, Entry{}).first;
     }
     Entry& e = it->second;
+    if (e.permanent) return;
     if (!e.resolved || !(e.mac == mac)) dirty_ = true;
     e.mac = mac;
     e.resolved = true;
@@ -145,6 +151,10 @@ void NeighborManager::tick(Tick now) {
         const Tick reachable_ms = rt_.config.neighbor_reachable_s * 1000;
         for (auto it = entries_.begin(); it != entries_.end();) {
             Entry& e = it->second;
+            if (e.permanent) {
+                ++it;
+                continue;
+            }
             uint16_t port = uint16_t(it->first >> 32);
             uint32_t addr = uint32_t(it->first);
             bool due = e.requests > 0 ? tick_reached(now, e.last_request + request_interval_ms)

@@ -6,7 +6,8 @@
 // queue per neighbour, sends ARP requests (at most one a second per neighbour, three tries),
 // transmits the held packets when the answer comes, and drops and counts them when it does
 // not. Resolved entries are re-probed with unicast ARP after `reachable` time and removed
-// after three unanswered probes. Every change republishes the snapshot (RCU).
+// after three unanswered probes. Every change republishes the snapshot (RCU). Static entries
+// from the configuration (`neighbors`) are permanent, as `ip neigh add ... nud permanent`.
 //
 // Threading: main lcore only.
 #pragma once
@@ -43,6 +44,7 @@ private:
         Tick confirmed = 0;     // last answer
         Tick last_request = 0;  // last request or probe sent
         unsigned requests = 0;  // unanswered requests/probes in a row
+        bool permanent = false;  // from the configuration: never probed, expired or relearned
         std::deque<rte_mbuf*> pending;
     };
 

@@ -1,0 +1,199 @@
+"""tools/bench's report: the summary table (Markdown), the plots (PNG, matplotlib), and the
+results section of docs/performance.md, all from results.json as measured."""
+import json
+import shutil
+from pathlib import Path
+
+BEGIN, END = "<!-- bench:results:begin -->", "<!-- bench:results:end -->"
+
+# The issue's targets and the competitors' published figures (../shared/notes/anchors.md).
+TARGET_NS_FULLNAT = 100
+TARGET_CPS = 1_000_000
+TARGET_BYTES_PER_SESSION = 256
+DPVS_PMD_MPPS = {"fullnat": 3.83, "dr": 5.02}
+
+
+def fmt(n, digits=1):
+    if n is None:
+        return "-"
+    if isinstance(n, int) or float(n).is_integer() and abs(n) >= 1000:
+        return f"{int(n):,}"
+    return f"{n:,.{digits}f}"
+
+
+def table(head, rows):
+    lines = ["| " + " | ".join(head) + " |", "| " + " | ".join("---" for _ in head) + " |"]
+    lines += ["| " + " | ".join(str(c) for c in r) + " |" for r in rows]
+    return "\n".join(lines) + "\n"
+
+
+def summary(res):
+    m = res["machine"]
+    out = [f"Measured {m['date']} on {m['cpu']} ({m['cores']} cores, {m['memory_gib']} GiB), "
+           f"kernel {m['kernel']}, commit {m['commit']}{' (smoke run)' if res.get('smoke') else ''}.\n"]
+    pipe = res.get("pipeline", [])
+    if pipe:
+        est = [r for r in pipe if r["phase"] == "established"]
+        sizes = sorted({r["sessions"] for r in est})
+        rows = []
+        for mode in ["fullnat", "nat", "dr", "tun"]:
+            by = {r["sessions"]: r for r in est if r["mode"] == mode}
+            rows.append([mode] + [f"{fmt(by[s]['ns_per_packet'])} ns / {fmt(by[s]['mpps'], 2)} Mpps" if s in by else "-"
+                                  for s in sizes])
+        out.append("\n**Suite 1, established flows** (64-byte UDP, one worker, ns per packet / Mpps):\n\n")
+        out.append(table(["mode"] + [f"{fmt(s)} sessions" for s in sizes], rows))
+        rows = []
+        for mode in ["fullnat", "nat", "dr", "tun"]:
+            new = next((r for r in pipe if r["mode"] == mode and r["phase"] == "new"), None)
+            mix = next((r for r in pipe if r["mode"] == mode and r["phase"] == "mix"), None)
+            rows.append([mode, fmt(new["connections_per_second"]) if new else "-",
+                         fmt(new["ns_per_packet"]) if new else "-",
+                         f"{fmt(mix['ns_per_packet'])} ns / {fmt(mix['mpps'], 2)} Mpps" if mix else "-"])
+        out.append("\n**Suite 1, new connections and mix** (every packet a SYN of a new 5-tuple; mix: one such SYN in "
+                   "every 10 packets over established flows):\n\n")
+        out.append(table(["mode", "connections/s", "ns per new connection", "mix"], rows))
+        big = max(est, key=lambda r: r["sessions"]) if est else None
+        if big:
+            out.append(f"\nMemory at {fmt(big['sessions'])} sessions ({big['mode']}): "
+                       f"{fmt(big['table_bytes_per_session'])} bytes per session in the session table, "
+                       f"{fmt(big['rss_bytes_per_session'])} bytes per session of process RSS growth. "
+                       f"Harness share (copy + parse of each frame): {fmt(big['copy_parse_ns'])} ns per packet.\n")
+    st = res.get("session_table", [])
+    if st:
+        out.append("\n**Suite 4, session table alone:**\n\n")
+        out.append(table(["sessions", "insert/s", "lookup/s (hit)", "lookup/s (miss)", "expire/s", "table B/session",
+                          "RSS B/session"],
+                         [[fmt(r["sessions"]), fmt(r["insert_per_second"]), fmt(r["lookup_per_second"]),
+                           fmt(r["miss_lookup_per_second"]), fmt(r["expire_per_second"]),
+                           fmt(r["table_bytes_per_session"]), fmt(r["rss_bytes_per_session"])] for r in st]))
+    pmd = res.get("pmd", [])
+    if pmd:
+        out.append("\n**Suite 2, through a PMD** (testpmd pcap replay -> memif -> one dplb worker -> memif; "
+                   "64-byte UDP):\n\n")
+        rows = []
+        for r in pmd:
+            dpvs = DPVS_PMD_MPPS.get(r["mode"])
+            rows.append([r["mode"], fmt(r["flows"]), fmt(r["offered_mpps"], 2), fmt(r["sent_mpps"], 2),
+                         fmt(r["forwarded_mpps"], 2), f"{r['loss']:.4%}" if r.get("loss") is not None else "-",
+                         fmt(r.get("fraction_of_ceiling"), 3) if r.get("fraction_of_ceiling") else "-",
+                         f"{r['forwarded_mpps'] / dpvs:.2f}x" if dpvs else "-"])
+        out.append(table(["forwarder", "flows", "offered Mpps", "accepted Mpps", "forwarded Mpps", "loss",
+                          "of ceiling", "vs DPVS 1 worker"], rows))
+    ctl = res.get("control", [])
+    if ctl:
+        out.append("\n**Suite 3, control plane:**\n\n")
+        rows = []
+        for r in ctl:
+            if r.get("what") == "restore":
+                rows.append([f"`dplbadm -R` {fmt(r['services'])} services x {r['reals_per_service']} ({r['scheduler']})",
+                             f"{fmt(r['restore_seconds'], 3)} s to live; one real-server change {fmt(r['one_change_seconds'] * 1000)} ms"])
+            elif r.get("what") == "changes_under_traffic":
+                rows.append([f"{r['changes']} real-server changes under traffic ({r['seconds']} s window)",
+                             f"{fmt(r['lost_by_dplb'])} packets dropped by dplb for any reason but tx_full, of "
+                             f"{fmt(r['dplb_rx'])} received ({fmt(r['forwarded_mpps'], 2)} Mpps forwarded; "
+                             f"{fmt(r['baseline_forwarded_mpps'], 2)} Mpps without changes); tx_full (the "
+                             f"generator not draining memif) {fmt(r['tx_full'])}, {fmt(r['baseline_tx_full'])} in the "
+                             f"same window without changes; median change {fmt(r['change_seconds_median'] * 1000)} ms"])
+            elif r.get("suite") == "maglev":
+                rows.append([f"Maglev table, {fmt(r['size'])} positions, {r['reals']} servers",
+                             f"{fmt(r['median_ms'], 3)} ms median ({fmt(r['min_ms'], 3)}-{fmt(r['max_ms'], 3)})"])
+        out.append(table(["what", "measured"], rows))
+    return "".join(out)
+
+
+def plots(res, out):
+    import matplotlib
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    pipe = res.get("pipeline", [])
+    est = [r for r in pipe if r["phase"] == "established"]
+    if est:
+        fig, ax = plt.subplots(figsize=(7, 4))
+        for mode in ["fullnat", "nat", "dr", "tun"]:
+            rs = sorted((r for r in est if r["mode"] == mode), key=lambda r: r["sessions"])
+            ax.plot([r["sessions"] for r in rs], [r["mpps"] for r in rs], marker="o", label=mode)
+        ax.set_xscale("log")
+        ax.set_xlabel("established flows (sessions)")
+        ax.set_ylabel("Mpps, one worker")
+        ax.set_title("Suite 1: packets/s vs number of flows (64-byte UDP)")
+        ax.grid(True, alpha=0.3)
+        ax.legend()
+        fig.tight_layout()
+        fig.savefig(out / "pps_vs_flows.png", dpi=110)
+        plt.close(fig)
+
+        fig, ax = plt.subplots(figsize=(7, 4))
+        sizes = sorted({r["sessions"] for r in est})
+        width = 0.8 / len(sizes)
+        modes = ["fullnat", "nat", "dr", "tun"]
+        for k, s in enumerate(sizes):
+            vals = [next((r["ns_per_packet"] for r in est if r["mode"] == m and r["sessions"] == s), 0) for m in modes]
+            ax.bar([i + k * width for i in range(len(modes))], vals, width, label=f"{s:,} sessions")
+        ax.axhline(TARGET_NS_FULLNAT, color="red", linestyle="--", linewidth=1, label="target (FULLNAT) 100 ns")
+        ax.set_xticks([i + width * (len(sizes) - 1) / 2 for i in range(len(modes))], modes)
+        ax.set_ylabel("ns per packet")
+        ax.set_title("Suite 1: ns/packet per mode")
+        ax.legend(fontsize=8)
+        fig.tight_layout()
+        fig.savefig(out / "ns_per_packet.png", dpi=110)
+        plt.close(fig)
+
+        new = [r for r in pipe if r["phase"] == "new"]
+        fig, ax = plt.subplots(figsize=(6, 4))
+        ax.bar([r["mode"] for r in new], [r["connections_per_second"] / 1e6 for r in new], color="tab:green")
+        ax.axhline(TARGET_CPS / 1e6, color="red", linestyle="--", linewidth=1, label="target 1 M/s")
+        ax.axhline(0.2, color="gray", linestyle=":", linewidth=1, label="DPVS 1 worker 0.2 M/s")
+        ax.set_ylabel("million new connections/s, one worker")
+        ax.set_title("Suite 1: new connections per second")
+        ax.legend(fontsize=8)
+        fig.tight_layout()
+        fig.savefig(out / "cps.png", dpi=110)
+        plt.close(fig)
+
+    ctl = res.get("control", [])
+    if ctl:
+        fig, ax = plt.subplots(figsize=(7, 4))
+        labels, vals = [], []
+        for r in ctl:
+            if r.get("what") == "restore":
+                labels.append(f"-R {r['services']:,} svc ({r['scheduler']})")
+                vals.append(r["restore_seconds"] * 1000)
+                labels.append(f"1 change ({r['scheduler']})")
+                vals.append(r["one_change_seconds"] * 1000)
+            elif r.get("what") == "changes_under_traffic":
+                labels.append("change under traffic")
+                vals.append(r["change_seconds_median"] * 1000)
+            elif r.get("suite") == "maglev":
+                labels.append(f"Maglev 65537, {r['reals']} RS")
+                vals.append(r["median_ms"])
+        ax.barh(labels, vals, color="tab:purple")
+        ax.set_xscale("log")
+        ax.set_xlabel("milliseconds (log)")
+        ax.set_title("Suite 3: update latency")
+        fig.tight_layout()
+        fig.savefig(out / "update_latency.png", dpi=110)
+        plt.close(fig)
+
+
+def update_docs(res, summary_md, out, docs):
+    """Copies results and plots to docs/performance/ and rewrites the results section of
+    docs/performance.md (between the bench markers)."""
+    dest = docs / "performance"
+    dest.mkdir(exist_ok=True)
+    shutil.copy(out / "results.json", dest / "results.json")
+    pngs = sorted(p.name for p in out.glob("*.png"))
+    for p in pngs:
+        shutil.copy(out / p, dest / p)
+    section = [BEGIN, "", summary_md.strip(), ""]
+    section += [f"![{p[:-4].replace('_', ' ')}](performance/{p})" for p in pngs]
+    section += ["", "Raw figures: [performance/results.json](performance/results.json).", END]
+    page = docs / "performance.md"
+    text = page.read_text()
+    a, b = text.index(BEGIN), text.index(END) + len(END)
+    page.write_text(text[:a] + "\n".join(section) + text[b:])
+
+
+if __name__ == "__main__":
+    import sys
+    print(summary(json.loads(Path(sys.argv[1]).read_text())))

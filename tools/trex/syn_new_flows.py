@@ -1,0 +1,118 @@
+# TRex stateless profile: TCP SYN only, every packet a new 5-tuple (connections per second).
+#
+# Each SYN to VIP:vport misses dplb's session table, so dplb schedules a real
+# server, takes a FULLNAT local port, creates a session and forwards the SYN to
+# TRex port 1, which only counts it (stateless: no SYN-ACK comes back). The
+# forwarded SYN rate is therefore the rate of new connections dplb sustains: the
+# TRex form of the in-tree pipeline suite's new-flow case (tools/bench suite 1).
+#
+# Source address and port vary over clients * ports combinations:
+#   --op random (default): both drawn at random per packet, as TRex's own SYN
+#     profiles do; with the default 65534 * 64512 (4.2e9) combinations a repeat
+#     within a 10 M-packet run is about 0.1 % of packets.
+#   --op inc: a tuple generator enumerating every combination once per cycle.
+# A repeated tuple hits the session its first SYN created and is not a new
+# connection, so read the CPS from dplb (dplbadm -L -n --rate) as well as from
+# TRex's port 1 rx rate.
+#
+# Sessions of unanswered SYNs stay in SYN_RECV for 60 s (IPVS's timeout) and hold
+# their local port: see docs/benchmarking.md for how long a run may be.
+#
+# The frame is Ether/IPv4/TCP with an MSS option (58 bytes); the NIC pads it to
+# the 64-byte minimum on the wire. IPv4 and TCP checksums are fixed by the NIC
+# (STLVmFixChecksumHw); --sw_csum 1 fixes only the IPv4 checksum in software, for
+# NICs without the offload (dplb does not verify TCP checksums).
+#
+# trex-console (stateless server):
+#   start -f tools/trex/syn_new_flows.py -p 0 -m 1mpps -d 10 -t --op random
+
+import argparse
+import ipaddress
+import os
+
+try:
+    from trex.stl.api import *  # noqa: F401,F403
+except ImportError:
+    from trex_stl_lib.api import *  # noqa: F401,F403
+
+
+def _flag(value):
+    if isinstance(value, bool):
+        return value
+    return str(value).strip().lower() in ("1", "true", "yes", "on")
+
+
+def _tunables_parser():
+    p = argparse.ArgumentParser(prog=os.path.basename(__file__),
+                                description="TCP SYN to a dplb VIP, every packet a new 5-tuple",
+                                formatter_class=argparse.ArgumentDefaultsHelpFormatter)
+    p.add_argument("--vip", default="203.0.113.10", help="virtual service address")
+    p.add_argument("--vport", type=int, default=80, help="virtual service TCP port")
+    p.add_argument("--client_base", default="16.0.0.1", help="first client source address")
+    p.add_argument("--clients", type=int, default=65534, help="number of client source addresses")
+    p.add_argument("--sport_base", type=int, default=1024, help="first client source port")
+    p.add_argument("--ports", type=int, default=64512, help="number of source ports per client address")
+    p.add_argument("--op", choices=("random", "inc"), default="random", help="how source address and port vary")
+    p.add_argument("--seed", type=int, default=0x1234, help="random seed of the stream (op random)")
+    p.add_argument("--sw_csum", type=_flag, default=False, help="1: fix only the IPv4 checksum, in software")
+    return p
+
+
+def parse_tunables(parser, tunables, kwargs):
+    """New-style tunables are an argv list; old-style ("-t a=1,b=2", ndr --prof-tun) arrive as keywords."""
+    if isinstance(tunables, dict):
+        kwargs = dict(kwargs, **tunables)
+        tunables = None
+    args = parser.parse_args(list(tunables) if tunables else [])
+    for key, value in kwargs.items():
+        if key in vars(args):
+            current = getattr(args, key)
+            setattr(args, key, _flag(value) if isinstance(current, bool) else type(current)(value))
+    return args
+
+
+class STLS1(object):
+    def create_stream(self, a):
+        if a.clients < 1 or a.ports < 1:
+            raise ValueError("clients and ports must be at least 1")
+        if a.sport_base < 1 or a.sport_base + a.ports - 1 > 65535:
+            raise ValueError("source ports %d..%d are not within 1..65535" % (a.sport_base, a.sport_base + a.ports - 1))
+        if a.op not in ("random", "inc"):
+            raise ValueError("op must be random or inc")
+        first = ipaddress.IPv4Address(a.client_base)
+        last = first + (a.clients - 1)
+        port_max = a.sport_base + a.ports - 1
+
+        pkt = (Ether() / IP(src=str(first), dst=a.vip) /
+               TCP(sport=a.sport_base, dport=a.vport, flags="S", seq=1, window=65535, options=[("MSS", 1460)]))
+
+        if a.op == "inc":
+            cmds = [
+                STLVmTupleGen(name="flow", ip_min=str(first), ip_max=str(last),
+                              port_min=a.sport_base, port_max=port_max,
+                              limit_flows=min(a.clients * a.ports, 0x7fffffff)),
+                STLVmWrFlowVar(fv_name="flow.ip", pkt_offset="IP.src"),
+                STLVmWrFlowVar(fv_name="flow.port", pkt_offset="TCP.sport"),
+            ]
+        else:
+            cmds = [
+                STLVmFlowVar(name="src_ip", min_value=str(first), max_value=str(last), size=4, op="random"),
+                STLVmFlowVar(name="src_port", min_value=a.sport_base, max_value=port_max, size=2, op="random"),
+                STLVmWrFlowVar(fv_name="src_ip", pkt_offset="IP.src"),
+                STLVmWrFlowVar(fv_name="src_port", pkt_offset="TCP.sport"),
+            ]
+        if a.sw_csum:
+            cmds.append(STLVmFixIpv4(offset="IP"))
+        else:
+            cmds.append(STLVmFixChecksumHw(l3_offset="IP", l4_offset="TCP", l4_type=CTRexVmInsFixHwCs.L4_TYPE_TCP))
+
+        return STLStream(name="syn_new_flows", packet=STLPktBuilder(pkt=pkt, vm=STLScVmRaw(cmds)),
+                         random_seed=a.seed, mode=STLTXCont())
+
+    def get_streams(self, tunables=None, **kwargs):
+        args = parse_tunables(_tunables_parser(), tunables, kwargs)
+        return [self.create_stream(args)]
+
+
+def register():
+    return STLS1()
