@@ -214,14 +214,18 @@ def main():
     ap.add_argument("--suites", default="pipeline,session_table,pmd,control")
     ap.add_argument("--smoke", action="store_true")
     ap.add_argument("--update-docs", action="store_true", help="rewrite the results section of docs/performance.md")
+    ap.add_argument("--from-results", help="report an earlier run's results.json instead of running")
     args = ap.parse_args()
     build, out = Path(args.build).resolve(), Path(args.out).resolve()
     out.mkdir(parents=True, exist_ok=True)
     suites = {"pipeline": suite_pipeline, "session_table": suite_session_table, "pmd": suite_pmd,
               "control": suite_control}
-    results = {"machine": machine(), "smoke": args.smoke}
-    for name in args.suites.split(","):
-        results[name] = suites[name](build, args.smoke)
+    if args.from_results:
+        results = json.loads(Path(args.from_results).read_text())
+    else:
+        results = {"machine": machine(), "smoke": args.smoke}
+        for name in args.suites.split(","):
+            results[name] = suites[name](build, args.smoke)
     (out / "results.json").write_text(json.dumps(results, indent=1))
     import bench_report  # noqa: E402 - matplotlib only where plots are made
     summary = bench_report.summary(results)

@@ -112,9 +112,7 @@ void Worker::handle(rte_mbuf* m, uint16_t port, bool from_other_worker, const Sn
         if (!from_other_worker) {
             unsigned owner = owner_of(p, *snap);
             if (owner != any_worker && owner != index_) {
-                Batch& b = redirect_[owner];
-                b.pkts[b.n++] = m;
-                if (b.n == burst_size) flush_redirects();
+                if (redirect_[owner].add(m)) flush_redirects();
                 return;
             }
         }
@@ -208,13 +206,9 @@ void Worker::flush_port(uint16_t port) {
 
 void Worker::flush_redirects() {
     for (unsigned t = 0; t < redirect_.size(); ++t) {
-        Batch& b = redirect_[t];
-        if (!b.n) continue;
-        unsigned ok = rte_ring_sp_enqueue_burst(rt_.redirect[index_][t], reinterpret_cast<void**>(b.pkts.data()), b.n,
-                                                nullptr);
+        unsigned ok = redirect_[t].flush(rt_.redirect[index_][t],
+                                         [&](rte_mbuf* m) { drop(m, DropReason::redirect_ring_full); });
         fwd_->counters().redirected_out.add(ok);
-        for (unsigned i = ok; i < b.n; ++i) drop(b.pkts[i], DropReason::redirect_ring_full);
-        b.n = 0;
         if (ok) wake_worker(rt_, t);
     }
 }

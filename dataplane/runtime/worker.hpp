@@ -16,6 +16,7 @@
 
 #include "dataplane/forward/forwarder.hpp"
 #include "dataplane/runtime/clock.hpp"
+#include "dataplane/runtime/handoff_batch.hpp"
 #include "dataplane/runtime/runtime.hpp"
 
 namespace dplb::runtime {
@@ -62,7 +63,7 @@ private:
     fwd::Forwarder* fwd_;  // owned by rt_.forwarder_storage, outlives this Worker
     Clock clock_;
     std::vector<Batch> tx_;          // by port index
-    std::vector<Batch> redirect_;    // by target worker
+    std::vector<HandoffBatch<rte_mbuf, burst_size>> redirect_;  // by target worker
     std::array<uint16_t, RTE_MAX_ETHPORTS> port_index_{};  // DPDK port id -> port index
 };
 

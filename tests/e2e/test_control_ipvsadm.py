@@ -190,3 +190,15 @@ def test_edit_service_is_ipvsadm_exact(control, dataplane):
     svc = json.loads(control.adm("-L", "--json", check=0).stdout)["services"][0]
     assert "persistence" not in svc and svc["sched_flags"] == []
     assert control.adm("-L", "--timeout", "-t", VIP, check=0).stdout == "Timeout (tcp tcpfin udp): 900 120 300\n"
+
+
+def test_the_trex_service_file_restores(control, dataplane):
+    """configs/services-trex.txt (docs/benchmarking.md) is what `dplbadm -R` takes, as shipped."""
+    from pathlib import Path
+    text = (Path(__file__).resolve().parents[2] / "configs" / "services-trex.txt").read_text()
+    r = control.adm("-R", input=text)
+    assert r.returncode == 0, r.stderr
+    config = control.request({"cmd": "get-config"})["config"]
+    keys = {(s["protocol"], s["address"], s["port"]) for s in config["services"]}
+    assert ("udp", "192.0.2.100", 53) in keys and ("tcp", "192.0.2.100", 80) in keys
+    assert all(len(s["real_servers"]) == 8 for s in config["services"])

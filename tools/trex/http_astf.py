@@ -8,8 +8,11 @@
 # template is associated with the destination port only (not with an address),
 # answers, and sends its replies to its default gateway, dplb's lan address.
 # dplb rewrites them back to VIP -> client. So the dplb service's real servers
-# must be addresses routed to TRex port 1 (configs/services-trex.txt uses
-# 48.0.0.1-48.0.0.8 port 80, routed via 10.10.0.2 in configs/dataplane-trex.json).
+# must be addresses routed to TRex port 1, on the port given as --rport
+# (configs/services-trex.txt: 10.0.1.1-10.0.1.8 port 8080, routed via 10.10.0.2
+# in configs/dataplane-trex.json). With NAT (-m) real servers instead of FULLNAT
+# the same holds; TRex's server side then answers the client address directly,
+# still through its default gateway, dplb.
 #
 # Per connection: `requests` times (send a request of req_size bytes, receive a
 # response of resp_size bytes, optionally wait think_usec), then the client closes
@@ -38,10 +41,11 @@ def _tunables_parser():
     p = argparse.ArgumentParser(prog=os.path.basename(__file__),
                                 description="HTTP-like TCP connections through a dplb VIP (CPS, concurrent flows)",
                                 formatter_class=argparse.ArgumentDefaultsHelpFormatter)
-    p.add_argument("--vip", default="203.0.113.10", help="virtual service address (TRex's server address)")
-    p.add_argument("--vport", type=int, default=80,
-                   help="virtual service TCP port; also the port the server side accepts, so the real servers' port")
-    p.add_argument("--client_base", default="16.0.0.1", help="first client address")
+    p.add_argument("--vip", default="192.0.2.100", help="virtual service address (TRex's server address)")
+    p.add_argument("--vport", type=int, default=80, help="virtual service TCP port (the clients' destination)")
+    p.add_argument("--rport", type=int, default=8080,
+                   help="real servers' port: the destination port TRex's server side accepts connections on")
+    p.add_argument("--client_base", default="100.96.0.0", help="first client address")
     p.add_argument("--clients", type=int, default=4096, help="number of client addresses")
     p.add_argument("--req_size", type=int, default=100, help="bytes per request")
     p.add_argument("--resp_size", type=int, default=1000, help="bytes per response (headers included)")
@@ -119,7 +123,7 @@ class Prof1(object):
         temp_c = ASTFTCPClientTemplate(program=prog_c, ip_gen=ip_gen, port=a.vport, cps=a.cps)
         # Associated by destination port only: the server side accepts whatever address dplb
         # rewrote the destination to (the real server), from whatever source (the local address).
-        temp_s = ASTFTCPServerTemplate(program=prog_s, assoc=ASTFAssociationRule(port=a.vport))
+        temp_s = ASTFTCPServerTemplate(program=prog_s, assoc=ASTFAssociationRule(port=a.rport))
         template = ASTFTemplate(client_template=temp_c, server_template=temp_s)
 
         return ASTFProfile(default_ip_gen=ip_gen, templates=template)

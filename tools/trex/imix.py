@@ -8,7 +8,7 @@
 # where the link rather than the per-packet cost is usually the limit.
 #
 # -m scales the three streams together and keeps the ratio:
-#   start -f tools/trex/imix.py -p 0 -m 100% -d 30 -t --clients 1024 --ports 1000
+#   start -f tools/trex/imix.py -p 0 -m 100% -d 30 -t --clients 20 --ports 50000
 #   start -f tools/trex/imix.py -p 0 -m 2mpps -d 30
 
 import argparse
@@ -31,12 +31,12 @@ def _tunables_parser():
     p = argparse.ArgumentParser(prog=os.path.basename(__file__),
                                 description="IMIX UDP to a dplb VIP from many client addresses and ports",
                                 formatter_class=argparse.ArgumentDefaultsHelpFormatter)
-    p.add_argument("--vip", default="203.0.113.10", help="virtual service address")
-    p.add_argument("--vport", type=int, default=5001, help="virtual service UDP port")
-    p.add_argument("--client_base", default="16.0.0.1", help="first client source address")
-    p.add_argument("--clients", type=int, default=1024, help="number of client source addresses")
-    p.add_argument("--sport_base", type=int, default=1024, help="first client source port")
-    p.add_argument("--ports", type=int, default=1000, help="number of source ports per client address")
+    p.add_argument("--vip", default="192.0.2.100", help="virtual service address")
+    p.add_argument("--vport", type=int, default=53, help="virtual service UDP port")
+    p.add_argument("--client_base", default="100.64.0.0", help="first client source address")
+    p.add_argument("--clients", type=int, default=20, help="number of client source addresses")
+    p.add_argument("--sport_base", type=int, default=10000, help="first client source port")
+    p.add_argument("--ports", type=int, default=50000, help="number of source ports per client address")
     p.add_argument("--sizes", default="64,594,1518", help="frame sizes in bytes, FCS included")
     p.add_argument("--ratio", default="7,4,1", help="packets of each size per cycle")
     return p
@@ -60,7 +60,7 @@ class STLS1(object):
     def create_stream(self, a, size, pps, first, last):
         if not 64 <= size <= 9216:
             raise ValueError("frame sizes must be between 64 and 9216")
-        base = Ether() / IP(src=str(first), dst=a.vip) / UDP(sport=a.sport_base, dport=a.vport, chksum=0)
+        base = Ether() / IP(src=str(first), dst=a.vip, flags="DF") / UDP(sport=a.sport_base, dport=a.vport, chksum=0)
         pad = max(0, size - 4 - len(base))
         vm = STLScVmRaw([
             STLVmTupleGen(name="flow", ip_min=str(first), ip_max=str(last),

@@ -4,12 +4,14 @@
 # server, takes a FULLNAT local port, creates a session and forwards the SYN to
 # TRex port 1, which only counts it (stateless: no SYN-ACK comes back). The
 # forwarded SYN rate is therefore the rate of new connections dplb sustains: the
-# TRex form of the in-tree pipeline suite's new-flow case (tools/bench suite 1).
+# TRex form of the in-tree pipeline suite's new-flow case (tools/bench suite 1),
+# with the same frames: a bare 20-byte TCP header with SYN to VIP:80, IPv4 with
+# DF, clients from 100.96.0.0, source ports from 10000.
 #
 # Source address and port vary over clients * ports combinations:
 #   --op random (default): both drawn at random per packet, as TRex's own SYN
-#     profiles do; with the default 65534 * 64512 (4.2e9) combinations a repeat
-#     within a 10 M-packet run is about 0.1 % of packets.
+#     profiles do; with the default 65536 * 50000 (3.3e9) combinations a repeat
+#     within a 10 M-packet run is about 0.15 % of packets.
 #   --op inc: a tuple generator enumerating every combination once per cycle.
 # A repeated tuple hits the session its first SYN created and is not a new
 # connection, so read the CPS from dplb (dplbadm -L -n --rate) as well as from
@@ -18,8 +20,8 @@
 # Sessions of unanswered SYNs stay in SYN_RECV for 60 s (IPVS's timeout) and hold
 # their local port: see docs/benchmarking.md for how long a run may be.
 #
-# The frame is Ether/IPv4/TCP with an MSS option (58 bytes); the NIC pads it to
-# the 64-byte minimum on the wire. IPv4 and TCP checksums are fixed by the NIC
+# The frame is Ether/IPv4/TCP (54 bytes); the NIC pads it to the 64-byte minimum
+# on the wire, as the in-tree frames are padded. IPv4 and TCP checksums are fixed by the NIC
 # (STLVmFixChecksumHw); --sw_csum 1 fixes only the IPv4 checksum in software, for
 # NICs without the offload (dplb does not verify TCP checksums).
 #
@@ -46,12 +48,12 @@ def _tunables_parser():
     p = argparse.ArgumentParser(prog=os.path.basename(__file__),
                                 description="TCP SYN to a dplb VIP, every packet a new 5-tuple",
                                 formatter_class=argparse.ArgumentDefaultsHelpFormatter)
-    p.add_argument("--vip", default="203.0.113.10", help="virtual service address")
+    p.add_argument("--vip", default="192.0.2.100", help="virtual service address")
     p.add_argument("--vport", type=int, default=80, help="virtual service TCP port")
-    p.add_argument("--client_base", default="16.0.0.1", help="first client source address")
-    p.add_argument("--clients", type=int, default=65534, help="number of client source addresses")
-    p.add_argument("--sport_base", type=int, default=1024, help="first client source port")
-    p.add_argument("--ports", type=int, default=64512, help="number of source ports per client address")
+    p.add_argument("--client_base", default="100.96.0.0", help="first client source address")
+    p.add_argument("--clients", type=int, default=65536, help="number of client source addresses")
+    p.add_argument("--sport_base", type=int, default=10000, help="first client source port")
+    p.add_argument("--ports", type=int, default=50000, help="number of source ports per client address")
     p.add_argument("--op", choices=("random", "inc"), default="random", help="how source address and port vary")
     p.add_argument("--seed", type=int, default=0x1234, help="random seed of the stream (op random)")
     p.add_argument("--sw_csum", type=_flag, default=False, help="1: fix only the IPv4 checksum, in software")
@@ -83,8 +85,8 @@ class STLS1(object):
         last = first + (a.clients - 1)
         port_max = a.sport_base + a.ports - 1
 
-        pkt = (Ether() / IP(src=str(first), dst=a.vip) /
-               TCP(sport=a.sport_base, dport=a.vport, flags="S", seq=1, window=65535, options=[("MSS", 1460)]))
+        pkt = (Ether() / IP(src=str(first), dst=a.vip, flags="DF") /
+               TCP(sport=a.sport_base, dport=a.vport, flags="S", seq=1, window=65535))
 
         if a.op == "inc":
             cmds = [

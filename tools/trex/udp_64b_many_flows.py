@@ -6,16 +6,19 @@
 # clients * ports distinct 5-tuples repeat in a fixed cycle. After the first cycle
 # every packet belongs to an established dplb session: this is the TRex form of
 # the in-tree "pipeline" suite's established-flow case (tools/bench suite 1) and of
-# the testpmd-over-memif suite (suite 2).
+# the testpmd-over-memif suite (suite 2). The frames are the ones those suites
+# build: 60 bytes + FCS, IPv4 with DF, UDP with 18 bytes of payload to VIP:53,
+# clients from 100.64.0.0 with 50000 source ports each from 10000; the defaults
+# (20 clients x 50000 ports) are their 1 M-session case.
 #
 # The IPv4 header checksum is recomputed after the source is rewritten; the UDP
-# checksum is 0 ("none computed", valid for IPv4), which dplb keeps as 0 when it
-# rewrites the packet.
+# checksum is 0 ("none computed", valid for IPv4, as in the in-tree frames), which
+# dplb keeps as 0 when it rewrites the packet.
 #
 # trex-console (stateless server: ./t-rex-64 -i):
-#   start -f tools/trex/udp_64b_many_flows.py -p 0 -m 10mpps -d 30 -t --clients 1024 --ports 1000
+#   start -f tools/trex/udp_64b_many_flows.py -p 0 -m 10mpps -d 30 -t --clients 20 --ports 50000
 # The tunables go after -t, which must be the last option. The older form
-# "-t clients=1024,ports=1000" and the ndr tool's "--prof-tun clients=1024,ports=1000"
+# "-t clients=20,ports=50000" and the ndr tool's "--prof-tun clients=20,ports=50000"
 # also work. Addresses match configs/dataplane-trex.json and configs/services-trex.txt.
 
 import argparse
@@ -32,12 +35,12 @@ def _tunables_parser():
     p = argparse.ArgumentParser(prog=os.path.basename(__file__),
                                 description="64-byte UDP to a dplb VIP from many client addresses and ports",
                                 formatter_class=argparse.ArgumentDefaultsHelpFormatter)
-    p.add_argument("--vip", default="203.0.113.10", help="virtual service address")
-    p.add_argument("--vport", type=int, default=5001, help="virtual service UDP port")
-    p.add_argument("--client_base", default="16.0.0.1", help="first client source address")
-    p.add_argument("--clients", type=int, default=1024, help="number of client source addresses")
-    p.add_argument("--sport_base", type=int, default=1024, help="first client source port")
-    p.add_argument("--ports", type=int, default=1000, help="number of source ports per client address")
+    p.add_argument("--vip", default="192.0.2.100", help="virtual service address")
+    p.add_argument("--vport", type=int, default=53, help="virtual service UDP port")
+    p.add_argument("--client_base", default="100.64.0.0", help="first client source address")
+    p.add_argument("--clients", type=int, default=20, help="number of client source addresses")
+    p.add_argument("--sport_base", type=int, default=10000, help="first client source port")
+    p.add_argument("--ports", type=int, default=50000, help="number of source ports per client address")
     p.add_argument("--size", type=int, default=64, help="frame size in bytes, FCS included")
     return p
 
@@ -65,7 +68,7 @@ class STLS1(object):
         first = ipaddress.IPv4Address(a.client_base)
         last = first + (a.clients - 1)
 
-        base = Ether() / IP(src=str(first), dst=a.vip) / UDP(sport=a.sport_base, dport=a.vport, chksum=0)
+        base = Ether() / IP(src=str(first), dst=a.vip, flags="DF") / UDP(sport=a.sport_base, dport=a.vport, chksum=0)
         pad = max(0, a.size - 4 - len(base))  # the NIC appends the 4-byte FCS
         pkt = base / ("x" * pad)
 
