@@ -74,9 +74,8 @@ void Worker::run() {
             for (uint16_t i = 0; i < n; ++i) {
                 c.rx_packets.add();
                 c.rx_bytes.add(pkts[i]->pkt_len);
-                if (i + 1 < n) rte_prefetch0(rte_pktmbuf_mtod(pkts[i + 1], void*));
-                handle(pkts[i], pi, false, snap, neighbors, now);
             }
+            handle_burst(pkts, n, pi, false, snap, neighbors, now);
         }
         work += poll_redirects(snap, neighbors, now);
         work += transmit_for_main();
@@ -91,41 +90,78 @@ void Worker::run() {
     rt_.rcu->unregister_reader(index_);
 }
 
-void Worker::handle(rte_mbuf* m, uint16_t port, bool from_other_worker, const Snapshot* snap,
-                    const l3::NeighborSnapshot* neighbors, Tick now) {
-    if (!snap) return drop(m, DropReason::no_config);
-    if (m->nb_segs != 1) return drop(m, DropReason::multi_segment);
-    auto* frame = rte_pktmbuf_mtod(m, uint8_t*);
-    uint32_t len = m->data_len;
-    pkt::FrameType type;
-    if (DropReason r = pkt::classify_frame(frame, len, type); r != DropReason::none) return drop(m, r);
-
-    fwd::Verdict v;
-    if (type == pkt::FrameType::arp) {
-        v = fwd_->handle_arp(frame, len, port, *snap);
-        if (v.action == fwd::Verdict::Action::reply) learn_requester(frame, port, neighbors);
-    } else if (type == pkt::FrameType::ipv4) {
-        pkt::ParsedIpv4 p;
-        bool verify = (m->ol_flags & RTE_MBUF_F_RX_IP_CKSUM_MASK) != RTE_MBUF_F_RX_IP_CKSUM_GOOD;
-        if (DropReason r = pkt::parse_ipv4(frame, len, verify, p); r != DropReason::none) return drop(m, r);
-        p.headroom = rte_pktmbuf_headroom(m);
-        if (!from_other_worker) {
-            unsigned owner = owner_of(p, *snap);
-            if (owner != any_worker && owner != index_) {
-                if (redirect_[owner].add(m)) flush_redirects();
-                return;
-            }
-        }
-        v = fwd_->handle_ipv4(p, port, *snap, now);
+void Worker::handle_burst(rte_mbuf** pkts, unsigned n, int port, bool from_other_worker, const Snapshot* snap,
+                          const l3::NeighborSnapshot* neighbors, Tick now) {
+    if (!snap) {
+        for (unsigned i = 0; i < n; ++i) drop(pkts[i], DropReason::no_config);
+        return;
+    }
+    pkt::ParsedIpv4 parsed[burst_size];
+    rte_mbuf* mine[burst_size];
+    uint16_t in_port[burst_size];
+    unsigned k = 0;
+    for (unsigned i = 0; i < n; ++i) {
+        if (i + 1 < n) rte_prefetch0(rte_pktmbuf_mtod(pkts[i + 1], void*));
+        rte_mbuf* m = pkts[i];
+        const uint16_t pi = port == from_mbuf ? port_index_[m->port] : uint16_t(port);
+        if (!parse_or_finish(m, pi, from_other_worker, *snap, neighbors, parsed[k])) continue;
+        fwd_->prefetch_bucket(parsed[k]);
+        mine[k] = m;
+        in_port[k++] = pi;
+    }
+    for (unsigned j = 0; j < k; ++j) fwd_->prefetch_session(parsed[j]);
+    for (unsigned j = 0; j < k; ++j) {
+        rte_mbuf* m = mine[j];
+        pkt::ParsedIpv4& p = parsed[j];
+        uint8_t* const frame = p.frame;
+        const uint32_t len = p.frame_len;
+        fwd::Verdict v = fwd_->handle_ipv4(p, in_port[j], *snap, now);
         if (p.frame != frame || p.frame_len != len) {  // encapsulated or turned into an ICMP error
             m->data_off = uint16_t(p.frame - static_cast<uint8_t*>(m->buf_addr));
             m->data_len = uint16_t(p.frame_len);
             m->pkt_len = p.frame_len;
         }
-    } else {
-        return drop(m, DropReason::eth_unsupported);
+        act(m, v, in_port[j], neighbors);
     }
-    act(m, v, port, neighbors);
+}
+
+bool Worker::parse_or_finish(rte_mbuf* m, uint16_t port, bool from_other_worker, const Snapshot& snap,
+                             const l3::NeighborSnapshot* neighbors, pkt::ParsedIpv4& p) {
+    if (m->nb_segs != 1) {
+        drop(m, DropReason::multi_segment);
+        return false;
+    }
+    auto* frame = rte_pktmbuf_mtod(m, uint8_t*);
+    uint32_t len = m->data_len;
+    pkt::FrameType type;
+    if (DropReason r = pkt::classify_frame(frame, len, type); r != DropReason::none) {
+        drop(m, r);
+        return false;
+    }
+    if (type == pkt::FrameType::arp) {
+        fwd::Verdict v = fwd_->handle_arp(frame, len, port, snap);
+        if (v.action == fwd::Verdict::Action::reply) learn_requester(frame, port, neighbors);
+        act(m, v, port, neighbors);
+        return false;
+    }
+    if (type != pkt::FrameType::ipv4) {
+        drop(m, DropReason::eth_unsupported);
+        return false;
+    }
+    bool verify = (m->ol_flags & RTE_MBUF_F_RX_IP_CKSUM_MASK) != RTE_MBUF_F_RX_IP_CKSUM_GOOD;
+    if (DropReason r = pkt::parse_ipv4(frame, len, verify, p); r != DropReason::none) {
+        drop(m, r);
+        return false;
+    }
+    p.headroom = rte_pktmbuf_headroom(m);
+    if (!from_other_worker) {
+        unsigned owner = owner_of(p, snap);
+        if (owner != any_worker && owner != index_) {
+            if (redirect_[owner].add(m)) flush_redirects();
+            return false;
+        }
+    }
+    return true;
 }
 
 void Worker::act(rte_mbuf* m, const fwd::Verdict& v, uint16_t in_port, const l3::NeighborSnapshot* neighbors) {
@@ -246,7 +282,7 @@ unsigned Worker::poll_redirects(const Snapshot* snap, const l3::NeighborSnapshot
         unsigned n = rte_ring_sc_dequeue_burst(rt_.redirect[s][index_], reinterpret_cast<void**>(pkts), burst_size,
                                                nullptr);
         fwd_->counters().redirected_in.add(n);
-        for (unsigned i = 0; i < n; ++i) handle(pkts[i], port_index_[pkts[i]->port], true, snap, neighbors, now);
+        handle_burst(pkts, n, from_mbuf, true, snap, neighbors, now);
         total += n;
     }
     return total;

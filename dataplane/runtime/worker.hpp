@@ -35,10 +35,15 @@ public:
     Worker(Runtime& rt, unsigned index);
     void run();
 
-    // The packet path, exposed for the in-process benchmarks: handles one received packet
-    // (from port index `port`) completely: owned or redirected, forwarded, answered, dropped.
-    void handle(rte_mbuf* m, uint16_t port, bool from_other_worker, const Snapshot* snap,
-                const l3::NeighborSnapshot* neighbors, Tick now);
+    // The packet path: handles a burst of received packets (from port index `port`, or each
+    // from its own mbuf's port when `port` is from_mbuf) completely: owned or redirected,
+    // forwarded, answered, dropped. Three passes, so that every packet's session-table lines
+    // are being fetched while the others are parsed: parse (ARP answered, other owners'
+    // packets handed over, malformed ones dropped) and prefetch each bucket; prefetch the
+    // matching sessions; forward.
+    static constexpr int from_mbuf = -1;
+    void handle_burst(rte_mbuf** pkts, unsigned n, int port, bool from_other_worker, const Snapshot* snap,
+                      const l3::NeighborSnapshot* neighbors, Tick now);
     void flush();  // pending transmissions and redirections
     fwd::Forwarder& forwarder() { return *fwd_; }
 
@@ -47,6 +52,10 @@ private:
         std::array<rte_mbuf*, burst_size> pkts;
         unsigned n = 0;
     };
+    // Pass 1 of handle_burst for one packet: true when it is IPv4 for this worker to
+    // forward (parsed into `p`); otherwise it has been dropped, answered or handed over.
+    bool parse_or_finish(rte_mbuf* m, uint16_t port, bool from_other_worker, const Snapshot& snap,
+                         const l3::NeighborSnapshot* neighbors, pkt::ParsedIpv4& p);
     void drop(rte_mbuf* m, DropReason r);
     void act(rte_mbuf* m, const fwd::Verdict& v, uint16_t in_port, const l3::NeighborSnapshot* neighbors);
     void send_to_main(rte_mbuf* m, uint32_t nexthop, uint16_t port, bool create = false);

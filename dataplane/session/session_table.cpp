@@ -70,6 +70,12 @@ unsigned SessionTable::match_mask(const Bucket& b, uint16_t sig) {
 #endif
 }
 
+void SessionTable::prefetch_sessions(uint32_t hash) const {
+    const Bucket& b = buckets_[hash & bucket_mask_];
+    for (unsigned m = match_mask(b, signature(hash)); m; m &= m - 1)
+        __builtin_prefetch(&sessions_[b.ref[__builtin_ctz(m)] >> 1]);
+}
+
 SessionTable::Hit SessionTable::find(const FlowKey& key, uint32_t hash) const {
     uint16_t sig = signature(hash);
     const Bucket* b = &buckets_[hash & bucket_mask_];

@@ -34,6 +34,11 @@ public:
     };
 
     void prefetch(uint32_t hash) const { __builtin_prefetch(&buckets_[hash & bucket_mask_]); }
+    // The second stage of a burst lookup: once the bucket of `hash` is in cache (prefetch()
+    // a few packets earlier), starts fetching the sessions whose signature matches, so that
+    // find() then touches only cached lines. A DRAM-sized table otherwise costs two
+    // dependent misses per packet (bucket, then session).
+    void prefetch_sessions(uint32_t hash) const;
     Hit find(const FlowKey& key, uint32_t hash) const;
 
     // Takes a free session, indexes `orig` and, if given, `reply`. The caller has checked that
