@@ -47,7 +47,8 @@ Forwarder::Forwarder(const ForwarderParams& params, LocalAddressRegistry& laddrs
     load_->attach(params.load ? params.worker : 0, &reals_);
 }
 
-Verdict Forwarder::handle_ipv4(pkt::ParsedIpv4& p, uint16_t in_port, const Snapshot& snap, Tick now) {
+Verdict Forwarder::handle_ipv4(pkt::ParsedIpv4& p, uint16_t in_port, const Snapshot& snap, Tick now,
+                               uint32_t hash) {
     if (!p.has_ports()) {
         if (p.icmp_error) return handle_icmp_error(p, snap);
         const LocalAddressInfo* la = snap.find_local(p.daddr);
@@ -62,7 +63,6 @@ Verdict Forwarder::handle_ipv4(pkt::ParsedIpv4& p, uint16_t in_port, const Snaps
     }
 
     FlowKey key(p.saddr, p.daddr, p.sport, p.dport, p.proto);
-    uint32_t hash = flow_hash(key);
     SessionTable::Hit hit = table_.find(key, hash);
     if (hit.session) {
         if (hit.reply || !(p.proto == pkt::proto_tcp && starts_new_connection(*hit.session, p.tcp_flags)))

@@ -42,18 +42,21 @@ class Forwarder {
 public:
     Forwarder(const ForwarderParams& params, LocalAddressRegistry& laddrs, Tick now);
 
-    // Burst pipelining: call prefetch_bucket() for every packet of a burst, then
-    // prefetch_session() for every one, then handle_ipv4(): each packet's session-table lines
-    // are then fetched while the others are worked on. Both are hints; skipping them changes
-    // nothing but speed.
-    void prefetch_bucket(const pkt::ParsedIpv4& p) const {
-        if (p.has_ports()) table_.prefetch(flow_hash(FlowKey(p.saddr, p.daddr, p.sport, p.dport, p.proto)));
+    // Burst pipelining: for every packet of a burst take its lookup_hash() and
+    // prefetch_bucket(), then prefetch_session() for every one, then handle_ipv4() with the
+    // same hash: each packet's session-table lines are fetched while the others are worked on.
+    // The prefetches are hints; skipping them changes nothing but speed.
+    static uint32_t lookup_hash(const pkt::ParsedIpv4& p) {
+        return p.has_ports() ? flow_hash(FlowKey(p.saddr, p.daddr, p.sport, p.dport, p.proto)) : 0;
     }
-    void prefetch_session(const pkt::ParsedIpv4& p) const {
-        if (p.has_ports()) table_.prefetch_sessions(flow_hash(FlowKey(p.saddr, p.daddr, p.sport, p.dport, p.proto)));
+    void prefetch_bucket(uint32_t hash) const { table_.prefetch(hash); }
+    void prefetch_session(uint32_t hash) const { table_.prefetch_sessions(hash); }
+    // An IPv4 packet this worker owns (flow/owner.hpp) or that any worker may handle;
+    // `hash` is lookup_hash(p).
+    Verdict handle_ipv4(pkt::ParsedIpv4& p, uint16_t in_port, const Snapshot& snap, Tick now, uint32_t hash);
+    Verdict handle_ipv4(pkt::ParsedIpv4& p, uint16_t in_port, const Snapshot& snap, Tick now) {
+        return handle_ipv4(p, in_port, snap, now, lookup_hash(p));
     }
-    // An IPv4 packet this worker owns (flow/owner.hpp) or that any worker may handle.
-    Verdict handle_ipv4(pkt::ParsedIpv4& p, uint16_t in_port, const Snapshot& snap, Tick now);
     // An ARP frame (`len` bytes from the Ethernet header).
     Verdict handle_arp(uint8_t* frame, uint32_t len, uint16_t in_port, const Snapshot& snap);
     // Expires at most `budget` due sessions; returns how many were handled. A persistence

@@ -99,23 +99,25 @@ void Worker::handle_burst(rte_mbuf** pkts, unsigned n, int port, bool from_other
     pkt::ParsedIpv4 parsed[burst_size];
     rte_mbuf* mine[burst_size];
     uint16_t in_port[burst_size];
+    uint32_t hash[burst_size];
     unsigned k = 0;
     for (unsigned i = 0; i < n; ++i) {
         if (i + 1 < n) rte_prefetch0(rte_pktmbuf_mtod(pkts[i + 1], void*));
         rte_mbuf* m = pkts[i];
         const uint16_t pi = port == from_mbuf ? port_index_[m->port] : uint16_t(port);
         if (!parse_or_finish(m, pi, from_other_worker, *snap, neighbors, parsed[k])) continue;
-        fwd_->prefetch_bucket(parsed[k]);
+        hash[k] = fwd::Forwarder::lookup_hash(parsed[k]);
+        fwd_->prefetch_bucket(hash[k]);
         mine[k] = m;
         in_port[k++] = pi;
     }
-    for (unsigned j = 0; j < k; ++j) fwd_->prefetch_session(parsed[j]);
+    for (unsigned j = 0; j < k; ++j) fwd_->prefetch_session(hash[j]);
     for (unsigned j = 0; j < k; ++j) {
         rte_mbuf* m = mine[j];
         pkt::ParsedIpv4& p = parsed[j];
         uint8_t* const frame = p.frame;
         const uint32_t len = p.frame_len;
-        fwd::Verdict v = fwd_->handle_ipv4(p, in_port[j], *snap, now);
+        fwd::Verdict v = fwd_->handle_ipv4(p, in_port[j], *snap, now, hash[j]);
         if (p.frame != frame || p.frame_len != len) {  // encapsulated or turned into an ICMP error
             m->data_off = uint16_t(p.frame - static_cast<uint8_t*>(m->buf_addr));
             m->data_len = uint16_t(p.frame_len);

@@ -169,6 +169,7 @@ struct Bench {
         // The worker's three passes (runtime/worker.cpp handle_burst): parse and prefetch each
         // bucket, prefetch the matching sessions, forward.
         pkt::ParsedIpv4 parsed[burst];
+        uint32_t hash[burst];
         unsigned m = 0;
         for (unsigned k = 0; k < n; ++k) {
             uint8_t* f = &rx[k * rx_stride + headroom];
@@ -177,16 +178,19 @@ struct Bench {
                 continue;
             }
             parsed[m].headroom = headroom;
-            if (forward) fwd->prefetch_bucket(parsed[m]);
+            if (forward) {
+                hash[m] = fwd::Forwarder::lookup_hash(parsed[m]);
+                fwd->prefetch_bucket(hash[m]);
+            }
             ++m;
         }
         if (!forward) {
             forwarded += m;
             return;
         }
-        for (unsigned k = 0; k < m; ++k) fwd->prefetch_session(parsed[k]);
+        for (unsigned k = 0; k < m; ++k) fwd->prefetch_session(hash[k]);
         for (unsigned k = 0; k < m; ++k) {
-            fwd::Verdict v = fwd->handle_ipv4(parsed[k], 0, *snap, now);
+            fwd::Verdict v = fwd->handle_ipv4(parsed[k], 0, *snap, now, hash[k]);
             if (v.action == fwd::Verdict::Action::forward) ++forwarded;
             else ++dropped;
         }
