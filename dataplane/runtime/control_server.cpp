@@ -140,6 +140,7 @@ json ControlServer::apply(const json& req) {
     for (uint32_t id : builder_.recycled_service_ids()) service_baseline_[id] = service_totals(id);
 
     const Snapshot* old = rt_.snapshot.exchange(built->release());
+    flow_rules_.sync(*rt_.snapshot.load());  // steering for new local addresses (a hint only)
     rt_.rcu->synchronize();  // every reader has moved past `old`
     delete old;
     builder_.collect(
@@ -332,6 +333,10 @@ json ControlServer::status() const {
                          {"addresses", addrs}});
         if (!p.steering_detail.empty()) ports.back()["steering_detail"] = p.steering_detail;
         if (p.reta_size) ports.back()["reta_size"] = p.reta_size;
+        if (p.steering == "rte-flow") {
+            ports.back()["flow_rules"] = flow_rules_.rules(uint16_t(i));
+            ports.back()["flow_rule_failures"] = flow_rules_.failures(uint16_t(i));
+        }
     }
     return {{"ok", true},
             {"generation", snap ? snap->generation : 0},

@@ -16,6 +16,7 @@
 #include <vector>
 
 #include "dataplane/config/snapshot_builder.hpp"
+#include "dataplane/runtime/flow_rules.hpp"
 #include "dataplane/runtime/runtime.hpp"
 #include "control/model/stats.hpp"
 
@@ -44,6 +45,7 @@ private:
     SnapshotBuilder builder_;
     std::vector<model::Counters> real_baseline_;     // by real id: counts left by a previous owner
     std::vector<model::Counters> service_baseline_;  // by service id
+    FlowRules flow_rules_{rt_};                      // rte_flow steering of FULLNAT replies
 };
 
 }  // namespace dplb::runtime

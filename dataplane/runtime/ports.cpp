@@ -1,5 +1,7 @@
 #include "dataplane/runtime/ports.hpp"
 
+#include "dataplane/runtime/flow_rules.hpp"
+
 #include <rte_bus.h>
 #include <rte_dev.h>
 #include <rte_errno.h>
@@ -224,6 +226,7 @@ model::Status start_ports(Runtime& rt) {
         rt.ports.push_back(ps);
     }
     choose_rss_steering(rt);
+    FlowRules::probe(rt);
     return std::nullopt;
 }
 

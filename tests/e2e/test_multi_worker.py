@@ -123,7 +123,10 @@ def check_ownership(setup, workers, at_least):
                    "tcp_no_session", "session_conflict"):
         assert drops.get(reason, 0) == 0, (reason, drops)
     for p in st["ports"]:
-        assert p["steering"] == "software-redirect", p  # net_tap: no RSS table to program
+        # net_tap: no RSS table to program, and rte_flow rules validate but cannot be created.
+        assert p["steering"] == "software-redirect", p
+        if workers in (2, 4):
+            assert "no rte_flow rules" in p["steering_detail"], p
     return st
 
 
