@@ -12,6 +12,8 @@ memif port. The ceiling is the same path with a second testpmd forwarding memif 
 in dplb's place. The generator runs on CPU 0, the forwarder's worker on CPU 1. Every process,
 socket, hugepage file and /var/run/dpdk/<prefix> it makes is removed, also on failure.
 """
+import contextlib
+import ctypes
 import json
 import os
 import re
@@ -27,6 +29,17 @@ VIP = "192.0.2.100"
 DP_MAC = "02:00:00:00:00:10"
 REALS = [f"10.0.1.{i}" for i in range(1, 9)]
 FORWARD_FLAG = {"fullnat": "-b", "nat": "-m", "dr": "-g", "tun": "-i"}
+
+
+def die_with_parent():
+    """preexec_fn: the child gets SIGKILL if this process dies, so a killed benchmark never
+    leaves a busy-polling dataplane or generator behind (PR_SET_PDEATHSIG survives exec)."""
+    ctypes.CDLL(None, use_errno=True).prctl(1, signal.SIGKILL)  # 1 = PR_SET_PDEATHSIG
+
+
+def kill_group(p, sig):
+    with contextlib.suppress(ProcessLookupError):
+        os.killpg(p.pid, sig)
 
 
 def ip_bytes(a):
@@ -90,31 +103,28 @@ class Testpmd:
         argv += ["--", "-i", "--forward-mode=io", "--nb-cores=1", "--burst=32", "--rxd=1024", "--txd=1024"] + extra
         self.out_path = Path(log)
         self.p = subprocess.Popen(argv, stdin=subprocess.PIPE, stdout=self.log, stderr=subprocess.STDOUT,
-                                  text=True, start_new_session=True)
+                                  text=True, start_new_session=True, preexec_fn=die_with_parent)
 
     def send(self, cmd):
         self.p.stdin.write(cmd + "\n")
         self.p.stdin.flush()
 
     def stats(self, nports=2, timeout=10):
-        """Cumulative port counters: the blocks `show port stats all` adds to the log."""
+        """Cumulative port counters: the `nports` blocks `show port stats all` adds to the log
+        after the ones already there, each complete (its closing line of #s written)."""
         head = "NIC statistics for port"
         before = self.out_path.read_text(errors="replace").count(head)
         self.send("show port stats all")
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
             text = self.out_path.read_text(errors="replace")
-            if text.count(head) >= before + nports:
-                k = -1
-                for _ in range(text.count(head) - before):
-                    k = text.find(head, k + 1)
-                start = k
-                for _ in range(nports - 1):
-                    start = text.rfind(head, 0, start)
-                tail = text[start:]
-                if tail.count("#" * 20) >= 2 * nports - 1 and re.search(r"TX-packets:\s*\d+[^\n]*\n(.*\n)*?.*#{20}", tail):
-                    stats = port_stats(tail)
-                    if len(stats) >= nports:
+            starts = [m.start() for m in re.finditer(head, text)]
+            if len(starts) >= before + nports:
+                blocks = [text[starts[before + i]:starts[before + i + 1] if before + i + 1 < len(starts) else len(text)]
+                          for i in range(nports)]
+                if all(re.search(r"\n\s*#{40,}\s*\n", blk) for blk in blocks):
+                    stats = port_stats("".join(blocks))
+                    if len(stats) == nports:
                         return stats
             time.sleep(0.05)
         raise RuntimeError(f"testpmd did not answer:\n{self.out_path.read_text(errors='replace')[-2000:]}")
@@ -138,7 +148,7 @@ class Testpmd:
             except (BrokenPipeError, subprocess.TimeoutExpired, OSError):
                 pass
         if self.p.poll() is None:
-            os.killpg(self.p.pid, signal.SIGKILL)
+            kill_group(self.p, signal.SIGKILL)
             self.p.wait()
         self.log.close()
         shutil.rmtree(f"/var/run/dpdk/{self.prefix}", ignore_errors=True)
@@ -154,10 +164,14 @@ class Harness:
         self.dataplane_cpu, self.driver_cpu = dataplane_cpu, driver_cpu
         self.sock = self.tmp / "memif.sock"
         self.pcap = self.tmp / "flows.pcap"
-        write_pcap(self.pcap, flows)
-        self.procs, self.testpmds = [], []
+        self.procs, self.testpmds, self.logs = [], [], []
         self.dp_prefix = f"dplbb{os.getpid()}dp"
         self.gen = None
+        try:
+            write_pcap(self.pcap, flows)
+        except BaseException:
+            shutil.rmtree(self.tmp, ignore_errors=True)
+            raise
 
     def __enter__(self):
         return self
@@ -166,18 +180,24 @@ class Harness:
         self.close()
 
     def close(self):
-        for t in self.testpmds:
-            t.close()
-        for p in self.procs:
-            if p.poll() is None:
-                os.killpg(p.pid, signal.SIGTERM)
-                try:
-                    p.wait(timeout=15)
-                except subprocess.TimeoutExpired:
-                    os.killpg(p.pid, signal.SIGKILL)
-                    p.wait()
-        shutil.rmtree(f"/var/run/dpdk/{self.dp_prefix}", ignore_errors=True)
-        shutil.rmtree(self.tmp, ignore_errors=True)
+        """Stops everything this harness started; each step runs even if another failed."""
+        try:
+            for t in self.testpmds:
+                with contextlib.suppress(Exception):
+                    t.close()
+            for p in self.procs:
+                if p.poll() is None:
+                    kill_group(p, signal.SIGTERM)
+                    try:
+                        p.wait(timeout=15)
+                    except subprocess.TimeoutExpired:
+                        kill_group(p, signal.SIGKILL)
+                        p.wait()
+            for f in self.logs:
+                f.close()
+        finally:
+            shutil.rmtree(f"/var/run/dpdk/{self.dp_prefix}", ignore_errors=True)
+            shutil.rmtree(self.tmp, ignore_errors=True)
 
     def start_generator(self):
         mbufs = self.flows + 32768
@@ -195,8 +215,10 @@ class Harness:
         t.send("start")
 
     def spawn(self, argv, log):
-        p = subprocess.Popen([str(a) for a in argv], stdout=open(self.tmp / log, "w"), stderr=subprocess.STDOUT,
-                             start_new_session=True)
+        out = open(self.tmp / log, "w")
+        self.logs.append(out)
+        p = subprocess.Popen([str(a) for a in argv], stdout=out, stderr=subprocess.STDOUT, start_new_session=True,
+                             preexec_fn=die_with_parent)
         self.procs.append(p)
         return p
 

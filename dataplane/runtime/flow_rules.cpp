@@ -98,7 +98,9 @@ void FlowRules::sync(const Snapshot& snap) {
     if (!any) return;
     std::set<uint32_t> wanted;
     snap.local_addresses.for_each([&](uint64_t key, const LocalAddressInfo& info) {
-        if (info.kinds & local_snat) wanted.insert(uint32_t(key));
+        // Not an address that is also a VIP: its rules would pin client traffic to the
+        // queue its destination port happens to pick.
+        if ((info.kinds & local_snat) && !(info.kinds & local_vip)) wanted.insert(uint32_t(key));
     });
     for (auto it = by_address_.begin(); it != by_address_.end();) {
         if (wanted.count(it->first)) {

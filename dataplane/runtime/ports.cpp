@@ -110,15 +110,22 @@ model::Status configure_port(Runtime& rt, const PortConfig& pc, const std::strin
     }
     bool want_intr = rt.config.idle == IdleMode::automatic || rt.config.idle == IdleMode::interrupt;
     conf.intr_conf.rxq = want_intr ? 1 : 0;
+    // Fallbacks, most wanted first: RX interrupts go before our RSS key in `auto` mode (a
+    // worker can sleep instead; losing the key loses RSS prediction), then the key.
     rc = rte_eth_dev_configure(ps.port_id, ps.queues, ps.queues, &conf);
-    if (rc != 0 && conf.rx_adv_conf.rss_conf.rss_key) {
-        conf.rx_adv_conf.rss_conf.rss_key = nullptr;  // the PMD's own key: no prediction
-        conf.rx_adv_conf.rss_conf.rss_key_len = 0;
-        rc = rte_eth_dev_configure(ps.port_id, ps.queues, ps.queues, &conf);
-    }
     if (rc != 0 && want_intr && rt.config.idle == IdleMode::automatic) {
         conf.intr_conf.rxq = 0;  // this PMD has no RX interrupts: the worker sleeps instead
         rc = rte_eth_dev_configure(ps.port_id, ps.queues, ps.queues, &conf);
+    }
+    if (rc != 0 && conf.rx_adv_conf.rss_conf.rss_key) {
+        conf.rx_adv_conf.rss_conf.rss_key = nullptr;  // the PMD's own key: no prediction
+        conf.rx_adv_conf.rss_conf.rss_key_len = 0;
+        conf.intr_conf.rxq = want_intr ? 1 : 0;
+        rc = rte_eth_dev_configure(ps.port_id, ps.queues, ps.queues, &conf);
+        if (rc != 0 && want_intr && rt.config.idle == IdleMode::automatic) {
+            conf.intr_conf.rxq = 0;
+            rc = rte_eth_dev_configure(ps.port_id, ps.queues, ps.queues, &conf);
+        }
     }
     if (rc != 0) return model::Error{field, "cannot configure device: " + err_text(rc)};
     ps.rx_interrupts = conf.intr_conf.rxq != 0;
@@ -157,13 +164,17 @@ model::Status configure_port(Runtime& rt, const PortConfig& pc, const std::strin
     return std::nullopt;
 }
 
-// FULLNAT ports are chosen for one key and one table: those of the first port whose RSS is
-// known. Every port gets the same key and layout, so they normally all agree; one that does
-// not keeps the software redirect.
+// FULLNAT ports are chosen for one key and one table, and a reply may arrive on any port
+// (whichever faces its real server): prediction is on only when every port's RSS is known
+// and the same. Every port gets the same key and layout, so they normally agree.
 void choose_rss_steering(Runtime& rt) {
     const PortState* model_port = nullptr;
+    const PortState* unknown = nullptr;
     for (auto& ps : rt.ports) {
-        if (ps.steering != "rss-predicted") continue;
+        if (ps.steering != "rss-predicted") {
+            if (!unknown) unknown = &ps;
+            continue;
+        }
         if (!model_port) {
             model_port = &ps;
             continue;
@@ -171,7 +182,18 @@ void choose_rss_steering(Runtime& rt) {
         if (ps.steering_table != model_port->steering_table) {
             ps.steering = "software-redirect";
             ps.steering_detail = "its RSS redirection table differs from port '" + model_port->name + "'";
+            if (!unknown) unknown = &ps;
         }
+    }
+    if (model_port && unknown) {
+        for (auto& ps : rt.ports)
+            if (ps.steering == "rss-predicted") {
+                ps.steering = "software-redirect";
+                ps.steering_detail = "RSS programmed, but prediction needs every port's RSS known and port '" +
+                                     unknown->name + "' is not";
+                ps.reta_size = 0;
+            }
+        model_port = nullptr;
     }
     if (model_port) {
         std::array<uint8_t, RssSteering::key_size> key = RssSteering::default_key;

@@ -20,7 +20,7 @@ int main(int argc, char** argv) {
         uint32_t v = uint32_t(std::stoul(argv[i + 1]));
         if (a == "--size") size = v;
         else if (a == "--reals") reals = v;
-        else if (a == "--rounds") rounds = v;
+        else if (a == "--rounds") rounds = std::max<uint32_t>(v, 1);
         else {
             std::fprintf(stderr, "maglev_bench: unknown option %s\n", a.c_str());
             return 2;

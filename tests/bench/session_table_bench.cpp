@@ -82,7 +82,10 @@ int main(int argc, char** argv) {
         const uint32_t i = probe[k];
         FlowKey key = k & 1 ? reply_key(i) : orig_key(i);
         const uint32_t h = flow_hash(key);
-        if (k + 8 < lookups) table.prefetch(flow_hash(orig_key(probe[k + 8])));
+        if (k + 8 < lookups) {
+            const FlowKey ahead = (k + 8) & 1 ? reply_key(probe[k + 8]) : orig_key(probe[k + 8]);
+            table.prefetch(flow_hash(ahead));
+        }
         hits += table.find(key, h).session != nullptr;
     }
     const double t_lookup = since(t0);
