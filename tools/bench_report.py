@@ -27,6 +27,57 @@ def table(head, rows):
     return "\n".join(lines) + "\n"
 
 
+def verdict(ok, miss):
+    return "met" if ok else f"missed: {miss}"
+
+
+def targets(res):
+    """The issue's targets against this run, computed from it (so they never go stale)."""
+    rows = []
+    pipe = res.get("pipeline", [])
+    est = sorted((r for r in pipe if r["phase"] == "established" and r["mode"] == "fullnat"), key=lambda r: r["sessions"])
+    if est:
+        worst = max(est, key=lambda r: r["ns_per_packet"])
+        rows.append(["FULLNAT established <= 100 ns/packet per worker",
+                     ", ".join(f"{fmt(r['ns_per_packet'])} ns @ {fmt(r['sessions'])}" for r in est),
+                     verdict(worst["ns_per_packet"] <= TARGET_NS_FULLNAT,
+                             f"{worst['ns_per_packet'] / TARGET_NS_FULLNAT - 1:.0%} over at {fmt(worst['sessions'])} sessions")])
+        big = est[-1]
+        rows.append([f"<= {TARGET_BYTES_PER_SESSION} bytes per session at {fmt(big['sessions'])} sessions",
+                     f"{fmt(big['table_bytes_per_session'])} B (table), {fmt(big['rss_bytes_per_session'])} B (RSS)",
+                     verdict(big["rss_bytes_per_session"] <= TARGET_BYTES_PER_SESSION,
+                             f"{big['rss_bytes_per_session'] / TARGET_BYTES_PER_SESSION - 1:.0%} over")])
+    new = {r["mode"]: r for r in pipe if r["phase"] == "new"}
+    if new:
+        low = min(new.values(), key=lambda r: r["connections_per_second"])
+        rows.append(["new connections >= 1,000,000/s per worker",
+                     ", ".join(f"{m} {r['connections_per_second'] / 1e6:.2f} M/s" for m, r in new.items()),
+                     verdict(low["connections_per_second"] >= TARGET_CPS,
+                             f"{low['mode']} {1 - low['connections_per_second'] / TARGET_CPS:.0%} short")])
+    for mode, dpvs in DPVS_PMD_MPPS.items():
+        rs = [r for r in res.get("pmd", []) if r["mode"] == mode]
+        if rs:
+            worst = min(rs, key=lambda r: r["forwarded_mpps"])
+            rows.append([f"through a PMD, {mode} >= 2 x DPVS ({dpvs} Mpps)",
+                         ", ".join(f"{fmt(r['forwarded_mpps'], 2)} Mpps ({r['forwarded_mpps'] / dpvs:.2f} x) @ {fmt(r['flows'])} flows"
+                                   for r in rs),
+                         verdict(worst["forwarded_mpps"] >= 2 * dpvs,
+                                 f"{1 - worst['forwarded_mpps'] / (2 * dpvs):.0%} short at {fmt(worst['flows'])} flows")])
+    for r in res.get("control", []):
+        if r.get("what") == "restore" and r["services"] >= 10000:
+            rows.append([f"{fmt(r['services'])}-service config ({r['scheduler']}) live in < 100 ms",
+                         f"{fmt(r['restore_seconds'], 3)} s", verdict(r["restore_seconds"] < 0.1,
+                                                                    f"{r['restore_seconds'] / 0.1:.0f} x over")])
+        if r.get("what") == "changes_under_traffic":
+            rows.append([f"zero packets lost across {r['changes']} config changes",
+                         f"{fmt(r['lost_by_dplb'])} dropped by dplb's processing (tx_full {fmt(r['tx_full'])}, "
+                         f"{fmt(r['baseline_tx_full'])} without changes)",
+                         verdict(r["lost_by_dplb"] == 0, f"{fmt(r['lost_by_dplb'])} lost")])
+    if not rows:
+        return ""
+    return "\n**Against the targets** (issue 5):\n\n" + table(["target", "measured", "verdict"], rows)
+
+
 def summary(res):
     m = res["machine"]
     out = [f"Measured {m['date']} on {m['cpu']} ({m['cores']} cores, {m['memory_gib']} GiB), "
@@ -98,6 +149,7 @@ def summary(res):
                 rows.append([f"Maglev table, {fmt(r['size'])} positions, {r['reals']} servers",
                              f"{fmt(r['median_ms'], 3)} ms median ({fmt(r['min_ms'], 3)}-{fmt(r['max_ms'], 3)})"])
         out.append(table(["what", "measured"], rows))
+    out.append(targets(res))
     return "".join(out)
 
 
