@@ -30,11 +30,16 @@
 import argparse
 import ipaddress
 import os
+import sys
 
 try:
     from trex.astf.api import *  # noqa: F401,F403
 except ImportError:
     from trex_astf_lib.api import *  # noqa: F401,F403
+
+# dplb_tunables.py sits next to the profiles; TRex loads a profile by path, not as a package.
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from dplb_tunables import flag, parse_tunables  # noqa: E402,F401
 
 
 def _tunables_parser():
@@ -54,18 +59,6 @@ def _tunables_parser():
     p.add_argument("--close", choices=("fin", "rst"), default="fin", help="how the client ends the connection")
     p.add_argument("--cps", type=float, default=1.0, help="connections per second before the -m multiplier")
     return p
-
-
-def parse_tunables(parser, tunables, kwargs):
-    """New-style tunables are an argv list; old-style ("-t a=1,b=2") arrive as keywords."""
-    if isinstance(tunables, dict):
-        kwargs = dict(kwargs, **tunables)
-        tunables = None
-    args = parser.parse_args(list(tunables) if tunables else [])
-    for key, value in kwargs.items():
-        if key in vars(args):
-            setattr(args, key, type(getattr(args, key))(value))
-    return args
 
 
 def http_request(vip, size):

@@ -14,11 +14,16 @@
 import argparse
 import ipaddress
 import os
+import sys
 
 try:
     from trex.stl.api import *  # noqa: F401,F403
 except ImportError:
     from trex_stl_lib.api import *  # noqa: F401,F403
+
+# dplb_tunables.py sits next to the profiles; TRex loads a profile by path, not as a package.
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from dplb_tunables import flag, parse_tunables  # noqa: E402,F401
 
 
 def _int_list(text):
@@ -40,20 +45,6 @@ def _tunables_parser():
     p.add_argument("--sizes", default="64,594,1518", help="frame sizes in bytes, FCS included")
     p.add_argument("--ratio", default="7,4,1", help="packets of each size per cycle")
     return p
-
-
-def parse_tunables(parser, tunables, kwargs):
-    """New-style tunables are an argv list; old-style ("-t a=1,b=2", ndr --prof-tun) arrive as keywords."""
-    if isinstance(tunables, dict):
-        kwargs = dict(kwargs, **tunables)
-        tunables = None
-    args = parser.parse_args(list(tunables) if tunables else [])
-    for key, value in kwargs.items():
-        if key in vars(args):
-            current = getattr(args, key)
-            # old-style values are split on ',' by TRex, so lists may be written 64:594:1518
-            setattr(args, key, value if isinstance(value, (list, tuple)) else type(current)(value))
-    return args
 
 
 class STLS1(object):

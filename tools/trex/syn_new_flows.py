@@ -31,17 +31,16 @@
 import argparse
 import ipaddress
 import os
+import sys
 
 try:
     from trex.stl.api import *  # noqa: F401,F403
 except ImportError:
     from trex_stl_lib.api import *  # noqa: F401,F403
 
-
-def _flag(value):
-    if isinstance(value, bool):
-        return value
-    return str(value).strip().lower() in ("1", "true", "yes", "on")
+# dplb_tunables.py sits next to the profiles; TRex loads a profile by path, not as a package.
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from dplb_tunables import flag, parse_tunables  # noqa: E402,F401
 
 
 def _tunables_parser():
@@ -56,21 +55,8 @@ def _tunables_parser():
     p.add_argument("--ports", type=int, default=50000, help="number of source ports per client address")
     p.add_argument("--op", choices=("random", "inc"), default="random", help="how source address and port vary")
     p.add_argument("--seed", type=int, default=0x1234, help="random seed of the stream (op random)")
-    p.add_argument("--sw_csum", type=_flag, default=False, help="1: fix only the IPv4 checksum, in software")
+    p.add_argument("--sw_csum", type=flag, default=False, help="1: fix only the IPv4 checksum, in software")
     return p
-
-
-def parse_tunables(parser, tunables, kwargs):
-    """New-style tunables are an argv list; old-style ("-t a=1,b=2", ndr --prof-tun) arrive as keywords."""
-    if isinstance(tunables, dict):
-        kwargs = dict(kwargs, **tunables)
-        tunables = None
-    args = parser.parse_args(list(tunables) if tunables else [])
-    for key, value in kwargs.items():
-        if key in vars(args):
-            current = getattr(args, key)
-            setattr(args, key, _flag(value) if isinstance(current, bool) else type(current)(value))
-    return args
 
 
 class STLS1(object):

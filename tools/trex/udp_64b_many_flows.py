@@ -24,11 +24,16 @@
 import argparse
 import ipaddress
 import os
+import sys
 
 try:
     from trex.stl.api import *  # noqa: F401,F403  TRex >= 2.6x package layout
 except ImportError:
     from trex_stl_lib.api import *  # noqa: F401,F403  older layout
+
+# dplb_tunables.py sits next to the profiles; TRex loads a profile by path, not as a package.
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from dplb_tunables import flag, parse_tunables  # noqa: E402,F401
 
 
 def _tunables_parser():
@@ -43,18 +48,6 @@ def _tunables_parser():
     p.add_argument("--ports", type=int, default=50000, help="number of source ports per client address")
     p.add_argument("--size", type=int, default=64, help="frame size in bytes, FCS included")
     return p
-
-
-def parse_tunables(parser, tunables, kwargs):
-    """New-style tunables are an argv list; old-style ("-t a=1,b=2", ndr --prof-tun) arrive as keywords."""
-    if isinstance(tunables, dict):
-        kwargs = dict(kwargs, **tunables)
-        tunables = None
-    args = parser.parse_args(list(tunables) if tunables else [])
-    for key, value in kwargs.items():
-        if key in vars(args):
-            setattr(args, key, type(getattr(args, key))(value))
-    return args
 
 
 class STLS1(object):
