@@ -11,7 +11,6 @@
 #   start -f tools/trex/imix.py -p 0 -m 100% -d 30 -t --clients 20 --ports 50000
 #   start -f tools/trex/imix.py -p 0 -m 2mpps -d 30
 
-import argparse
 import ipaddress
 import os
 import sys
@@ -23,7 +22,7 @@ except ImportError:
 
 # dplb_tunables.py sits next to the profiles; TRex loads a profile by path, not as a package.
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from dplb_tunables import flag, parse_tunables  # noqa: E402,F401
+from dplb_tunables import flag, parse_tunables, stateless_parser  # noqa: E402,F401
 
 
 def _int_list(text):
@@ -33,15 +32,8 @@ def _int_list(text):
 
 
 def _tunables_parser():
-    p = argparse.ArgumentParser(prog=os.path.basename(__file__),
-                                description="IMIX UDP to a dplb VIP from many client addresses and ports",
-                                formatter_class=argparse.ArgumentDefaultsHelpFormatter)
-    p.add_argument("--vip", default="192.0.2.100", help="virtual service address")
-    p.add_argument("--vport", type=int, default=53, help="virtual service UDP port")
-    p.add_argument("--client_base", default="100.64.0.0", help="first client source address")
-    p.add_argument("--clients", type=int, default=20, help="number of client source addresses")
-    p.add_argument("--sport_base", type=int, default=10000, help="first client source port")
-    p.add_argument("--ports", type=int, default=50000, help="number of source ports per client address")
+    p = stateless_parser(__file__, "IMIX UDP to a dplb VIP from many client addresses and ports",
+                         vport=53, client_base="100.64.0.0", clients=20)
     p.add_argument("--sizes", default="64,594,1518", help="frame sizes in bytes, FCS included")
     p.add_argument("--ratio", default="7,4,1", help="packets of each size per cycle")
     return p

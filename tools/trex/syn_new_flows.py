@@ -28,7 +28,6 @@
 # trex-console (stateless server):
 #   start -f tools/trex/syn_new_flows.py -p 0 -m 1mpps -d 10 -t --op random
 
-import argparse
 import ipaddress
 import os
 import sys
@@ -40,19 +39,12 @@ except ImportError:
 
 # dplb_tunables.py sits next to the profiles; TRex loads a profile by path, not as a package.
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from dplb_tunables import flag, parse_tunables  # noqa: E402,F401
+from dplb_tunables import flag, parse_tunables, stateless_parser  # noqa: E402,F401
 
 
 def _tunables_parser():
-    p = argparse.ArgumentParser(prog=os.path.basename(__file__),
-                                description="TCP SYN to a dplb VIP, every packet a new 5-tuple",
-                                formatter_class=argparse.ArgumentDefaultsHelpFormatter)
-    p.add_argument("--vip", default="192.0.2.100", help="virtual service address")
-    p.add_argument("--vport", type=int, default=80, help="virtual service TCP port")
-    p.add_argument("--client_base", default="100.96.0.0", help="first client source address")
-    p.add_argument("--clients", type=int, default=65536, help="number of client source addresses")
-    p.add_argument("--sport_base", type=int, default=10000, help="first client source port")
-    p.add_argument("--ports", type=int, default=50000, help="number of source ports per client address")
+    p = stateless_parser(__file__, "TCP SYN to a dplb VIP, every packet a new 5-tuple",
+                         vport=80, client_base="100.96.0.0", clients=65536)
     p.add_argument("--op", choices=("random", "inc"), default="random", help="how source address and port vary")
     p.add_argument("--seed", type=int, default=0x1234, help="random seed of the stream (op random)")
     p.add_argument("--sw_csum", type=flag, default=False, help="1: fix only the IPv4 checksum, in software")

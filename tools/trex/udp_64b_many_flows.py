@@ -21,7 +21,6 @@
 # "-t clients=20,ports=50000" and the ndr tool's "--prof-tun clients=20,ports=50000"
 # also work. Addresses match configs/dataplane-trex.json and configs/services-trex.txt.
 
-import argparse
 import ipaddress
 import os
 import sys
@@ -33,19 +32,12 @@ except ImportError:
 
 # dplb_tunables.py sits next to the profiles; TRex loads a profile by path, not as a package.
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from dplb_tunables import flag, parse_tunables  # noqa: E402,F401
+from dplb_tunables import flag, parse_tunables, stateless_parser  # noqa: E402,F401
 
 
 def _tunables_parser():
-    p = argparse.ArgumentParser(prog=os.path.basename(__file__),
-                                description="64-byte UDP to a dplb VIP from many client addresses and ports",
-                                formatter_class=argparse.ArgumentDefaultsHelpFormatter)
-    p.add_argument("--vip", default="192.0.2.100", help="virtual service address")
-    p.add_argument("--vport", type=int, default=53, help="virtual service UDP port")
-    p.add_argument("--client_base", default="100.64.0.0", help="first client source address")
-    p.add_argument("--clients", type=int, default=20, help="number of client source addresses")
-    p.add_argument("--sport_base", type=int, default=10000, help="first client source port")
-    p.add_argument("--ports", type=int, default=50000, help="number of source ports per client address")
+    p = stateless_parser(__file__, "64-byte UDP to a dplb VIP from many client addresses and ports",
+                         vport=53, client_base="100.64.0.0", clients=20)
     p.add_argument("--size", type=int, default=64, help="frame size in bytes, FCS included")
     return p
 
