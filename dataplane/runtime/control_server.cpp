@@ -329,11 +329,11 @@ json ControlServer::status() const {
                          {"mtu", p.mtu},
                          {"rx_interrupts", p.rx_interrupts},
                          {"rx_queues", p.queues},
-                         {"steering", p.steering},
+                         {"steering", to_string(p.steering)},
                          {"addresses", addrs}});
         if (!p.steering_detail.empty()) ports.back()["steering_detail"] = p.steering_detail;
-        if (p.reta_size) ports.back()["reta_size"] = p.reta_size;
-        if (p.steering == "rte-flow") {
+        if (!p.steering_table.empty()) ports.back()["reta_size"] = p.steering_table.size();
+        if (p.steering == Steering::rte_flow) {
             ports.back()["flow_rules"] = flow_rules_.rules(uint16_t(i));
             ports.back()["flow_rule_failures"] = flow_rules_.failures(uint16_t(i));
         }

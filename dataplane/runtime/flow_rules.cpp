@@ -57,7 +57,7 @@ rte_flow* rule(uint16_t port_id, uint32_t lip_be, uint8_t proto, uint16_t worker
 
 void FlowRules::probe(Runtime& rt) {
     for (auto& ps : rt.ports) {
-        if (ps.steering != "software-redirect") continue;
+        if (ps.steering != Steering::software_redirect) continue;
         if (!power_of_two(rt.workers)) {
             ps.steering_detail += "; no rte_flow rules: " + std::to_string(rt.workers) +
                                   " workers is not a power of two (local ports are owned by port % workers)";
@@ -75,7 +75,7 @@ void FlowRules::probe(Runtime& rt) {
             if (f) rte_flow_destroy(ps.port_id, f, &err);
         }
         if (ok) {
-            ps.steering = "rte-flow";
+            ps.steering = Steering::rte_flow;
             ps.steering_detail += "; FULLNAT replies steered by rte_flow rules per local address";
         } else {
             ps.steering_detail += std::string("; no rte_flow rules: ") + (err.message ? err.message : "not supported");
@@ -94,7 +94,7 @@ FlowRules::~FlowRules() {
 
 void FlowRules::sync(const Snapshot& snap) {
     bool any = false;
-    for (const auto& ps : rt_.ports) any |= ps.steering == "rte-flow";
+    for (const auto& ps : rt_.ports) any |= ps.steering == Steering::rte_flow;
     if (!any) return;
     std::set<uint32_t> wanted;
     snap.local_addresses.for_each([&](uint64_t key, const LocalAddressInfo& info) {
@@ -118,7 +118,7 @@ void FlowRules::sync(const Snapshot& snap) {
         if (by_address_.count(addr)) continue;
         std::vector<Installed>& installed = by_address_[addr];
         for (uint16_t pi = 0; pi < rt_.ports.size(); ++pi) {
-            if (rt_.ports[pi].steering != "rte-flow") continue;
+            if (rt_.ports[pi].steering != Steering::rte_flow) continue;
             Installed in{pi, {}};
             for (uint16_t w = 0; w < rt_.workers; ++w)
                 for (uint8_t proto : {pkt::proto_tcp, pkt::proto_udp}) {

@@ -178,7 +178,7 @@ int main(int argc, char** argv) {
         std::fprintf(stderr, "dplb-dataplane: port %s: dpdk port %u (%s) mac %s mtu %u rx-interrupts %s steering %s%s%s\n",
                      rt.ports[i].name.c_str(), rt.ports[i].port_id, rt.ports[i].driver.c_str(),
                      mac_text(rt.ports[i].mac).c_str(), rt.ports[i].mtu, rt.ports[i].rx_interrupts ? "yes" : "no",
-                     rt.ports[i].steering.c_str(), rt.ports[i].steering_detail.empty() ? "" : ": ",
+                     to_string(rt.ports[i].steering), rt.ports[i].steering_detail.empty() ? "" : ": ",
                      rt.ports[i].steering_detail.c_str());
 
     std::vector<WorkerLaunch> launches(rt.workers);

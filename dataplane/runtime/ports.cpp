@@ -39,7 +39,7 @@ model::Status find_or_probe(const PortConfig& pc, const std::string& field, uint
 // Anything unknown leaves the port to the software redirect, which is always correct.
 void program_rss(PortState& ps, const rte_eth_dev_info& info, const rte_eth_rss_conf& asked,
                  const std::vector<uint8_t>& key) {
-    ps.steering = "software-redirect";
+    ps.steering = Steering::software_redirect;
     const uint64_t l4 = RTE_ETH_RSS_NONFRAG_IPV4_TCP | RTE_ETH_RSS_NONFRAG_IPV4_UDP;
     if (info.reta_size == 0 || info.reta_size > RssSteering::max_reta) {
         ps.steering_detail = "no RSS redirection table (RETA size " + std::to_string(info.reta_size) + ")";
@@ -77,8 +77,7 @@ void program_rss(PortState& ps, const rte_eth_dev_info& info, const rte_eth_rss_
     std::vector<uint16_t> queue_of_entry(info.reta_size);
     for (uint16_t i = 0; i < info.reta_size; ++i)
         queue_of_entry[i] = reta[i / RTE_ETH_RETA_GROUP_SIZE].reta[i % RTE_ETH_RETA_GROUP_SIZE];
-    ps.steering = "rss-predicted";
-    ps.reta_size = info.reta_size;
+    ps.steering = Steering::rss_predicted;
     ps.steering_table = std::move(queue_of_entry);
 }
 
@@ -171,7 +170,7 @@ void choose_rss_steering(Runtime& rt) {
     const PortState* model_port = nullptr;
     const PortState* unknown = nullptr;
     for (auto& ps : rt.ports) {
-        if (ps.steering != "rss-predicted") {
+        if (ps.steering != Steering::rss_predicted) {
             if (!unknown) unknown = &ps;
             continue;
         }
@@ -180,28 +179,29 @@ void choose_rss_steering(Runtime& rt) {
             continue;
         }
         if (ps.steering_table != model_port->steering_table) {
-            ps.steering = "software-redirect";
+            ps.steering = Steering::software_redirect;
             ps.steering_detail = "its RSS redirection table differs from port '" + model_port->name + "'";
             if (!unknown) unknown = &ps;
         }
     }
     if (model_port && unknown) {
         for (auto& ps : rt.ports)
-            if (ps.steering == "rss-predicted") {
-                ps.steering = "software-redirect";
+            if (ps.steering == Steering::rss_predicted) {
+                ps.steering = Steering::software_redirect;
                 ps.steering_detail = "RSS programmed, but prediction needs every port's RSS known and port '" +
                                      unknown->name + "' is not";
-                ps.reta_size = 0;
+                ps.steering_table.clear();
             }
         model_port = nullptr;
     }
     if (model_port) {
         std::array<uint8_t, RssSteering::key_size> key = RssSteering::default_key;
-        rt.rss = RssSteering(key, model_port->steering_table.data(), model_port->reta_size);
+        rt.rss = RssSteering(key, model_port->steering_table.data(),
+                             uint16_t(model_port->steering_table.size()));
         if (!rt.rss.enabled())
             for (auto& ps : rt.ports)
-                if (ps.steering == "rss-predicted") {
-                    ps.steering = "software-redirect";
+                if (ps.steering == Steering::rss_predicted) {
+                    ps.steering = Steering::software_redirect;
                     ps.steering_detail = "RSS redirection table size is not a power of two";
                 }
     }

@@ -48,6 +48,23 @@ struct rte_mempool;
 
 namespace dplb::runtime {
 
+// How packets received on a port reach their owning worker (docs/architecture.md, "Steering").
+enum class Steering : uint8_t {
+    single_worker,      // one worker: owned where they land
+    rss_predicted,      // our RSS key and RETA programmed; FULLNAT ports chosen to match them
+    rte_flow,           // flow rules per local address steer FULLNAT replies
+    software_redirect,  // the owner is reached through the SPSC rings, on any NIC
+};
+inline const char* to_string(Steering s) {
+    switch (s) {
+    case Steering::single_worker: return "single-worker";
+    case Steering::rss_predicted: return "rss-predicted";
+    case Steering::rte_flow: return "rte-flow";
+    case Steering::software_redirect: return "software-redirect";
+    }
+    return "?";
+}
+
 struct PortState {
     std::string name;
     uint16_t port_id = 0;  // DPDK port id
@@ -56,12 +73,9 @@ struct PortState {
     uint16_t mtu = 1500;
     bool rx_interrupts = false;
     uint16_t queues = 0;  // RX and TX queues: one pair per worker
-    // How packets reach their owning worker: "single-worker", "rss-predicted" (our key and
-    // RETA programmed, FULLNAT ports chosen to match) or "software-redirect"; and why.
-    std::string steering = "single-worker";
-    std::string steering_detail;
-    uint16_t reta_size = 0;
-    std::vector<uint16_t> steering_table;  // RX queue of each RETA entry, as read back
+    Steering steering = Steering::single_worker;
+    std::string steering_detail;           // why it is not rss_predicted, when that is not obvious
+    std::vector<uint16_t> steering_table;  // rss_predicted: RX queue of each RETA entry, as read back
 };
 
 // How a sleeping worker is woken when another worker hands it packets.
