@@ -1,8 +1,8 @@
 #include "control/api/connections.hpp"
 
 #include "control/api/request_members.hpp"
-#include "control/model/config_find.hpp"
-#include "control/model/config_json.hpp"
+#include "model/config_find.hpp"
+#include "codec/config_json.hpp"
 
 namespace dplb::api {
 

@@ -9,9 +9,10 @@
 
 #include <nlohmann/json.hpp>
 
-#include "control/model/connections.hpp"
-#include "control/model/result.hpp"
+#include "model/connections.hpp"
+#include "common/result.hpp"
 #include "dplb/config.hpp"
+#include "codec/connections_json.hpp"
 
 namespace dplb::api {
 

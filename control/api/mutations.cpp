@@ -4,7 +4,7 @@
 #include <utility>
 
 #include "control/api/mutation_handlers.hpp"
-#include "control/model/validate.hpp"
+#include "model/validate.hpp"
 
 namespace dplb::api {
 

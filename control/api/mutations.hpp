@@ -11,7 +11,7 @@
 
 #include <nlohmann/json.hpp>
 
-#include "control/model/result.hpp"
+#include "common/result.hpp"
 #include "dplb/config.hpp"
 
 namespace dplb::api {

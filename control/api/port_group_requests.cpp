@@ -3,10 +3,10 @@
 
 #include "control/api/mutation_handlers.hpp"
 #include "control/api/request_members.hpp"
-#include "control/model/config_find.hpp"
-#include "control/model/config_json.hpp"
-#include "control/model/port_matches.hpp"
-#include "control/model/validate.hpp"
+#include "model/config_find.hpp"
+#include "codec/config_json.hpp"
+#include "model/port_matches.hpp"
+#include "model/validate.hpp"
 
 namespace dplb::api::handlers {
 

@@ -2,9 +2,9 @@
 
 #include <map>
 
-#include "control/model/config_find.hpp"
-#include "control/model/config_json.hpp"
-#include "control/model/service_id.hpp"
+#include "model/config_find.hpp"
+#include "codec/config_json.hpp"
+#include "model/service_id.hpp"
 
 namespace dplb::api {
 

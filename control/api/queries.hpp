@@ -9,8 +9,9 @@
 #include <nlohmann/json.hpp>
 
 #include "control/api/rate_estimator.hpp"
-#include "control/model/stats.hpp"
+#include "model/stats.hpp"
 #include "dplb/config.hpp"
+#include "codec/stats_json.hpp"
 
 namespace dplb::api {
 

@@ -22,9 +22,10 @@
 
 #include <nlohmann/json.hpp>
 
-#include "control/model/service_id.hpp"
-#include "control/model/stats.hpp"
+#include "model/service_id.hpp"
+#include "model/stats.hpp"
 #include "dplb/config.hpp"
+#include "codec/stats_json.hpp"
 
 namespace dplb::api {
 

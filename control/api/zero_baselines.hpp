@@ -9,9 +9,10 @@
 #include <optional>
 #include <tuple>
 
-#include "control/model/service_id.hpp"
-#include "control/model/stats.hpp"
+#include "model/service_id.hpp"
+#include "model/stats.hpp"
 #include "dplb/config.hpp"
+#include "codec/stats_json.hpp"
 
 namespace dplb::api {
 

@@ -22,8 +22,8 @@
 
 #include <nlohmann/json.hpp>
 
-#include "control/model/line_channel.hpp"
-#include "control/model/result.hpp"
+#include "common/line_channel.hpp"
+#include "common/result.hpp"
 #include "dplb/config.hpp"
 
 namespace dplb::dataplane_link {

@@ -6,9 +6,10 @@
 #include "control/api/mutations.hpp"
 #include "control/api/queries.hpp"
 #include "control/api/request_members.hpp"
-#include "control/model/config_find.hpp"
-#include "control/model/connections.hpp"
-#include "control/model/json_parse.hpp"
+#include "model/config_find.hpp"
+#include "model/connections.hpp"
+#include "codec/json_parse.hpp"
+#include "codec/connections_json.hpp"
 
 namespace dplb::server {
 

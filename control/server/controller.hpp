@@ -19,9 +19,10 @@
 #include "control/api/rate_estimator.hpp"
 #include "control/api/zero_baselines.hpp"
 #include "control/dataplane_link/dataplane_link.hpp"
-#include "control/model/stats.hpp"
+#include "model/stats.hpp"
 #include "control/state/state_file.hpp"
 #include "dplb/config.hpp"
+#include "codec/stats_json.hpp"
 
 namespace dplb::server {
 

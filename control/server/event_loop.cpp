@@ -10,7 +10,7 @@
 #include <cerrno>
 #include <cstring>
 
-#include "control/model/json_parse.hpp"
+#include "codec/json_parse.hpp"
 
 namespace dplb::server {
 

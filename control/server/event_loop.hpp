@@ -21,7 +21,7 @@
 #include <string>
 
 #include "control/dataplane_link/dataplane_link.hpp"
-#include "control/model/line_channel.hpp"
+#include "common/line_channel.hpp"
 #include "control/server/controller.hpp"
 
 namespace dplb::server {

@@ -5,7 +5,7 @@
 #include <string>
 #include <vector>
 
-#include "control/model/result.hpp"
+#include "common/result.hpp"
 
 namespace dplb::server {
 

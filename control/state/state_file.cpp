@@ -8,8 +8,8 @@
 #include <cstring>
 #include <filesystem>
 
-#include "control/model/config_json.hpp"
-#include "control/model/json_parse.hpp"
+#include "codec/config_json.hpp"
+#include "codec/json_parse.hpp"
 
 namespace dplb::state {
 

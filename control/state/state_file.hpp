@@ -8,7 +8,7 @@
 
 #include <string>
 
-#include "control/model/result.hpp"
+#include "common/result.hpp"
 #include "dplb/config.hpp"
 
 namespace dplb::state {

@@ -15,7 +15,7 @@
 #include <unordered_set>
 #include <vector>
 
-#include "control/model/result.hpp"
+#include "common/result.hpp"
 #include "dataplane/config/snapshot.hpp"
 #include "dataplane/snat/local_address_registry.hpp"
 #include "dplb/config.hpp"

@@ -9,7 +9,7 @@
 #include <optional>
 #include <vector>
 
-#include "control/model/result.hpp"
+#include "common/result.hpp"
 #include "dataplane/runtime/dataplane_config.hpp"
 
 struct rte_lpm;

@@ -10,13 +10,14 @@
 #include <map>
 #include <memory>
 
-#include "control/model/config_json.hpp"
-#include "control/model/json_parse.hpp"
-#include "control/model/line_channel.hpp"
-#include "control/model/validate.hpp"
+#include "codec/config_json.hpp"
+#include "codec/json_parse.hpp"
+#include "common/line_channel.hpp"
+#include "model/validate.hpp"
 #include "dplb/api.hpp"
 #include "dataplane/runtime/idle.hpp"
 #include "dataplane/session/tcp_state.hpp"
+#include "codec/stats_json.hpp"
 
 namespace dplb::runtime {
 

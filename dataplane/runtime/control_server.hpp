@@ -18,7 +18,7 @@
 #include "dataplane/config/snapshot_builder.hpp"
 #include "dataplane/runtime/flow_rules.hpp"
 #include "dataplane/runtime/runtime.hpp"
-#include "control/model/stats.hpp"
+#include "model/stats.hpp"
 
 namespace dplb::runtime {
 

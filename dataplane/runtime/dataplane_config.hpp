@@ -7,7 +7,7 @@
 #include <string>
 #include <vector>
 
-#include "control/model/result.hpp"
+#include "common/result.hpp"
 #include "dataplane/packet/headers.hpp"
 #include "dplb/ip4.hpp"
 

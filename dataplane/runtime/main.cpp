@@ -17,7 +17,7 @@
 #include <thread>
 #include <vector>
 
-#include "control/model/line_channel.hpp"
+#include "common/line_channel.hpp"
 #include "dataplane/runtime/control_server.hpp"
 #include "dataplane/runtime/main_loop.hpp"
 #include "dataplane/runtime/ports.hpp"

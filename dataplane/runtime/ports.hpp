@@ -3,7 +3,7 @@
 // RX interrupts when the idle mode wants them and the PMD has them.
 #pragma once
 
-#include "control/model/result.hpp"
+#include "common/result.hpp"
 #include "dataplane/runtime/runtime.hpp"
 
 namespace dplb::runtime {

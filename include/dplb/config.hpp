@@ -2,7 +2,7 @@
 //
 // Owned by dplb-control (validated, persisted) and pushed whole to dplb-dataplane, which
 // turns it into an immutable forwarding snapshot. Plain values, no behaviour: the JSON codec
-// and validation live in control/model, the fast-path form in dataplane/config.
+// lives in codec/, validation in model/, the fast-path form in dataplane/config.
 //
 // Threading: plain data, copied between threads/processes, never shared mutable.
 #pragma once

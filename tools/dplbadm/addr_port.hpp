@@ -7,7 +7,7 @@
 #include <string>
 #include <string_view>
 
-#include "control/model/result.hpp"
+#include "common/result.hpp"
 
 namespace dplb::dplbadm {
 

@@ -6,8 +6,8 @@
 #include <chrono>
 #include <cstring>
 
-#include "control/model/json_parse.hpp"
-#include "control/model/line_channel.hpp"
+#include "codec/json_parse.hpp"
+#include "common/line_channel.hpp"
 #include "dplb/api.hpp"
 
 namespace dplb::dplbadm {

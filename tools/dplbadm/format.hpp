@@ -9,7 +9,7 @@
 
 #include <nlohmann/json.hpp>
 
-#include "control/model/result.hpp"
+#include "common/result.hpp"
 #include "dplb/config.hpp"
 #include "tools/dplbadm/args.hpp"
 

@@ -2,9 +2,10 @@
 // FULLNAT entries add their local address in a last column (ipvsadm has none for it).
 #include <cctype>
 
-#include "control/model/connections.hpp"
+#include "model/connections.hpp"
 #include "tools/dplbadm/format.hpp"
 #include "tools/dplbadm/text.hpp"
+#include "codec/connections_json.hpp"
 
 namespace dplb::dplbadm {
 

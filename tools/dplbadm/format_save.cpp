@@ -6,9 +6,9 @@
 #include <algorithm>
 #include <vector>
 
-#include "control/model/config_json.hpp"
-#include "control/model/sched_flags.hpp"
-#include "control/model/service_id.hpp"
+#include "codec/config_json.hpp"
+#include "model/sched_flags.hpp"
+#include "model/service_id.hpp"
 #include "tools/dplbadm/format.hpp"
 
 namespace dplb::dplbadm {

@@ -1,7 +1,7 @@
 // ipvsadm -L --timeout, from a get-config reply: the global timeouts as ipvsadm prints them,
 // then one line per service that overrides them (or, with a service, its effective values).
-#include "control/model/config_find.hpp"
-#include "control/model/config_json.hpp"
+#include "model/config_find.hpp"
+#include "codec/config_json.hpp"
 #include "tools/dplbadm/format.hpp"
 
 namespace dplb::dplbadm {

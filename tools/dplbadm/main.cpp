@@ -9,7 +9,7 @@
 #include <string>
 #include <vector>
 
-#include "control/model/config_json.hpp"
+#include "codec/config_json.hpp"
 #include "dplb/api.hpp"
 #include "tools/dplbadm/args.hpp"
 #include "tools/dplbadm/client.hpp"

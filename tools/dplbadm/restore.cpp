@@ -1,7 +1,7 @@
 #include "tools/dplbadm/restore.hpp"
 
 #include "control/api/mutations.hpp"
-#include "control/model/validate.hpp"
+#include "model/validate.hpp"
 #include "tools/dplbadm/args.hpp"
 
 namespace dplb::dplbadm {

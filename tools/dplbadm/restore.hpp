@@ -9,7 +9,7 @@
 #include <vector>
 #include <string>
 
-#include "control/model/result.hpp"
+#include "common/result.hpp"
 #include "dplb/config.hpp"
 
 namespace dplb::dplbadm {

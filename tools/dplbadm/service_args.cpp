@@ -1,6 +1,6 @@
 #include "tools/dplbadm/service_args.hpp"
 
-#include "control/model/validate.hpp"
+#include "model/validate.hpp"
 #include "tools/dplbadm/addr_port.hpp"
 
 namespace dplb::dplbadm {

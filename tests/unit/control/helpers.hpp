@@ -7,8 +7,8 @@
 #include <catch2/catch.hpp>
 #include <nlohmann/json.hpp>
 
-#include "control/model/config_json.hpp"
-#include "control/model/json_parse.hpp"
+#include "codec/config_json.hpp"
+#include "codec/json_parse.hpp"
 #include "dplb/config.hpp"
 
 namespace dplb::test {

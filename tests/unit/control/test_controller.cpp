@@ -10,8 +10,8 @@
 #include <thread>
 #include <vector>
 
-#include "control/model/json_parse.hpp"
-#include "control/model/line_channel.hpp"
+#include "codec/json_parse.hpp"
+#include "common/line_channel.hpp"
 #include "control/server/controller.hpp"
 #include "helpers.hpp"
 

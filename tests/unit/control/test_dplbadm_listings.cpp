@@ -3,7 +3,7 @@
 #include <catch2/catch.hpp>
 
 #include "control/api/queries.hpp"
-#include "control/model/config_json.hpp"
+#include "codec/config_json.hpp"
 #include "helpers.hpp"
 #include "tools/dplbadm/format.hpp"
 

@@ -4,7 +4,7 @@
 #include <catch2/catch.hpp>
 #include <string>
 
-#include "control/model/line_channel.hpp"
+#include "common/line_channel.hpp"
 
 using dplb::model::LineReader;
 

@@ -1,8 +1,8 @@
 #include <catch2/catch.hpp>
 
 #include "control/api/mutations.hpp"
-#include "control/model/config_find.hpp"
-#include "control/model/config_json.hpp"
+#include "model/config_find.hpp"
+#include "codec/config_json.hpp"
 #include "helpers.hpp"
 
 using namespace dplb;

@@ -3,8 +3,8 @@
 
 #include "control/api/mutations.hpp"
 #include "control/api/queries.hpp"
-#include "control/model/config_find.hpp"
-#include "control/model/config_json.hpp"
+#include "model/config_find.hpp"
+#include "codec/config_json.hpp"
 #include "helpers.hpp"
 
 using namespace dplb;

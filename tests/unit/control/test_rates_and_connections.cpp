@@ -4,10 +4,11 @@
 
 #include "control/api/connections.hpp"
 #include "control/api/rate_estimator.hpp"
-#include "control/model/config_json.hpp"
-#include "control/model/connections.hpp"
-#include "control/model/stats.hpp"
+#include "codec/config_json.hpp"
+#include "model/connections.hpp"
+#include "model/stats.hpp"
 #include "helpers.hpp"
+#include "codec/connections_json.hpp"
 
 using namespace dplb;
 using dplb::test::J;

@@ -2,7 +2,7 @@
 // configuration, -R applies all of its rules or none, and names the first bad line.
 #include <catch2/catch.hpp>
 
-#include "control/model/config_json.hpp"
+#include "codec/config_json.hpp"
 #include "helpers.hpp"
 #include "tools/dplbadm/format.hpp"
 #include "tools/dplbadm/restore.hpp"

@@ -2,10 +2,10 @@
 // persistence, scheduler flags, mh table size, per-service timeouts, port groups.
 #include <catch2/catch.hpp>
 
-#include "control/model/config_json.hpp"
-#include "control/model/json_parse.hpp"
-#include "control/model/sched_flags.hpp"
-#include "control/model/validate.hpp"
+#include "codec/config_json.hpp"
+#include "codec/json_parse.hpp"
+#include "model/sched_flags.hpp"
+#include "model/validate.hpp"
 #include "helpers.hpp"
 
 using namespace dplb;

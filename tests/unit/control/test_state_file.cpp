@@ -3,7 +3,7 @@
 #include <fstream>
 #include <sstream>
 
-#include "control/model/config_json.hpp"
+#include "codec/config_json.hpp"
 #include "control/state/state_file.hpp"
 #include "helpers.hpp"
 

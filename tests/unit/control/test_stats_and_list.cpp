@@ -2,8 +2,9 @@
 
 #include "control/api/queries.hpp"
 #include "control/api/zero_baselines.hpp"
-#include "control/model/stats.hpp"
+#include "model/stats.hpp"
 #include "helpers.hpp"
+#include "codec/stats_json.hpp"
 
 using namespace dplb;
 using dplb::test::J;

@@ -1,7 +1,7 @@
 #include <catch2/catch.hpp>
 
-#include "control/model/config_json.hpp"
-#include "control/model/validate.hpp"
+#include "codec/config_json.hpp"
+#include "model/validate.hpp"
 #include "helpers.hpp"
 
 using namespace dplb;

@@ -12,8 +12,9 @@
 
 #include <nlohmann/json.hpp>
 
-#include "control/model/json_reader.hpp"
-#include "control/model/result.hpp"
+#include "codec/json_reader.hpp"
+#include "common/result.hpp"
+#include "model/describe.hpp"
 #include "dplb/config.hpp"
 
 namespace dplb::model {
@@ -77,12 +78,5 @@ nlohmann::json sched_flags_to_json(uint32_t flags);
 // {"fwmark":N} or {"protocol","address","port"}: the key alone, e.g. to address a request
 // at a service.
 nlohmann::json key_to_json(const config::ServiceKey&);
-
-// "tcp 10.0.0.100:80" or "fwmark 66", as error messages name a service.
-std::string describe(const config::ServiceKey&);
-// "192.168.100.11:80".
-std::string describe(Ip4 address, uint16_t port);
-// "tcp 192.168.0.200:80" or "tcp 192.168.0.200:8000-8100".
-std::string describe(const config::PortMatch&);
 
 }  // namespace dplb::model

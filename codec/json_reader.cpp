@@ -1,17 +1,8 @@
-#include "control/model/json_reader.hpp"
+#include "codec/json_reader.hpp"
 
 namespace dplb::model {
 
 using nlohmann::json;
-
-std::string member_path(const std::string& parent, std::string_view name) {
-    if (parent.empty()) return std::string(name);
-    return parent + "." + std::string(name);
-}
-
-std::string index_path(const std::string& parent, std::size_t index) {
-    return parent + "[" + std::to_string(index) + "]";
-}
 
 Error type_error(const std::string& field, std::string_view expected, const json& got) {
     return Error{field, "expected " + std::string(expected) + ", got " + got.type_name()};

@@ -11,7 +11,7 @@
 #include <cstdint>
 #include <string>
 
-#include "control/model/result.hpp"
+#include "common/result.hpp"
 #include "dplb/config.hpp"
 
 namespace dplb::model {

@@ -1,8 +1,8 @@
 // Codec of port groups (docs/api.md "Port group"): the (protocol, address, ports) matches
 // that a firewall mark stands for.
-#include "control/model/config_json.hpp"
-#include "control/model/json_array.hpp"
-#include "control/model/json_reader.hpp"
+#include "codec/config_json.hpp"
+#include "codec/json_array.hpp"
+#include "codec/json_reader.hpp"
 
 namespace dplb::model {
 
@@ -71,11 +71,5 @@ json to_json(const cfg::PortGroup& g) {
     return json{{"mark", g.mark}, {"matches", std::move(matches)}};
 }
 
-std::string describe(const cfg::PortMatch& m) {
-    std::string out = std::string(cfg::to_string(m.protocol)) + " " + m.address.str() + ":" +
-                      std::to_string(m.first_port);
-    if (m.last_port != m.first_port) out += "-" + std::to_string(m.last_port);
-    return out;
-}
 
 }  // namespace dplb::model

@@ -6,9 +6,7 @@
 #include <string>
 #include <vector>
 
-#include <nlohmann/json.hpp>
-
-#include "control/model/result.hpp"
+#include "common/result.hpp"
 #include "dplb/config.hpp"
 
 namespace dplb::model {
@@ -56,14 +54,5 @@ struct StatsSnapshot {
 
     friend bool operator==(const StatsSnapshot&, const StatsSnapshot&) = default;
 };
-
-nlohmann::json to_json(const Counters&);
-Result<Counters> counters_from_json(const nlohmann::json& j, const std::string& path);
-
-// {"ok":true,"generation":N,"services":[...]}: what the dataplane sends.
-nlohmann::json stats_reply_to_json(const StatsSnapshot&);
-// Decodes a `stats` reply. Unknown members are ignored here (unlike requests) so a newer
-// dataplane may report more than this control process knows.
-Result<StatsSnapshot> stats_reply_from_json(const nlohmann::json& j);
 
 }  // namespace dplb::model

@@ -1,9 +1,10 @@
 #include <charconv>
 #include <limits>
 
-#include "control/model/config_json.hpp"
-#include "control/model/connections.hpp"
-#include "control/model/json_reader.hpp"
+#include "codec/config_json.hpp"
+#include "model/connections.hpp"
+#include "codec/json_reader.hpp"
+#include "codec/connections_json.hpp"
 
 namespace dplb::model {
 

@@ -1,4 +1,4 @@
-#include "control/model/line_channel.hpp"
+#include "common/line_channel.hpp"
 
 #include <fcntl.h>
 #include <poll.h>

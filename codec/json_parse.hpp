@@ -6,7 +6,7 @@
 
 #include <nlohmann/json.hpp>
 
-#include "control/model/result.hpp"
+#include "common/result.hpp"
 
 namespace dplb::model {
 

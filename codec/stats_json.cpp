@@ -1,8 +1,9 @@
 #include <limits>
 
-#include "control/model/config_json.hpp"
-#include "control/model/json_reader.hpp"
-#include "control/model/stats.hpp"
+#include "codec/config_json.hpp"
+#include "codec/json_reader.hpp"
+#include "model/stats.hpp"
+#include "codec/stats_json.hpp"
 
 namespace dplb::model {
 

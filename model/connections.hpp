@@ -7,9 +7,7 @@
 #include <string>
 #include <vector>
 
-#include <nlohmann/json.hpp>
-
-#include "control/model/result.hpp"
+#include "common/result.hpp"
 #include "dplb/config.hpp"
 
 namespace dplb::model {
@@ -43,13 +41,5 @@ struct ConnectionList {
 
 // "10.0.0.1:80".
 std::string to_string(const Endpoint&);
-Result<Endpoint> endpoint_from_json(const nlohmann::json& j, const std::string& path);
-
-nlohmann::json to_json(const ConnectionEntry&);
-// {"ok":true,"truncated":bool,"connections":[...]}: what the dataplane sends.
-nlohmann::json connections_reply_to_json(const ConnectionList&);
-// Decodes a `connections` reply. Unknown members are ignored (as in stats replies) so a newer
-// dataplane may report more.
-Result<ConnectionList> connections_reply_from_json(const nlohmann::json& j);
 
 }  // namespace dplb::model

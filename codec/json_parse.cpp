@@ -1,4 +1,4 @@
-#include "control/model/json_parse.hpp"
+#include "codec/json_parse.hpp"
 
 #include <string>
 

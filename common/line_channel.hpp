@@ -12,7 +12,7 @@
 #include <string>
 #include <string_view>
 
-#include "control/model/result.hpp"
+#include "common/result.hpp"
 
 namespace dplb::model {
 

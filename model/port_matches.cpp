@@ -1,6 +1,6 @@
-#include "control/model/port_matches.hpp"
+#include "model/port_matches.hpp"
 
-#include "control/model/config_json.hpp"
+#include "model/describe.hpp"
 
 namespace dplb::model {
 

@@ -7,8 +7,8 @@
 
 #include <nlohmann/json.hpp>
 
-#include "control/model/json_reader.hpp"
-#include "control/model/result.hpp"
+#include "codec/json_reader.hpp"
+#include "common/result.hpp"
 
 namespace dplb::model {
 

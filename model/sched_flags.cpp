@@ -1,4 +1,4 @@
-#include "control/model/sched_flags.hpp"
+#include "model/sched_flags.hpp"
 
 #include <array>
 

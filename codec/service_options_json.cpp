@@ -1,9 +1,9 @@
 // Codec of what a service holds besides its key and lists: persistence, scheduler flags and
 // per-service timeout overrides.
-#include "control/model/config_json.hpp"
-#include "control/model/json_reader.hpp"
-#include "control/model/sched_flags.hpp"
-#include "control/model/validate.hpp"
+#include "codec/config_json.hpp"
+#include "codec/json_reader.hpp"
+#include "model/sched_flags.hpp"
+#include "model/validate.hpp"
 
 namespace dplb::model {
 

@@ -4,11 +4,11 @@
 #include <map>
 #include <vector>
 
-#include "control/model/config_json.hpp"
-#include "control/model/json_reader.hpp"
-#include "control/model/port_matches.hpp"
-#include "control/model/service_id.hpp"
-#include "control/model/validate.hpp"
+#include "model/describe.hpp"
+#include "model/paths.hpp"
+#include "model/port_matches.hpp"
+#include "model/service_id.hpp"
+#include "model/validate.hpp"
 
 namespace dplb::model {
 

@@ -1,12 +1,12 @@
 // The rules of one service and what it holds. Rules across services and port groups are in
 // validate_config.cpp.
-#include "control/model/validate.hpp"
+#include "model/validate.hpp"
 
 #include <map>
 
-#include "control/model/config_json.hpp"
-#include "control/model/json_reader.hpp"
-#include "control/model/sched_flags.hpp"
+#include "model/describe.hpp"
+#include "model/paths.hpp"
+#include "model/sched_flags.hpp"
 
 namespace dplb::model {
 

@@ -1,11 +1,11 @@
 // Services, real servers, keys and the configuration as a whole. The objects a service
 // holds besides real servers (persistence, flags, timeouts) and port groups have their own
 // files: service_options_json.cpp, port_group_json.cpp.
-#include "control/model/config_json.hpp"
+#include "codec/config_json.hpp"
 
-#include "control/model/json_array.hpp"
-#include "control/model/json_reader.hpp"
-#include "control/model/validate.hpp"
+#include "codec/json_array.hpp"
+#include "codec/json_reader.hpp"
+#include "model/validate.hpp"
 
 namespace dplb::model {
 
@@ -243,12 +243,5 @@ json to_json(const cfg::Config& c) {
     for (const auto& s : c.services) services.push_back(to_json(s));
     return json{{"timeouts", to_json(c.timeouts)}, {"port_groups", std::move(groups)}, {"services", std::move(services)}};
 }
-
-std::string describe(const cfg::ServiceKey& k) {
-    if (k.is_fwmark()) return "fwmark " + std::to_string(k.fwmark);
-    return std::string(cfg::to_string(k.protocol)) + " " + describe(k.address, k.port);
-}
-
-std::string describe(Ip4 address, uint16_t port) { return address.str() + ":" + std::to_string(port); }
 
 }  // namespace dplb::model

@@ -13,14 +13,10 @@
 
 #include <nlohmann/json.hpp>
 
-#include "control/model/result.hpp"
+#include "common/result.hpp"
+#include "model/paths.hpp"
 
 namespace dplb::model {
-
-// "a.b" / "b" when the parent path is empty.
-std::string member_path(const std::string& parent, std::string_view name);
-// "a.b[3]".
-std::string index_path(const std::string& parent, std::size_t index);
 
 // "expected a string, got number"; the JSON type names are nlohmann's.
 Error type_error(const std::string& field, std::string_view expected, const nlohmann::json& got);

@@ -1,0 +1,22 @@
+// JSON codec of the dataplane's `stats` reply (docs/api.md).
+#pragma once
+
+#include <string>
+
+#include <nlohmann/json.hpp>
+
+#include "common/result.hpp"
+#include "model/stats.hpp"
+
+namespace dplb::model {
+
+nlohmann::json to_json(const Counters&);
+Result<Counters> counters_from_json(const nlohmann::json& j, const std::string& path);
+
+// {"ok":true,"generation":N,"services":[...]}: what the dataplane sends.
+nlohmann::json stats_reply_to_json(const StatsSnapshot&);
+// Decodes a `stats` reply. Unknown members are ignored here (unlike requests) so a newer
+// dataplane may report more than this control process knows.
+Result<StatsSnapshot> stats_reply_from_json(const nlohmann::json& j);
+
+}  // namespace dplb::model
