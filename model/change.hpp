@@ -1,0 +1,73 @@
+// Typed configuration changes: what every mutation becomes, from the JSON socket to the
+// journal and the dataplane link (docs/architecture.md "How a change travels").
+//
+// A change is complete in itself: an edit carries the object's new values in full (the
+// request decoder in control/api merged the members the request left out with the current
+// ones), so applying it needs no request and gives the same result on dplb-control, on
+// journal replay and on the dataplane. A Batch is applied all or nothing (ConfigEditor).
+//
+// Their JSON form (codec/change_json.hpp) is the control socket's request form with "op" in
+// place of "cmd", so an error path such as "real_server.weight" means the same member in
+// both.
+//
+// Threading: plain values.
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <variant>
+#include <vector>
+
+#include "dplb/config.hpp"
+
+namespace dplb::model {
+
+struct AddService { config::Service service; };  // with its real servers and local addresses
+// The service's new attributes (scheduler, flags, mh size, persistence, timeouts); its real
+// servers and local addresses are kept whatever `service` holds.
+struct EditService { config::Service service; };
+struct DeleteService { config::ServiceKey key; };
+
+struct AddReal { config::ServiceKey service; config::RealServer real; };
+// Replaces the real server with real.address:real.port, every member.
+struct EditReal { config::ServiceKey service; config::RealServer real; };
+struct DeleteReal { config::ServiceKey service; Ip4 address; uint16_t port = 0; };
+
+struct AddLocalAddress { config::ServiceKey service; Ip4 address; };
+struct DeleteLocalAddress { config::ServiceKey service; Ip4 address; };
+
+// Adds the matches to the group with that mark (created when absent), as ipvsadm's
+// port-group requests do.
+struct AddPortGroup { config::PortGroup group; };
+// The whole group, or one match of it (a group left without matches is removed).
+struct DeletePortGroup { uint32_t mark = 0; std::optional<config::PortMatch> match; };
+
+struct SetTimeouts { config::Timeouts timeouts; };
+struct SetServiceTimeouts { config::ServiceKey service; config::TimeoutOverrides timeouts; };
+
+struct Clear {};  // every service and port group
+struct ReplaceConfig { config::Config config; };
+
+using Change = std::variant<AddService, EditService, DeleteService, AddReal, EditReal, DeleteReal, AddLocalAddress,
+                            DeleteLocalAddress, AddPortGroup, DeletePortGroup, SetTimeouts, SetServiceTimeouts,
+                            Clear, ReplaceConfig>;
+
+struct Batch {
+    std::vector<Change> changes;
+};
+
+// What a batch touched, for the dataplane's snapshot builder: only these services are
+// rebuilt (their scheduler tables included); `timeouts` alone rebuilds no table.
+struct Touched {
+    bool everything = false;   // Clear or ReplaceConfig: compare every service
+    bool port_groups = false;  // mark services' lookup keys may have moved
+    bool timeouts = false;     // the global timeouts changed
+    std::vector<config::ServiceKey> services;  // added, edited or deleted (may repeat)
+};
+Touched touched_by(const Batch&);
+
+// "add-real", "edit-service", ...: the request name a change comes from (the "op" member of
+// its JSON form).
+const char* op_name(const Change&);
+
+}  // namespace dplb::model
