@@ -8,7 +8,9 @@
 #include "control/server/controller.hpp"
 #include "control/server/event_loop.hpp"
 #include "control/server/options.hpp"
-#include "control/state/state_file.hpp"
+#include "control/state/file_system.hpp"
+#include "control/state/recover.hpp"
+#include "control/state/store.hpp"
 
 using namespace dplb;
 
@@ -34,18 +36,22 @@ int main(int argc, char** argv) {
         return 0;
     }
 
-    state::StateFile state(opts->state_file);
-    auto initial = state.load();
+    state::RealFileSystem fs;
+    state::Store store(opts->state_file, fs);
+    auto initial = state::recover(store);
     if (!initial) {
         // Never start with (and later overwrite) less than the operator had accepted.
         log_line("refusing to start: " + initial.error().str());
         return 1;
     }
-    log_line("loaded " + std::to_string(initial->services.size()) + " services from " + opts->state_file);
+    if (!initial->warning.empty()) log_line(initial->warning);
+    log_line("loaded " + std::to_string(initial->config.config().services.size()) + " services from " +
+             opts->state_file + " (generation " + std::to_string(initial->generation) + ", " +
+             std::to_string(initial->replayed) + " journal records)");
 
     // A dataplane reply may carry every service's counters: allow as much as requests.
     dataplane_link::DataplaneLink link(opts->dataplane_socket, opts->max_request_bytes, dataplane_reply_timeout);
-    server::Controller controller(std::move(*initial), std::move(state), link, log_line);
+    server::Controller controller(std::move(initial->config), initial->generation, store, link, log_line);
     server::EventLoop loop(controller, link, log_line,
                            server::LoopOptions{opts->socket, opts->max_request_bytes, std::chrono::milliseconds(200)});
     if (auto e = loop.open()) {

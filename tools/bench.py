@@ -6,8 +6,9 @@ Suites (see docs/performance.md for what each measures and how to read it):
                  at 1k/100k/1M/10M sessions, new connections per second, a mix
   pmd            suite 2: dplb-dataplane (one worker) between dpdk-testpmd's pcap replay and
                  memif, per mode, and testpmd io forwarding in its place (the ceiling)
-  control        suite 3: dplbadm -R of 10,000 services x 8 real servers, one change inside
-                 it, 100 changes under suite 2's traffic (packets lost), Maglev table builds
+  control        suite 3 (tools/bench_control.py): dplbadm -R of 10,000 services x 8 real
+                 servers, single changes inside it (p50/p99), 1,000 concurrent weight flips,
+                 --set, dataplane memory, changes under suite 2's traffic, Maglev builds
   session_table  suite 4: insert/lookup/expire at 1M and 10M sessions, memory per session
 
 --smoke runs every suite at tiny sizes in seconds and checks only that they run and their
@@ -28,6 +29,7 @@ from pathlib import Path
 HERE = Path(__file__).resolve().parent
 ROOT = HERE.parent
 sys.path.insert(0, str(HERE))
+import bench_control  # noqa: E402
 import bench_pmd  # noqa: E402
 
 MODES = ["fullnat", "nat", "dr", "tun"]
@@ -121,70 +123,8 @@ def suite_pmd(build, smoke):
 
 
 # ----- suite 3 ---------------------------------------------------------------------------
-def restore_file(services, reals, scheduler):
-    lines = []
-    for s in range(services):
-        vip = f"10.{100 + s // 65536}.{(s // 256) % 256}.{s % 256}"
-        lines.append(f"-A -t {vip}:80 -s {scheduler}")
-        for r in range(reals):
-            lines.append(f"-a -t {vip}:80 -r 10.0.{2 + r}.{1 + s % 250}:8080 -m -w 1")
-    return "\n".join(lines) + "\n"
-
-
-def timed(fn):
-    t0 = time.monotonic()
-    fn()
-    return time.monotonic() - t0
-
-
 def suite_control(build, smoke):
-    services = 50 if smoke else 10_000
-    reals = 8
-    out = []
-    for scheduler in ["mh", "rr"]:
-        with bench_pmd.Harness(build, 256) as h:
-            h.start_generator()
-            h.start_dplb(max_services=16384)
-            text = restore_file(services, reals, scheduler)
-            progress(f"control: dplbadm -R of {services} services x {reals} real servers ({scheduler})")
-            t_restore = timed(lambda: h.adm("-R", input=text))
-            listed = sum(1 for line in h.adm("-L", "-n").splitlines()
-                         if line.startswith("  -> ") and "RemoteAddress" not in line)
-            check(listed == services * reals, f"control: {listed} real servers listed, {services * reals} restored")
-            vip = "10.100.0.7"
-            t_edit = timed(lambda: h.adm("-e", "-t", f"{vip}:80", "-r", f"10.0.2.{1 + 7 % 250}:8080", "-m", "-w", "3"))
-            gen = h.status().get("generation")
-            out.append({"suite": "control", "what": "restore", "scheduler": scheduler, "services": services,
-                        "reals_per_service": reals, "restore_seconds": round(t_restore, 3),
-                        "one_change_seconds": round(t_edit, 4), "generation": gen})
-    # 100 changes of a real server while the traffic of suite 2 runs through its service.
-    changes = 10 if smoke else 100
-    with bench_pmd.Harness(build, 1024) as h:
-        h.start_generator()
-        h.start_dplb()
-        h.configure("fullnat")
-        times = []
-
-        def change_loop():
-            for i in range(changes):
-                times.append(timed(lambda: h.adm("-e", "-u", f"{bench_pmd.VIP}:53", "-r", f"{bench_pmd.REALS[0]}:8053",
-                                                 "-b", "-w", str(1 + i % 5))))
-
-        window = 1 if smoke else 5
-        progress("control: the same traffic without changes (baseline)")
-        base = h.measure(window)
-        progress(f"control: {changes} real-server changes under traffic")
-        r = h.measure(window, during=change_loop)
-        # tx_full is the generator not draining memif fast enough (it happens without changes
-        # too, see the baseline); anything else dplb dropped is what the changes cost.
-        lost = sum(n for reason, n in r["dplb_drops_by_reason"].items() if reason != "tx_full")
-        r.update(suite="control", what="changes_under_traffic", changes=changes,
-                 change_seconds_median=round(sorted(times)[len(times) // 2], 4), lost_by_dplb=lost,
-                 tx_full=r["dplb_drops_by_reason"].get("tx_full", 0),
-                 baseline_tx_full=base["dplb_drops_by_reason"].get("tx_full", 0),
-                 baseline_forwarded_mpps=base["forwarded_mpps"])
-        check(abs(r["dplb_rx"] - r["dplb_tx"] - r["dplb_drops"]) <= 64, f"control under traffic: {r}")
-        out.append(r)
+    out = bench_control.suite(build, smoke, progress, check)
     progress("control: Maglev table builds (65537 positions)")
     for n in [8, 100]:
         m = run_json([build / "tests/bench/maglev_bench", "--size", 65537, "--reals", n, "--rounds", 5 if smoke else 50])

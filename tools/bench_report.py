@@ -64,10 +64,35 @@ def targets(res):
                          verdict(worst["forwarded_mpps"] >= 2 * dpvs,
                                  f"{1 - worst['forwarded_mpps'] / (2 * dpvs):.0%} short at {fmt(worst['flows'])} flows")])
     for r in res.get("control", []):
-        if r.get("what") == "restore" and r["services"] >= 10000:
-            rows.append([f"{fmt(r['services'])}-service config ({r['scheduler']}) live in < 100 ms",
-                         f"{fmt(r['restore_seconds'], 3)} s", verdict(r["restore_seconds"] < 0.1,
-                                                                    f"{r['restore_seconds'] / 0.1:.0f} x over")])
+        if r.get("what") == "idle" and r["services"] >= 10000:
+            sch = r["scheduler"]
+            for what, ch in r["changes"].items():
+                for how in ("dplbadm", "socket"):
+                    c = ch[how]
+                    if sch == "rr":
+                        ok = c["p50_ms"] <= 2 and c["p99_ms"] <= 10
+                        rows.append([f"one real-server {what} ({how}, rr): p50 <= 2 ms, p99 <= 10 ms",
+                                     f"p50 {fmt(c['p50_ms'], 3)} ms, p99 {fmt(c['p99_ms'], 3)} ms",
+                                     verdict(ok, f"p50 {c['p50_ms'] / 2:.1f} x, p99 {c['p99_ms'] / 10:.1f} x the target")])
+                    else:
+                        rows.append([f"one real-server {what} ({how}, mh): p50 <= 5 ms",
+                                     f"p50 {fmt(c['p50_ms'], 3)} ms, p99 {fmt(c['p99_ms'], 3)} ms",
+                                     verdict(c["p50_ms"] <= 5, f"{c['p50_ms'] / 5:.1f} x the target")])
+            if "flips" in r:
+                f = r["flips"]
+                rows.append(["1,000 weight flips, 10 clients: >= 2,000/s, p99 <= 20 ms",
+                             f"{fmt(f['flips_per_second'])}/s, p99 {fmt(f['p99_ms'], 3)} ms",
+                             verdict(f["flips_per_second"] >= 2000 and f["p99_ms"] <= 20,
+                                     f"{f['flips_per_second'] / 2000:.2f} x the rate, p99 {f['p99_ms'] / 20:.2f} x")])
+            if sch == "rr":
+                rows.append([f"`dplbadm -R` {fmt(r['services'])} x {r['reals_per_service']} (rr) live in <= 300 ms",
+                             f"{fmt(r['restore_seconds'] * 1000)} ms",
+                             verdict(r["restore_seconds"] <= 0.3, f"{r['restore_seconds'] / 0.3:.1f} x over")])
+            if "set_timeouts" in r:
+                c = r["set_timeouts"]
+                rows.append(["`--set` of timeouts live in <= 5 ms (dplbadm)",
+                             f"p50 {fmt(c['p50_ms'], 3)} ms, p99 {fmt(c['p99_ms'], 3)} ms",
+                             verdict(c["p50_ms"] <= 5, f"{c['p50_ms'] / 5:.1f} x over")])
         if r.get("what") == "changes_under_traffic":
             rows.append([f"zero packets lost across {r['changes']} config changes",
                          f"{fmt(r['lost_by_dplb'])} dropped by dplb's processing (tx_full {fmt(r['tx_full'])}, "
@@ -75,7 +100,7 @@ def targets(res):
                          verdict(r["lost_by_dplb"] == 0, f"{fmt(r['lost_by_dplb'])} lost")])
     if not rows:
         return ""
-    return "\n**Against the targets** (issue 5):\n\n" + table(["target", "measured", "verdict"], rows)
+    return "\n**Against the targets** (issues 5 and 10):\n\n" + table(["target", "measured", "verdict"], rows)
 
 
 def summary(res):
@@ -135,16 +160,31 @@ def summary(res):
         out.append("\n**Suite 3, control plane:**\n\n")
         rows = []
         for r in ctl:
-            if r.get("what") == "restore":
-                rows.append([f"`dplbadm -R` {fmt(r['services'])} services x {r['reals_per_service']} ({r['scheduler']})",
-                             f"{fmt(r['restore_seconds'], 3)} s to live; one real-server change {fmt(r['one_change_seconds'] * 1000)} ms"])
+            if r.get("what") == "idle":
+                rows.append([f"`dplbadm -R` {fmt(r['services'])} services x {r['reals_per_service']} ({r['scheduler']}), worker idle",
+                             f"{fmt(r['restore_seconds'], 3)} s to live; dataplane memory "
+                             f"{fmt(r['dataplane_rss_growth_kib'] / 1024, 1)} MiB ({fmt(r['dataplane_bytes_per_service'])} B per service)"])
+                for what, ch in r["changes"].items():
+                    rows.append([f"one real-server {what} ({r['scheduler']})",
+                                 f"dplbadm: p50 {fmt(ch['dplbadm']['p50_ms'], 3)} / p99 {fmt(ch['dplbadm']['p99_ms'], 3)} ms "
+                                 f"(n={ch['dplbadm']['n']}); socket request: p50 {fmt(ch['socket']['p50_ms'], 3)} / "
+                                 f"p99 {fmt(ch['socket']['p99_ms'], 3)} ms (n={ch['socket']['n']})"])
+                if "flips" in r:
+                    f = r["flips"]
+                    rows.append([f"{fmt(f['flips'])} weight flips from {f['clients']} concurrent clients",
+                                 f"{fmt(f['flips_per_second'])} flips/s; p50 {fmt(f['p50_ms'], 3)} / p99 {fmt(f['p99_ms'], 3)} ms"])
+                if "set_timeouts" in r:
+                    c = r["set_timeouts"]
+                    rows.append(["`dplbadm --set` (global timeouts)",
+                                 f"p50 {fmt(c['p50_ms'], 3)} / p99 {fmt(c['p99_ms'], 3)} ms (n={c['n']})"])
             elif r.get("what") == "changes_under_traffic":
-                rows.append([f"{r['changes']} real-server changes under traffic ({r['seconds']} s window)",
+                rows.append([f"{r['changes']} real-server changes under FULLNAT traffic ({r['seconds']} s window)",
                              f"{fmt(r['lost_by_dplb'])} packets dropped by dplb for any reason but tx_full, of "
                              f"{fmt(r['dplb_rx'])} received ({fmt(r['forwarded_mpps'], 2)} Mpps forwarded; "
                              f"{fmt(r['baseline_forwarded_mpps'], 2)} Mpps without changes); tx_full (the "
                              f"generator not draining memif) {fmt(r['tx_full'])}, {fmt(r['baseline_tx_full'])} in the "
-                             f"same window without changes; median change {fmt(r['change_seconds_median'] * 1000)} ms"])
+                             f"same window without changes; change latency p50 {fmt(r['latency']['p50_ms'], 3)} / "
+                             f"p99 {fmt(r['latency']['p99_ms'], 3)} ms"])
             elif r.get("suite") == "maglev":
                 rows.append([f"Maglev table, {fmt(r['size'])} positions, {r['reals']} servers",
                              f"{fmt(r['median_ms'], 3)} ms median ({fmt(r['min_ms'], 3)}-{fmt(r['max_ms'], 3)})"])
@@ -208,14 +248,18 @@ def plots(res, out):
         fig, ax = plt.subplots(figsize=(7, 4))
         labels, vals = [], []
         for r in ctl:
-            if r.get("what") == "restore":
+            if r.get("what") == "idle":
                 labels.append(f"-R {r['services']:,} svc ({r['scheduler']})")
                 vals.append(r["restore_seconds"] * 1000)
-                labels.append(f"1 change ({r['scheduler']})")
-                vals.append(r["one_change_seconds"] * 1000)
+                for what, ch in r["changes"].items():
+                    labels.append(f"1 {what}, dplbadm p50 ({r['scheduler']})")
+                    vals.append(ch["dplbadm"]["p50_ms"])
+                if "flips" in r:
+                    labels.append("flip p99, 10 clients (rr)")
+                    vals.append(r["flips"]["p99_ms"])
             elif r.get("what") == "changes_under_traffic":
-                labels.append("change under traffic")
-                vals.append(r["change_seconds_median"] * 1000)
+                labels.append("change under traffic p50")
+                vals.append(r["latency"]["p50_ms"])
             elif r.get("suite") == "maglev":
                 labels.append(f"Maglev 65537, {r['reals']} RS")
                 vals.append(r["median_ms"])

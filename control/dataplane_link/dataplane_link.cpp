@@ -137,20 +137,38 @@ std::string DataplaneLink::on_unsolicited_input() {
     return why;
 }
 
-PushResult push_config(DataplaneLink& link, const config::Config& config, uint64_t generation) {
-    json request{{"cmd", "apply"}, {"generation", generation}, {"config", model::to_json(config)}};
-    auto reply = link.call(request);
-    if (!reply) return {PushOutcome::unreachable, reply.error()};
-    const json& r = *reply;
-    if (r.find("ok")->get<bool>()) return {PushOutcome::applied, {}};
-    // The dataplane's `field` is a path in the pushed configuration, not in the operator's
-    // request, so it goes into the message rather than into `field`.
+namespace {
+
+// The dataplane's refusal as an error for the operator. The dataplane's `field` is a path in
+// the pushed configuration or batch, not in the operator's request, so it goes into the
+// message rather than into `field`.
+Error refusal(const json& r, const char* what) {
     std::string why = "no reason given";
     if (auto it = r.find("error"); it != r.end() && it->is_string()) why = it->get<std::string>();
     if (auto it = r.find("field"); it != r.end() && it->is_string() && !it->get_ref<const std::string&>().empty())
         why = it->get<std::string>() + ": " + why;
-    Error e{"", "dataplane rejected the configuration: " + why};
-    return {PushOutcome::rejected, e};
+    return Error{"", std::string("dataplane rejected the ") + what + ": " + why};
+}
+
+PushResult outcome_of(const model::Result<json>& reply, const char* what) {
+    if (!reply) return {PushOutcome::unreachable, reply.error()};
+    const json& r = *reply;
+    if (r.find("ok")->get<bool>()) return {PushOutcome::applied, {}};
+    if (auto it = r.find("resync"); it != r.end() && it->is_boolean() && it->get<bool>())
+        return {PushOutcome::resync, refusal(r, what)};
+    return {PushOutcome::rejected, refusal(r, what)};
+}
+
+}  // namespace
+
+PushResult push_config(DataplaneLink& link, const config::Config& config, uint64_t generation) {
+    json request{{"cmd", "apply"}, {"generation", generation}, {"config", model::to_json(config)}};
+    return outcome_of(link.call(request), "configuration");
+}
+
+PushResult push_batch(DataplaneLink& link, const nlohmann::json& changes, uint64_t base, uint64_t generation) {
+    json request{{"cmd", "apply-batch"}, {"base", base}, {"generation", generation}, {"changes", changes}};
+    return outcome_of(link.call(request), "change");
 }
 
 }  // namespace dplb::dataplane_link

@@ -92,6 +92,7 @@ enum class PushOutcome {
     applied,      // the dataplane runs the new configuration
     rejected,     // the dataplane refused it; `error` is its reason; it runs the previous one
     unreachable,  // no connection, or it broke during the push; `error` says how
+    resync,       // (batches only) the dataplane cannot continue from `base`: push the whole configuration
 };
 
 struct PushResult {
@@ -101,5 +102,9 @@ struct PushResult {
 
 // {"cmd":"apply","generation":N,"config":...} and the meaning of the reply.
 PushResult push_config(DataplaneLink&, const config::Config&, uint64_t generation);
+// {"cmd":"apply-batch","base":B,"generation":N,"changes":[...]}: the changes that turn
+// generation B into N (codec/change_json.hpp). The dataplane answers `resync` when it is
+// not at B (it restarted, or missed a change): the caller then pushes the whole configuration.
+PushResult push_batch(DataplaneLink&, const nlohmann::json& changes, uint64_t base, uint64_t generation);
 
 }  // namespace dplb::dataplane_link

@@ -6,6 +6,9 @@
 #include "control/api/mutations.hpp"
 #include "control/api/queries.hpp"
 #include "control/api/request_members.hpp"
+#include "codec/change_json.hpp"
+#include "codec/json_reader.hpp"
+#include "model/paths.hpp"
 #include "model/config_find.hpp"
 #include "model/connections.hpp"
 #include "codec/json_parse.hpp"
@@ -34,7 +37,7 @@ json error_reply(const Error& e) {
 std::string known_commands() {
     return "add-service, edit-service, delete-service, clear, add-real, edit-real, delete-real, add-laddr, "
            "delete-laddr, get-laddr, add-port-group, delete-port-group, get-port-groups, list, connections, "
-           "get-config, replace-config, set-timeouts, zero, status";
+           "get-config, replace-config, set-timeouts, batch, zero, status";
 }
 
 // replace-config's optional precondition: the configuration is still the one the client read.
@@ -46,6 +49,20 @@ model::Status check_if_generation(const json& request, uint64_t generation) {
     if (expected == generation) return std::nullopt;
     return Error{"if_generation", "the configuration changed since generation " + std::to_string(expected) +
                                       " (it is now " + std::to_string(generation) + "); nothing was replaced"};
+}
+
+// A batch member's error, named under "requests[i]".
+Error under(const std::string& path, Error e) {
+    e.field = e.field.empty() ? path : model::member_path(path, e.field);
+    return e;
+}
+
+bool removes_services(const model::Batch& b) {
+    for (const auto& c : b.changes)
+        if (std::holds_alternative<model::DeleteService>(c) || std::holds_alternative<model::Clear>(c) ||
+            std::holds_alternative<model::ReplaceConfig>(c))
+            return true;
+    return false;
 }
 
 // get-port-groups: the optional `mark`, which must exist.
@@ -65,52 +82,67 @@ model::Result<std::optional<uint32_t>> read_optional_mark(const config::Config& 
 
 }  // namespace
 
-Controller::Controller(config::Config initial, state::StateFile state, link::DataplaneLink& link, Logger log)
-    : config_(std::move(initial)), state_(std::move(state)), link_(link), log_(std::move(log)) {}
+Controller::Controller(model::ConfigEditor initial, uint64_t generation, state::Store& store, link::DataplaneLink& link,
+                       Logger log)
+    : editor_(std::move(initial)),
+      generation_(generation),
+      durable_generation_(generation),
+      store_(store),
+      link_(link),
+      log_(std::move(log)) {}
 
 json Controller::handle_line(std::string_view line) {
-    auto request = model::parse_json(line);
-    if (!request) return error_reply(request.error());
-    return handle(*request);
+    if (auto reply = stage_line(line)) return *reply;
+    return complete_staged().back();
 }
 
 json Controller::handle(const json& request) {
+    if (auto reply = stage(request)) return *reply;
+    return complete_staged().back();
+}
+
+std::optional<json> Controller::stage_line(std::string_view line) {
+    auto request = model::parse_json(line);
+    if (!request) return error_reply(request.error());
+    return stage(*request);
+}
+
+std::optional<json> Controller::stage(const json& request) {
     if (!request.is_object()) return error_reply(Error{"", "a request must be a JSON object"});
-    json reply;
+    std::optional<json> reply;
     auto cmd = request.find("cmd");
     if (cmd == request.end()) reply = error_reply(Error{"cmd", "missing member 'cmd'"});
     else if (!cmd->is_string()) reply = error_reply(model::type_error("cmd", "a string", *cmd));
     else reply = dispatch(cmd->get<std::string>(), request);
-    if (auto id = request.find("id"); id != request.end()) reply["id"] = *id;
+    auto id = request.find("id");
+    if (id == request.end()) return reply;
+    if (reply) (*reply)["id"] = *id;
+    else staged_.back().reply["id"] = *id;
     return reply;
 }
 
-json Controller::dispatch(const std::string& cmd, const json& request) {
-    if (api::is_mutation(cmd)) {
-        if (cmd == "replace-config")
-            if (auto e = check_if_generation(request, generation_)) return error_reply(*e);
-        auto next = api::apply_mutation(config_, request);
-        if (!next) return error_reply(next.error());
-        return change(*next);
-    }
+std::optional<json> Controller::dispatch(const std::string& cmd, const json& request) {
+    if (api::is_mutation(cmd) || cmd == "batch") return stage_change(cmd, request);
+    const config::Config& config = editor_.config();
     if (cmd == "list" || cmd == "get-laddr" || cmd == "zero") return query(cmd, request);
     if (cmd == "connections") return connections_reply(request);
     if (cmd == "get-port-groups") {
-        auto mark = read_optional_mark(config_, request);
+        auto mark = read_optional_mark(config, request);
         if (!mark) return error_reply(mark.error());
-        return api::get_port_groups_reply(config_, *mark);
+        return api::get_port_groups_reply(config, *mark);
     }
     if (cmd == "get-config" || cmd == "status") {
         if (auto e = api::read_no_members(request)) return error_reply(*e);
-        return cmd == "status" ? status_reply() : api::get_config_reply(config_, generation_);
+        return cmd == "status" ? status_reply() : api::get_config_reply(config, generation_);
     }
     return error_reply(Error{"cmd", "unknown command '" + cmd + "' (expected one of: " + known_commands() + ")"});
 }
 
 json Controller::query(const std::string& cmd, const json& request) {
-    auto only = api::read_optional_service(config_, request);
+    const config::Config& config = editor_.config();
+    auto only = api::read_optional_service(config, request);
     if (!only) return error_reply(only.error());
-    if (cmd == "get-laddr") return api::get_laddr_reply(config_, *only);
+    if (cmd == "get-laddr") return api::get_laddr_reply(config, *only);
     auto stats = fetch_stats();
     if (cmd == "zero") {
         if (stats) baselines_.zero(*stats, *only);
@@ -118,13 +150,14 @@ json Controller::query(const std::string& cmd, const json& request) {
         rates_.zero(*only);
         return json{{"ok", true}, {"dataplane", dataplane_state()}};
     }
-    if (!stats) return api::list_reply(config_, *only, nullptr, &rates_);
+    if (!stats) return api::list_reply(config, *only, nullptr, &rates_);
     auto adjusted = baselines_.subtract(*stats);
-    return api::list_reply(config_, *only, &adjusted, &rates_);
+    return api::list_reply(config, *only, &adjusted, &rates_);
 }
 
 json Controller::connections_reply(const json& request) {
-    auto q = api::read_connections_query(config_, request);
+    const config::Config& config = editor_.config();
+    auto q = api::read_connections_query(config, request);
     if (!q) return error_reply(q.error());
     if (!link_.connected()) return error_reply(Error{"", "the dataplane is not connected: no connection table to show"});
     auto reply = link_.call(api::dataplane_connections_request(*q));
@@ -132,46 +165,131 @@ json Controller::connections_reply(const json& request) {
     if (!(*reply)["ok"].get<bool>()) return error_reply(Error{"", "dataplane refused connections: " + reason(*reply)});
     auto list = model::connections_reply_from_json(*reply);
     if (!list) return error_reply(Error{"", "dataplane connections reply: " + list.error().str()});
-    return api::connections_reply(*list, config_, *q);
+    return api::connections_reply(*list, config, *q);
 }
 
-json Controller::change(const config::Config& next) {
-    auto temp = state_.prepare(next);
-    if (!temp) return error_reply(temp.error());
+model::Status Controller::apply_request(const std::string& cmd, const json& request, model::Batch& batch) {
+    if (cmd != "batch") {
+        if (cmd == "replace-config")
+            if (auto e = check_if_generation(request, generation_)) return e;
+        auto change = api::decode_change(editor_, request);
+        if (!change) return change.error();
+        if (auto e = editor_.apply(*change)) return e;
+        batch.changes.push_back(std::move(*change));
+        return std::nullopt;
+    }
+    // {"cmd":"batch","requests":[<change request>, ...]}: all of them or none.
+    model::ObjectReader r(request, "");
+    const json* list = nullptr;
+    if (auto e = r.required("requests", list)) return e;
+    r.get("id");
+    if (auto e = r.finish()) return e;
+    if (!list->is_array()) return model::type_error("requests", "an array", *list);
+    for (std::size_t i = 0; i < list->size(); ++i) {
+        const json& item = (*list)[i];
+        const std::string path = model::index_path("requests", i);
+        auto c = item.is_object() ? item.find("cmd") : item.end();
+        if (c == item.end() || !c->is_string() || !api::is_mutation(c->get_ref<const std::string&>()))
+            return Error{path + ".cmd", "a batch holds configuration changes only"};
+        json plain = item;
+        plain.erase("id");
+        if (c->get_ref<const std::string&>() == "replace-config")
+            if (auto e = check_if_generation(plain, generation_)) return under(path, *e);
+        auto change = api::decode_change(editor_, plain);
+        if (!change) return under(path, change.error());
+        if (auto e = editor_.apply(*change, path)) return e;
+        batch.changes.push_back(std::move(*change));
+    }
+    return std::nullopt;
+}
+
+std::optional<json> Controller::stage_change(const std::string& cmd, const json& request) {
+    const std::size_t mark = editor_.pending();
+    model::Batch batch;
+    if (auto e = apply_request(cmd, request, batch)) {
+        editor_.rollback_to(mark);
+        return error_reply(*e);
+    }
+    const json changes = model::to_json(batch);
+    const uint64_t next = generation_ + 1;
     bool pushed = false;
     if (link_.connected()) {
-        auto res = link::push_config(link_, next, generation_ + 1);
+        auto res = link::push_batch(link_, changes, generation_, next);
+        if (res.outcome == link::PushOutcome::resync) res = link::push_config(link_, editor_.config(), next);
         switch (res.outcome) {
             case link::PushOutcome::applied: pushed = true; break;
-            case link::PushOutcome::rejected: state_.abandon(*temp); return error_reply(res.error);
+            case link::PushOutcome::rejected:
+            case link::PushOutcome::resync:
+                editor_.rollback_to(mark);
+                return error_reply(res.error);
             case link::PushOutcome::unreachable:
                 // Accepted as when disconnected: the reconnection pushes it.
                 log_("dataplane lost during push: " + res.error.message);
                 break;
         }
     }
-    if (auto e = state_.commit(*temp)) {
-        if (pushed) {
-            // The dataplane runs `next`, which is neither on disk nor in memory: take it back.
-            auto undo = link::push_config(link_, config_, generation_ + 2);
-            if (undo.outcome != link::PushOutcome::applied)
-                log_("could not restore the previous configuration on the dataplane: " + undo.error.message);
-            generation_ += 2;
-        }
+    if (auto e = store_.append(next, changes.dump())) {
+        editor_.rollback_to(mark);
+        if (pushed) resync_dataplane("the journal refused the change");
         log_(e->message);
         return error_reply(*e);
     }
-    config_ = next;
-    ++generation_;
+    generation_ = next;
     if (pushed) last_push_error_.clear();
-    baselines_.retain(config_);
-    rates_.retain(config_);
-    return json{{"ok", true}, {"dataplane", dataplane_state()}, {"generation", generation_}};
+    staged_.push_back(Staged{json{{"ok", true}, {"dataplane", dataplane_state()}, {"generation", next}},
+                             removes_services(batch)});
+    return std::nullopt;
+}
+
+std::vector<json> Controller::complete_staged() {
+    std::vector<json> replies;
+    if (staged_.empty()) return replies;
+    auto staged = std::move(staged_);
+    staged_.clear();
+    if (auto e = store_.sync()) {
+        // None of the turn's changes is durable: take all of them back, here and on the dataplane.
+        log_(e->message);
+        editor_.rollback();
+        generation_ = durable_generation_;
+        resync_dataplane("the journal could not be made durable");
+        for (auto& s : staged) {
+            json r = error_reply(*e);
+            if (auto id = s.reply.find("id"); id != s.reply.end()) r["id"] = *id;
+            replies.push_back(std::move(r));
+        }
+        return replies;
+    }
+    editor_.commit();
+    durable_generation_ = generation_;
+    bool removes = false;
+    for (auto& s : staged) {
+        removes |= s.removes;
+        replies.push_back(std::move(s.reply));
+    }
+    if (removes) {
+        baselines_.retain(editor_.config());
+        rates_.retain(editor_.config());
+    }
+    store_.maybe_compact(editor_.config(), generation_);
+    return replies;
+}
+
+void Controller::poll_store() {
+    if (auto e = store_.poll_compaction()) log_("journal compaction failed (the journal is kept): " + e->message);
+}
+
+void Controller::resync_dataplane(const char* why) {
+    if (!link_.connected()) return;
+    // The dataplane may run a generation we took back: a new number, so nothing confuses the two.
+    generation_ = std::max(generation_, durable_generation_) + 1;
+    auto res = link::push_config(link_, editor_.config(), generation_);
+    if (res.outcome != link::PushOutcome::applied)
+        log_(std::string(why) + "; could not restore the configuration on the dataplane: " + res.error.message);
 }
 
 void Controller::on_dataplane_connected() {
     log_("dataplane connected on " + link_.socket_path() + "; pushing generation " + std::to_string(generation_));
-    auto res = link::push_config(link_, config_, generation_);
+    auto res = link::push_config(link_, editor_.config(), generation_);
     switch (res.outcome) {
         case link::PushOutcome::applied: last_push_error_.clear(); break;
         case link::PushOutcome::rejected:
@@ -212,7 +330,7 @@ void Controller::on_stats_sample(const model::Result<json>& reply, std::chrono::
 }
 
 json Controller::status_reply() {
-    json r{{"ok", true}, {"generation", generation_}, {"services", config_.services.size()}};
+    json r{{"ok", true}, {"generation", generation_}, {"services", editor_.config().services.size()}};
     if (!last_push_error_.empty()) r["last_push_error"] = last_push_error_;
     if (link_.connected()) {
         auto reply = link_.call(json{{"cmd", "status"}});

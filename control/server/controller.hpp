@@ -1,7 +1,9 @@
-// What dplb-control does with one request: the configuration it owns, the order of
-// validate -> write temporary state file -> push to the dataplane -> rename -> commit, the
-// re-push on every dataplane (re)connection, counters with zero baselines, rate estimates
-// from the event loop's periodic samples, the connection table, and status.
+// What dplb-control does with one request: the configuration it owns, the path of a change
+// (decode into typed changes -> apply in place, checked -> push the batch to the dataplane ->
+// append to the journal -> one fsync shared by the turn's changes -> reply), the whole
+// configuration pushed on every dataplane (re)connection or when it asks for a resync,
+// counters with zero baselines, rate estimates from the event loop's periodic samples, the
+// connection table, and status.
 // Sockets other than the dataplane link are the event loop's business (event_loop.hpp).
 //
 // Threading: owned and called by the control process's single event-loop thread.
@@ -13,6 +15,7 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include <nlohmann/json.hpp>
 
@@ -20,8 +23,10 @@
 #include "control/api/zero_baselines.hpp"
 #include "control/dataplane_link/dataplane_link.hpp"
 #include "model/stats.hpp"
-#include "control/state/state_file.hpp"
+#include "control/state/store.hpp"
 #include "dplb/config.hpp"
+#include "model/change.hpp"
+#include "model/config_editor.hpp"
 #include "codec/stats_json.hpp"
 
 namespace dplb::server {
@@ -30,12 +35,27 @@ using Logger = std::function<void(std::string_view)>;
 
 class Controller {
 public:
-    // `initial` is what the state file held at start.
-    Controller(config::Config initial, state::StateFile state, dataplane_link::DataplaneLink& link, Logger log);
+    // `initial` is what the state file and journal held at start, at `generation`.
+    Controller(model::ConfigEditor initial, uint64_t generation, state::Store& store,
+               dataplane_link::DataplaneLink& link, Logger log);
 
-    // One request line in, one reply object out (never throws, always has "ok").
+    // One request line in, one reply object out (never throws, always has "ok"). A change is
+    // durable (journal fsynced) when its reply is returned.
     nlohmann::json handle_line(std::string_view line);
     nlohmann::json handle(const nlohmann::json& request);
+
+    // The same, for the event loop's group commit: a change is applied, pushed and written
+    // to the journal, and its reply (nullopt here) waits for complete_staged(), which makes
+    // every staged change durable with one fsync and returns their replies in staging
+    // order. Other requests are answered at once.
+    std::optional<nlohmann::json> stage_line(std::string_view line);
+    std::optional<nlohmann::json> stage(const nlohmann::json& request);
+    std::vector<nlohmann::json> complete_staged();
+    std::size_t staged() const { return staged_.size(); }
+
+    // The journal's background compaction: started after changes, reaped here.
+    void poll_store();
+    bool compacting() const { return store_.compacting(); }
 
     // The link has just connected: push the whole configuration before anything else.
     void on_dataplane_connected();
@@ -46,12 +66,18 @@ public:
     void on_stats_sample(const model::Result<nlohmann::json>& reply, std::chrono::steady_clock::time_point now);
     const api::RateEstimator& rates() const { return rates_; }
 
-    const config::Config& config() const { return config_; }
+    const config::Config& config() const { return editor_.config(); }
     uint64_t generation() const { return generation_; }
 
 private:
-    nlohmann::json dispatch(const std::string& cmd, const nlohmann::json& request);
-    nlohmann::json change(const config::Config& next);
+    // A reply, or nullopt when a change was staged.
+    std::optional<nlohmann::json> dispatch(const std::string& cmd, const nlohmann::json& request);
+    // Decodes and applies the request's changes (one, or a `batch`'s) into `batch`.
+    model::Status apply_request(const std::string& cmd, const nlohmann::json& request, model::Batch& batch);
+    std::optional<nlohmann::json> stage_change(const std::string& cmd, const nlohmann::json& request);
+    // Brings the dataplane to the current configuration at generation_ after a change it
+    // ran was taken back.
+    void resync_dataplane(const char* why);
     // The dataplane's counters (cumulative), or nullopt when it is not reachable.
     std::optional<model::StatsSnapshot> fetch_stats();
     // A `stats` reply decoded, or nullopt (logged) when there is none or it is unusable.
@@ -61,9 +87,16 @@ private:
     nlohmann::json query(const std::string& cmd, const nlohmann::json& request);
     const char* dataplane_state() const;
 
-    config::Config config_;
-    uint64_t generation_ = 1;  // of config_; 1 for what was loaded at start
-    state::StateFile state_;
+    struct Staged {
+        nlohmann::json reply;  // the success reply (with the request's id)
+        bool removes = false;  // it removed services: baselines and rates forget them
+    };
+
+    model::ConfigEditor editor_;  // applied changes; those not yet durable are its pending ones
+    uint64_t generation_;         // of editor_.config(), staged changes included
+    uint64_t durable_generation_; // of what the journal holds durably
+    state::Store& store_;
+    std::vector<Staged> staged_;
     dataplane_link::DataplaneLink& link_;
     api::ZeroBaselines baselines_;
     api::RateEstimator rates_;

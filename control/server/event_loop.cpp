@@ -96,9 +96,34 @@ void EventLoop::run() {
         pending_.clear();
         for (int fd : pending)
             if (auto it = clients_.find(fd); it != clients_.end() && !it->second->writing) serve(*it->second);
+        finish_staged();
+        controller_.poll_store();
         deliver_sample();
     }
     ::unlink(options_.socket_path.c_str());
+}
+
+void EventLoop::finish_staged() {
+    if (awaiting_.empty()) return;
+    // Every change read this turn becomes durable with one fsync (group commit); replies come
+    // back in the order the changes were staged, which is awaiting_'s order.
+    auto replies = controller_.complete_staged();
+    auto fds = std::move(awaiting_);
+    awaiting_.clear();
+    for (std::size_t i = 0; i < fds.size() && i < replies.size(); ++i) {
+        auto it = clients_.find(fds[i]);
+        if (it == clients_.end()) continue;
+        Client& c = *it->second;
+        c.awaiting = false;
+        c.out += model::dump_line(replies[i]);
+        c.out += '\n';
+        if (!flush(c)) continue;
+        if (c.close_after_flush && c.out.empty()) {
+            close_client(c.fd);
+            continue;
+        }
+        pending_.insert(c.fd);  // requests it sent meanwhile are already buffered
+    }
 }
 
 void EventLoop::accept_clients() {
@@ -117,6 +142,7 @@ void EventLoop::accept_clients() {
 void EventLoop::serve(Client& c) {
     using S = model::LineReader::Status;
     int fd = c.fd;
+    if (c.awaiting) return;  // its next request waits for the reply to its change
     for (int budget = requests_per_turn; budget > 0; --budget) {
         std::string line;
         S st = c.reader.read_line(fd, line);
@@ -134,7 +160,14 @@ void EventLoop::serve(Client& c) {
                                    " bytes (--max-request-bytes); closing the connection"}};
             c.close_after_flush = true;
         } else {
-            reply = controller_.handle_line(line);
+            auto staged = controller_.stage_line(line);
+            if (!staged) {
+                // A change: its reply waits for the turn's shared fsync (finish_staged).
+                c.awaiting = true;
+                awaiting_.push_back(fd);
+                return;
+            }
+            reply = std::move(*staged);
         }
         c.out += model::dump_line(reply);
         c.out += '\n';
@@ -240,6 +273,7 @@ void EventLoop::sync_link_watch() {
 
 int EventLoop::next_timeout_ms() const {
     if (!pending_.empty()) return 0;
+    if (controller_.compacting()) return 50;  // reap the compaction soon after it ends
     auto until = !link_.connected()          ? next_connect_
                  : link_.async_outstanding() ? link_.async_deadline()
                                              : next_sample_;

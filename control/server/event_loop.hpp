@@ -19,6 +19,7 @@
 #include <memory>
 #include <set>
 #include <string>
+#include <vector>
 
 #include "control/dataplane_link/dataplane_link.hpp"
 #include "common/line_channel.hpp"
@@ -52,9 +53,11 @@ private:
         std::string out;             // replies not yet accepted by the socket
         bool close_after_flush = false;
         bool writing = false;        // registered for EPOLLOUT instead of EPOLLIN
+        bool awaiting = false;       // its change is staged; the reply comes with finish_staged()
     };
 
     void accept_clients();
+    void finish_staged();  // the turn's group commit: one fsync, then the staged replies
     void serve(Client& c);  // reads and answers up to a budget of requests
     bool flush(Client& c);  // false when the client is gone
     void watch(Client& c, bool writing);
@@ -76,6 +79,7 @@ private:
     int signal_fd_ = -1;
     uint64_t watched_link_ = 0;  // connection_id() of the link connection in the epoll set
     bool stop_ = false;
+    std::vector<int> awaiting_;  // clients whose change is staged, in staging order
     bool reported_unreachable_ = false;
     std::chrono::steady_clock::time_point next_connect_{};
     std::chrono::steady_clock::time_point next_sample_{};

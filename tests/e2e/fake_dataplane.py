@@ -1,6 +1,6 @@
 """A stand-in for dplb-dataplane's socket (docs/api.md "Dataplane socket requests").
 
-It serves `apply`, `stats`, `status` and `connections` from threads inside the test process,
+It serves `apply`, `apply-batch` (always answered with `resync`), `stats`, `status` and `connections` from threads inside the test process,
 records every request, and can be told to refuse applies or to hang up on them, so the tests
 can check what dplb-control pushes and how it reacts. `stop()` closes everything like a dataplane
 that exited; `start()` again is a restarted dataplane with no configuration.
@@ -129,6 +129,15 @@ class FakeDataplane:
             self.generation = request["generation"]
             self.config = request["config"]
             return {"ok": True, "generation": self.generation}
+        if cmd == "apply-batch":
+            # The fake keeps no configuration model to apply typed changes to: it answers as a
+            # dataplane that cannot continue from `base`, so dplb-control pushes the whole
+            # configuration (`apply`) after every change, which is what the tests look at.
+            if self.hang_up_on_apply:
+                return None
+            if self.reject:
+                return {"ok": False, "error": self.reject, "field": "changes[0]"}
+            return {"ok": False, "resync": True, "error": "the fake dataplane applies whole configurations only"}
         if cmd == "stats":
             services = []
             for s in (self.config or {}).get("services", []):
