@@ -1,5 +1,6 @@
 #include "control/state/store.hpp"
 
+#include <system_error>
 #include <utility>
 
 #include "control/state/state_snapshot.hpp"
@@ -194,14 +195,21 @@ bool Store::maybe_compact(const config::Config& config, uint64_t generation) {
     }
     job_ = std::make_unique<Job>();
     Job* job = job_.get();
-    job->thread = std::thread([job, &fs = fs_, path = path_, old = old_path_, dir = dir_, cfg = config, generation] {
+    auto body = [job, &fs = fs_, path = path_, old = old_path_, dir = dir_, cfg = config, generation] {
         // Encoding happens here, off the event loop: for 10,000 services it is the slow part.
         model::Status st = replace_file(fs, path, encode_snapshot(cfg, generation));
         if (!st) st = fs.unlink(old);
         if (!st) st = fs.fsync_dir(dir);
         job->result = std::move(st);
         job->done.store(true, std::memory_order_release);
-    });
+    };
+    try {
+        job->thread = std::thread(std::move(body));
+    } catch (const std::system_error& e) {  // no thread to be had: keep the journal, report it
+        job_.reset();
+        rotate_error_ = Error{"", "state store " + path_ + ": cannot start a compaction thread: " + e.what()};
+        return false;
+    }
     return true;
 }
 
