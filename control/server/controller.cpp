@@ -204,6 +204,11 @@ model::Status Controller::apply_request(const std::string& cmd, const json& requ
 }
 
 std::optional<json> Controller::stage_change(const std::string& cmd, const json& request) {
+    if (store_unusable_ && staged_.empty()) {
+        // A failed fsync left the journal unusable: the state file, rewritten, starts it again.
+        rewrite_store();
+        if (store_unusable_) return error_reply(Error{"", "the state cannot be written; nothing was changed"});
+    }
     const std::size_t mark = editor_.pending();
     model::Batch batch;
     if (auto e = apply_request(cmd, request, batch)) {
@@ -231,6 +236,7 @@ std::optional<json> Controller::stage_change(const std::string& cmd, const json&
     if (auto e = store_.append(next, changes.dump())) {
         editor_.rollback_to(mark);
         if (pushed) resync_dataplane("the journal refused the change");
+        if (store_unusable_ || staged_.empty()) rewrite_store();
         log_(e->message);
         return error_reply(*e);
     }
@@ -247,11 +253,14 @@ std::vector<json> Controller::complete_staged() {
     auto staged = std::move(staged_);
     staged_.clear();
     if (auto e = store_.sync()) {
-        // None of the turn's changes is durable: take all of them back, here and on the dataplane.
+        // None of the turn's changes is durable: take all of them back, here and on the
+        // dataplane, and rewrite the state file without them (their records are in the
+        // journal, whose fate after a failed fsync is unknowable).
         log_(e->message);
         editor_.rollback();
-        generation_ = durable_generation_;
+        generation_ = staged.back().reply["generation"].get<uint64_t>();
         resync_dataplane("the journal could not be made durable");
+        rewrite_store();
         for (auto& s : staged) {
             json r = error_reply(*e);
             if (auto id = s.reply.find("id"); id != s.reply.end()) r["id"] = *id;
@@ -279,12 +288,22 @@ void Controller::poll_store() {
 }
 
 void Controller::resync_dataplane(const char* why) {
-    if (!link_.connected()) return;
     // The dataplane may run a generation we took back: a new number, so nothing confuses the two.
-    generation_ = std::max(generation_, durable_generation_) + 1;
+    ++generation_;
+    if (!link_.connected()) return;
     auto res = link::push_config(link_, editor_.config(), generation_);
     if (res.outcome != link::PushOutcome::applied)
         log_(std::string(why) + "; could not restore the configuration on the dataplane: " + res.error.message);
+}
+
+void Controller::rewrite_store() {
+    if (auto e = store_.write_snapshot(editor_.config(), generation_)) {
+        store_unusable_ = true;
+        log_("the state file cannot be rewritten (" + e->message + "); changes are refused until it can");
+        return;
+    }
+    store_unusable_ = false;
+    durable_generation_ = generation_;
 }
 
 void Controller::on_dataplane_connected() {

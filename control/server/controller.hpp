@@ -78,6 +78,9 @@ private:
     // Brings the dataplane to the current configuration at generation_ after a change it
     // ran was taken back.
     void resync_dataplane(const char* why);
+    // Writes the configuration (without staged changes) as the state file at generation_,
+    // which re-opens a journal the store refused after a failed fsync.
+    void rewrite_store();
     // The dataplane's counters (cumulative), or nullopt when it is not reachable.
     std::optional<model::StatsSnapshot> fetch_stats();
     // A `stats` reply decoded, or nullopt (logged) when there is none or it is unusable.
@@ -97,6 +100,7 @@ private:
     uint64_t durable_generation_; // of what the journal holds durably
     state::Store& store_;
     std::vector<Staged> staged_;
+    bool store_unusable_ = false;  // a failed fsync or rewrite: the state file must be rewritten first
     dataplane_link::DataplaneLink& link_;
     api::ZeroBaselines baselines_;
     api::RateEstimator rates_;

@@ -66,31 +66,26 @@ model::Result<std::string> render(const dplbadm::Invocation& inv, const json& re
     return std::string();
 }
 
-// The reply if it says ok, else its error as an Error.
-model::Result<json> call_ok(const std::string& socket, const json& request) {
-    auto reply = dplbadm::call_control(socket, request);
-    if (!reply) return reply.error();
-    if (reply->contains("ok") && (*reply)["ok"] == true) return reply;
-    auto err = reply->find("error");
-    return model::Error{"", err != reply->end() && err->is_string() ? err->get<std::string>() : "request failed"};
-}
-
-// -R: all rules or none. The replace-config names the generation the rules were applied to,
-// so a change made by someone else in between fails it instead of being overwritten.
+// -R: all rules or none, as one `batch` request: dplb-control checks each rule against the
+// configuration as the rules before it leave it and applies all or nothing, so a change made
+// by someone else in between is never overwritten. Its error names the rule by its index in
+// the batch ("requests[17].real_server.weight: ..."), which is turned back into the line.
 int restore(const std::string& socket) {
     std::string text((std::istreambuf_iterator<char>(std::cin)), std::istreambuf_iterator<char>());
-    auto current = call_ok(socket, json{{"cmd", "get-config"}});
-    if (!current) return fail(exit_request_error, current.error().str());
-    auto config = config_of(*current);
-    if (!config) return fail(exit_request_error, config.error().str());
-    auto next = dplbadm::restore(*config, text);
-    if (!next) return fail(exit_request_error, next.error().str());
-    json request{{"cmd", "replace-config"}, {"config", model::to_json(*next)}};
-    if (current->contains("generation")) request["if_generation"] = (*current)["generation"];
-    auto reply = call_ok(socket, request);
+    auto rules = dplbadm::parse_rules(text);
+    if (!rules) return fail(exit_request_error, rules.error().str());
+    json requests = json::array();
+    for (const auto& r : *rules) requests.push_back(r.request);
+    auto reply = dplbadm::call_control(socket, json{{"cmd", "batch"}, {"requests", std::move(requests)}});
     if (!reply) return fail(exit_request_error, reply.error().str());
-    warn_if_disconnected(*reply);
-    return 0;
+    if (reply->contains("ok") && (*reply)["ok"] == true) {
+        warn_if_disconnected(*reply);
+        return 0;
+    }
+    std::string error = "request failed", field;
+    if (auto e = reply->find("error"); e != reply->end() && e->is_string()) error = e->get<std::string>();
+    if (auto f = reply->find("field"); f != reply->end() && f->is_string()) field = f->get<std::string>();
+    return fail(exit_request_error, dplbadm::name_rule_line(*rules, field, error));
 }
 
 }  // namespace

@@ -13,6 +13,7 @@
 #include "codec/json_parse.hpp"
 #include "common/line_channel.hpp"
 #include "control/server/controller.hpp"
+#include "control/state/recover.hpp"
 #include "helpers.hpp"
 
 using namespace dplb;
@@ -43,6 +44,7 @@ public:
         return requests_;
     }
     std::atomic<bool> reject{false};
+    std::atomic<bool> resync{false};  // answer apply-batch as a dataplane that lost its configuration
     std::atomic<uint64_t> conns{12};
 
 private:
@@ -59,7 +61,12 @@ private:
                 requests_.push_back(rq);
             }
             json reply;
-            if (rq["cmd"] == "apply") {
+            if (rq["cmd"] == "apply-batch") {
+                reply = reject   ? json{{"ok", false}, {"error", "no port has 192.168.100.200"},
+                                        {"field", "changes[0].address"}}
+                        : resync ? json{{"ok", false}, {"resync", true}, {"error", "not at that generation"}}
+                                 : json{{"ok", true}, {"generation", rq["generation"]}, {"rebuilt", 1}};
+            } else if (rq["cmd"] == "apply") {
                 reply = reject ? json{{"ok", false}, {"error", "no port has 192.168.100.200"},
                                       {"field", "config.services[0].local_addresses[0]"}}
                                : json{{"ok", true}, {"generation", rq["generation"]}};
@@ -91,22 +98,53 @@ private:
     std::vector<json> requests_;
 };
 
-std::string slurp(const std::string& path) {
-    std::ifstream in(path);
-    std::stringstream ss;
-    ss << in.rdbuf();
-    return ss.str();
-}
-
 const char* add_nat_service = R"({"cmd":"add-service","service":{"protocol":"tcp","address":"192.168.227.128",
     "port":80,"scheduler":"rr","real_servers":[{"address":"192.168.253.143","forward":"nat"}]}})";
+
+// A real file system that counts the calls that make data durable, and can fail them.
+class CountingFileSystem : public state::RealFileSystem {
+public:
+    model::Status fdatasync(const state::File& f) override {
+        ++syncs;
+        if (fail_syncs) return model::Error{"", "fdatasync " + f.path + ": Input/output error"};
+        return state::RealFileSystem::fdatasync(f);
+    }
+    model::Status fsync(const state::File& f) override {
+        ++syncs;
+        if (fail_syncs) return model::Error{"", "fsync " + f.path + ": Input/output error"};
+        return state::RealFileSystem::fsync(f);
+    }
+    model::Status fsync_dir(const std::string& d) override {
+        ++syncs;
+        if (fail_syncs) return model::Error{"", "fsync " + d + ": Input/output error"};
+        return state::RealFileSystem::fsync_dir(d);
+    }
+    int syncs = 0;
+    bool fail_syncs = false;
+};
+
+state::Store& loaded(state::Store& s) {
+    REQUIRE(s.load());
+    return s;
+}
 
 struct Fixture {
     test::TempDir dir;
     std::vector<std::string> log;
+    CountingFileSystem fs;
+    state::Store store{dir.file("config.json"), fs};
     dataplane_link::DataplaneLink link{dir.file("dp.sock"), 1 << 20, std::chrono::seconds(2)};
-    server::Controller controller{config::Config{}, state::StateFile(dir.file("config.json")), link,
+    server::Controller controller{model::ConfigEditor{}, 1, loaded(store), link,
                                   [this](std::string_view l) { log.emplace_back(l); }};
+
+    // What a restarted dplb-control finds on disk.
+    state::Recovered recovered() {
+        state::RealFileSystem real;
+        state::Store again(dir.file("config.json"), real);
+        auto r = state::recover(again);
+        REQUIRE(r.ok());
+        return std::move(*r);
+    }
 
     // What the event loop does when the dataplane appears.
     void connect() {
@@ -125,9 +163,10 @@ TEST_CASE("controller: requests while the dataplane is disconnected are accepted
     CHECK(reply["dataplane"] == "disconnected");
     CHECK(f.controller.generation() == 2);
     REQUIRE(f.controller.config().services.size() == 1);
-    auto saved = state::StateFile(f.dir.file("config.json")).load();
-    REQUIRE(saved.ok());
-    CHECK(*saved == f.controller.config());
+    auto saved = f.recovered();
+    CHECK(saved.config.config() == f.controller.config());
+    CHECK(saved.generation == 2);
+    CHECK(saved.replayed == 1);
     auto list = f.controller.handle(J(R"({"cmd":"list","id":"x"})"));
     CHECK(list["dataplane"] == "disconnected");
     CHECK(list["id"] == "x");
@@ -149,7 +188,7 @@ TEST_CASE("controller: malformed requests get errors naming the problem") {
     auto nosvc = f.controller.handle_line(R"({"cmd":"list","service":{"protocol":"tcp","address":"10.0.0.1","port":80}})");
     CHECK(nosvc["error"] == "service: no service tcp 10.0.0.1:80");
     CHECK(f.controller.config().services.empty());
-    CHECK_FALSE(std::filesystem::exists(f.dir.file("config.json")));
+    CHECK(f.store.journal_bytes() == 0);
 }
 
 TEST_CASE("controller: pushes on connect and on every change; a rejection changes nothing") {
@@ -170,23 +209,26 @@ TEST_CASE("controller: pushes on connect and on every change; a rejection change
     CHECK(reply["generation"] == 3);
     rqs = dp.requests();
     REQUIRE(rqs.size() == 2);
-    CHECK(rqs[1]["config"]["services"][0]["real_servers"].size() == 2);
+    // A delta, not the configuration: the change against the generation the dataplane has.
+    CHECK(rqs[1]["cmd"] == "apply-batch");
+    CHECK(rqs[1]["base"] == 2);
+    CHECK(rqs[1]["generation"] == 3);
+    REQUIRE(rqs[1]["changes"].size() == 1);
+    CHECK(rqs[1]["changes"][0]["op"] == "add-real");
+    CHECK(rqs[1]["changes"][0]["real_server"]["address"] == "192.168.253.144");
 
     // The dataplane refuses: the request fails with its reason, memory and disk keep the old.
-    std::string state_before = slurp(f.dir.file("config.json"));
+    std::size_t journal_before = f.store.journal_bytes();
     config::Config config_before = f.controller.config();
     dp.reject = true;
     reply = f.controller.handle_line(R"({"cmd":"add-laddr","service":{"protocol":"tcp",
         "address":"192.168.227.128","port":80},"address":"192.168.100.200"})");
     CHECK(reply["ok"] == false);
-    CHECK(reply["error"] == "dataplane rejected the configuration: config.services[0].local_addresses[0]: "
-                            "no port has 192.168.100.200");
+    CHECK(reply["error"] == "dataplane rejected the change: changes[0].address: no port has 192.168.100.200");
     CHECK(f.controller.config() == config_before);
     CHECK(f.controller.generation() == 3);
-    CHECK(slurp(f.dir.file("config.json")) == state_before);
-    std::size_t files = 0;
-    for ([[maybe_unused]] const auto& e : std::filesystem::directory_iterator(f.dir.path())) ++files;
-    CHECK(files == 2);  // config.json and dp.sock: the temporary file is gone
+    CHECK(f.store.journal_bytes() == journal_before);
+    CHECK(f.recovered().config.config() == config_before);
 
     // Counters come from the dataplane; zero makes them count from now.
     dp.reject = false;
@@ -292,4 +334,112 @@ TEST_CASE("controller: get-port-groups") {
     CHECK(all["port_groups"].size() == 1);
     CHECK(f.controller.handle_line(R"({"cmd":"get-port-groups","mark":66})")["port_groups"][0]["mark"] == 66);
     CHECK(f.controller.handle_line(R"({"cmd":"get-port-groups","mark":67})")["error"] == "mark: no port group 67");
+}
+
+TEST_CASE("controller: a dataplane that cannot continue from the base generation gets the whole configuration") {
+    Fixture f;
+    FakeDataplane dp(f.dir.file("dp.sock"));
+    f.connect();
+    dp.resync = true;
+    REQUIRE(f.controller.handle_line(add_nat_service)["ok"] == true);
+    auto rqs = dp.requests();
+    REQUIRE(rqs.size() == 3);
+    CHECK(rqs[1]["cmd"] == "apply-batch");
+    CHECK(rqs[2]["cmd"] == "apply");
+    CHECK(rqs[2]["generation"] == 2);
+    CHECK(rqs[2]["config"]["services"].size() == 1);
+}
+
+TEST_CASE("controller: a batch request applies all of its changes or none") {
+    Fixture f;
+    auto bad = f.controller.handle(J(R"({"cmd":"batch","id":9,"requests":[
+        {"cmd":"add-service","service":{"protocol":"tcp","address":"10.0.0.1","port":80,"scheduler":"rr"}},
+        {"cmd":"add-real","service":{"protocol":"tcp","address":"10.0.0.1","port":80},
+         "real_server":{"address":"10.0.1.1","weight":70000}}]})"));
+    CHECK(bad["ok"] == false);
+    CHECK(bad["id"] == 9);
+    CHECK(bad["field"] == "requests[1].real_server.weight");
+    CHECK(f.controller.config().services.empty());
+    CHECK(f.controller.generation() == 1);
+    CHECK(f.store.journal_bytes() == 0);
+    auto notchange = f.controller.handle(J(R"({"cmd":"batch","requests":[{"cmd":"list"}]})"));
+    CHECK(notchange["field"] == "requests[0].cmd");
+
+    auto good = f.controller.handle(J(R"({"cmd":"batch","requests":[
+        {"cmd":"add-service","service":{"protocol":"tcp","address":"10.0.0.1","port":80,"scheduler":"rr"}},
+        {"cmd":"add-real","service":{"protocol":"tcp","address":"10.0.0.1","port":80},
+         "real_server":{"address":"10.0.1.1","weight":7}}]})"));
+    CHECK(good["ok"] == true);
+    CHECK(good["generation"] == 2);  // one batch, one generation
+    REQUIRE(f.controller.config().services.size() == 1);
+    CHECK(f.controller.config().services[0].reals.size() == 1);
+    auto saved = f.recovered();
+    CHECK(saved.config.config() == f.controller.config());
+    CHECK(saved.replayed == 1);
+}
+
+TEST_CASE("controller: changes staged in one turn share one fsync and are answered after it") {
+    Fixture f;
+    REQUIRE_FALSE(f.controller.stage_line(add_nat_service));
+    REQUIRE_FALSE(f.controller.stage(J(R"({"cmd":"add-real","id":"b","service":{"protocol":"tcp",
+        "address":"192.168.227.128","port":80},"real_server":{"address":"192.168.253.144","forward":"nat"}})")));
+    CHECK(f.controller.staged() == 2);
+    CHECK(f.fs.syncs == 0);  // nothing acknowledged yet
+    auto replies = f.controller.complete_staged();
+    REQUIRE(replies.size() == 2);
+    CHECK(replies[0]["generation"] == 2);
+    CHECK(replies[1]["generation"] == 3);
+    CHECK(replies[1]["id"] == "b");
+    CHECK(f.fs.syncs == 2);  // the journal's data, and its directory entry (created this turn)
+    auto saved = f.recovered();
+    CHECK(saved.config.config() == f.controller.config());
+    CHECK(saved.generation == 3);
+
+    // A later turn: one fdatasync for the journal, nothing for the directory.
+    REQUIRE_FALSE(f.controller.stage(J(R"({"cmd":"edit-real","service":{"protocol":"tcp",
+        "address":"192.168.227.128","port":80},"real_server":{"address":"192.168.253.144","weight":4}})")));
+    REQUIRE_FALSE(f.controller.stage(J(R"({"cmd":"edit-real","service":{"protocol":"tcp",
+        "address":"192.168.227.128","port":80},"real_server":{"address":"192.168.253.144","weight":5}})")));
+    CHECK(f.controller.complete_staged().size() == 2);
+    CHECK(f.fs.syncs == 3);
+}
+
+TEST_CASE("controller: when the journal cannot be made durable the turn's changes are taken back everywhere") {
+    Fixture f;
+    REQUIRE(f.controller.handle_line(add_nat_service)["ok"] == true);
+    FakeDataplane dp(f.dir.file("dp.sock"));
+    f.connect();
+    config::Config before = f.controller.config();
+    f.fs.fail_syncs = true;
+    REQUIRE_FALSE(f.controller.stage(J(R"({"cmd":"edit-real","service":{"protocol":"tcp",
+        "address":"192.168.227.128","port":80},"real_server":{"address":"192.168.253.143","weight":9}})")));
+    REQUIRE_FALSE(f.controller.stage(J(R"({"cmd":"delete-service","service":{"protocol":"tcp",
+        "address":"192.168.227.128","port":80}})")));
+    auto replies = f.controller.complete_staged();
+    REQUIRE(replies.size() == 2);
+    for (const auto& r : replies) {
+        CHECK(r["ok"] == false);
+        CHECK(r["error"].get<std::string>().find("Input/output error") != std::string::npos);
+    }
+    CHECK(f.controller.config() == before);
+    // The dataplane ran both changes; it is given the previous configuration back, whole.
+    auto rqs = dp.requests();
+    REQUIRE(rqs.size() >= 4);
+    CHECK(rqs.back()["cmd"] == "apply");
+    CHECK(rqs.back()["config"]["services"][0]["real_servers"][0]["weight"] == 1);
+    // Until the file system works again every change is refused, and nothing changes.
+    auto refused = f.controller.handle(J(R"({"cmd":"edit-real","service":{"protocol":"tcp",
+        "address":"192.168.227.128","port":80},"real_server":{"address":"192.168.253.143","weight":8}})"));
+    CHECK(refused["ok"] == false);
+    CHECK(f.controller.config() == before);
+    // Then the state file is rewritten without the changes that were never acknowledged,
+    // and work goes on.
+    f.fs.fail_syncs = false;
+    auto ok = f.controller.handle(J(R"({"cmd":"edit-real","service":{"protocol":"tcp",
+        "address":"192.168.227.128","port":80},"real_server":{"address":"192.168.253.143","weight":3}})"));
+    CHECK(ok["ok"] == true);
+    config::Config expected = before;
+    expected.services[0].reals[0].weight = 3;
+    CHECK(f.controller.config() == expected);
+    CHECK(f.recovered().config.config() == expected);
 }
