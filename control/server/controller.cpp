@@ -279,12 +279,16 @@ std::vector<json> Controller::complete_staged() {
         baselines_.retain(editor_.config());
         rates_.retain(editor_.config());
     }
-    store_.maybe_compact(editor_.config(), generation_);
+    if (std::chrono::steady_clock::now() >= compact_not_before_) store_.maybe_compact(editor_.config(), generation_);
     return replies;
 }
 
 void Controller::poll_store() {
-    if (auto e = store_.poll_compaction()) log_("journal compaction failed (the journal is kept): " + e->message);
+    if (auto e = store_.poll_compaction()) {
+        // A full or failing disk: the journal keeps everything; try again later, not per change.
+        log_("journal compaction failed (the journal is kept; retrying in a minute): " + e->message);
+        compact_not_before_ = std::chrono::steady_clock::now() + std::chrono::minutes(1);
+    }
 }
 
 void Controller::resync_dataplane(const char* why) {

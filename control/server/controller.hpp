@@ -100,6 +100,7 @@ private:
     uint64_t durable_generation_; // of what the journal holds durably
     state::Store& store_;
     std::vector<Staged> staged_;
+    std::chrono::steady_clock::time_point compact_not_before_{};  // after a failed compaction
     bool store_unusable_ = false;  // a failed fsync or rewrite: the state file must be rewritten first
     dataplane_link::DataplaneLink& link_;
     api::ZeroBaselines baselines_;
