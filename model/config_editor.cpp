@@ -542,6 +542,7 @@ Status ConfigEditor::apply_batch(const Batch& batch, bool indexed) {
 
 void ConfigEditor::commit() { impl_->undo.clear(); }
 void ConfigEditor::rollback() { impl_->rollback_to(0); }
+void ConfigEditor::rollback_to(std::size_t mark) { impl_->rollback_to(mark); }
 std::size_t ConfigEditor::pending() const { return impl_->undo.size(); }
 
 }  // namespace dplb::model

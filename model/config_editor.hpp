@@ -49,6 +49,8 @@ public:
 
     void commit();    // forget the undo log: the current configuration is the new base
     void rollback();  // undo everything applied since the last commit()
+    // Undo what was applied after pending() was `mark` (one request of several staged).
+    void rollback_to(std::size_t mark);
     std::size_t pending() const;  // changes applied since the last commit()
 
 private:

@@ -182,6 +182,7 @@ model::Status Controller::apply_request(const std::string& cmd, const json& requ
     model::ObjectReader r(request, "");
     const json* list = nullptr;
     if (auto e = r.required("requests", list)) return e;
+    r.get("cmd");
     r.get("id");
     if (auto e = r.finish()) return e;
     if (!list->is_array()) return model::type_error("requests", "an array", *list);
@@ -316,6 +317,7 @@ void Controller::on_dataplane_connected() {
     switch (res.outcome) {
         case link::PushOutcome::applied: last_push_error_.clear(); break;
         case link::PushOutcome::rejected:
+        case link::PushOutcome::resync:  // (only batches are answered with resync)
             // It keeps running what it had; operators see this in `status` and the log.
             last_push_error_ = res.error.message;
             log_(res.error.message);

@@ -57,7 +57,7 @@ public:
 };
 
 // POSIX. EINTR is retried everywhere; errors carry strerror(errno) and the path.
-class RealFileSystem final : public FileSystem {
+class RealFileSystem : public FileSystem {
 public:
     model::Result<File> open_append(const std::string& path) override;
     model::Result<File> create_truncate(const std::string& path) override;

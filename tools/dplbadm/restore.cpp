@@ -10,12 +10,9 @@ using model::Error;
 
 namespace {
 
-struct Rule {
-    std::size_t line;
-    nlohmann::json request;
-};
-
 Error at(std::size_t line, const Error& e) { return Error{"", "line " + std::to_string(line) + ": " + e.str()}; }
+
+}  // namespace
 
 model::Result<std::vector<Rule>> parse_rules(std::string_view text) {
     std::vector<Rule> rules;
@@ -37,7 +34,22 @@ model::Result<std::vector<Rule>> parse_rules(std::string_view text) {
     return rules;
 }
 
-}  // namespace
+std::string name_rule_line(const std::vector<Rule>& rules, const std::string& field, const std::string& error) {
+    // error is "<field>: <message>" (Error::str) when the field is set.
+    const std::string prefix = "requests[";
+    if (field.rfind(prefix, 0) != 0) return error;
+    std::size_t close = field.find(']');
+    if (close == std::string::npos) return error;
+    std::size_t index = 0;
+    for (std::size_t i = prefix.size(); i < close; ++i) {
+        if (field[i] < '0' || field[i] > '9') return error;
+        index = index * 10 + std::size_t(field[i] - '0');
+    }
+    if (index >= rules.size()) return error;
+    std::string inner = close + 1 < field.size() && field[close + 1] == '.' ? field.substr(close + 2) : "";
+    std::string message = error.rfind(field + ": ", 0) == 0 ? error.substr(field.size() + 2) : error;
+    return "line " + std::to_string(rules[index].line) + ": " + (inner.empty() ? message : inner + ": " + message);
+}
 
 std::vector<std::string> split_rule_line(std::string_view line) {
     std::vector<std::string> words;
