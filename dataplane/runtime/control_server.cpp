@@ -249,7 +249,7 @@ json ControlServer::stats() const {
     const Snapshot* snap = rt_.snapshot.load();  // the control thread is the only one that frees it
     if (snap) {
         s.generation = snap->generation;
-        for (const auto& svc : snap->service_objects) {
+        for (const ServiceSnap* svc : snap->service_list) {
             model::ServiceStats ss;
             ss.key = key_of(*svc);
             ss.stats = model::minus(service_totals(svc->id), service_baseline_[svc->id]);
@@ -271,8 +271,8 @@ json ControlServer::stats() const {
     json reply = model::stats_reply_to_json(s);
     // Persistence templates per real server (ipvsadm --persistent-conn), in the same order.
     if (snap && reply.contains("services"))
-        for (size_t i = 0; i < snap->service_objects.size() && i < reply["services"].size(); ++i) {
-            const ServiceSnap& svc = *snap->service_objects[i];
+        for (size_t i = 0; i < snap->service_list.size() && i < reply["services"].size(); ++i) {
+            const ServiceSnap& svc = *snap->service_list[i];
             json& reals = reply["services"][i]["real_servers"];
             for (size_t k = 0; k < svc.reals.size() && k < reals.size(); ++k) {
                 uint64_t n = 0;
