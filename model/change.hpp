@@ -66,6 +66,9 @@ struct Touched {
 };
 Touched touched_by(const Batch&);
 
+// The service without its real servers and local addresses: what an EditService carries.
+config::Service attributes_of(const config::Service&);
+
 // "add-real", "edit-service", ...: the request name a change comes from (the "op" member of
 // its JSON form).
 const char* op_name(const Change&);

@@ -1,26 +1,26 @@
 // replace-config, set-timeouts: requests on the configuration as a whole (or, for
 // set-timeouts with a `service`, on one service's timeout overrides).
-#include "control/api/mutation_handlers.hpp"
-#include "control/api/request_members.hpp"
-#include "model/config_find.hpp"
 #include "codec/config_json.hpp"
-#include "model/validate.hpp"
+#include "control/api/mutation_decoders.hpp"
+#include "control/api/request_members.hpp"
 
-namespace dplb::api::handlers {
+namespace dplb::api::decoders {
 
 using nlohmann::json;
 
-model::Result<config::Config> replace_config(config::Config, const json& request) {
+model::Result<model::Change> replace_config(const model::ConfigEditor&, const json& request) {
     auto r = request_reader(request);
     const json* m = nullptr;
     if (auto e = r.required("config", m)) return *e;
     r.get("if_generation");  // checked by the controller, which knows the generation
     if (auto e = r.finish()) return *e;
     // Decoded and validated whole before it replaces anything: all or nothing.
-    return model::config_from_json(*m, "config");
+    auto c = model::config_from_json(*m, "config");
+    if (!c) return c.error();
+    return model::Change{model::ReplaceConfig{std::move(*c)}};
 }
 
-model::Result<config::Config> set_timeouts(config::Config c, const json& request) {
+model::Result<model::Change> set_timeouts(const model::ConfigEditor& working, const json& request) {
     auto r = request_reader(request);
     const json* m = nullptr;
     if (auto e = r.required("timeouts", m)) return *e;
@@ -31,20 +31,17 @@ model::Result<config::Config> set_timeouts(config::Config c, const json& request
         key = *k;
     }
     if (auto e = r.finish()) return *e;
+    // Decoded over the current values, so that absent members keep them.
     if (!key) {
-        auto t = model::timeouts_from_json(*m, "timeouts", c.timeouts);
+        auto t = model::timeouts_from_json(*m, "timeouts", working.config().timeouts);
         if (!t) return t.error();
-        if (auto e = model::validate_timeouts(*t, "timeouts")) return *e;
-        c.timeouts = *t;
-        return c;
+        return model::Change{model::SetTimeouts{*t}};
     }
-    config::Service* svc = model::find_service(c, *key);
+    const config::Service* svc = working.find_service(*key);
     auto t = model::timeout_overrides_from_json(*m, "timeouts", svc ? svc->timeouts : config::TimeoutOverrides{});
     if (!t) return t.error();
     if (!svc) return no_such_service(*key);
-    if (auto e = model::validate_timeout_overrides(*t, "timeouts")) return *e;
-    svc->timeouts = *t;
-    return c;
+    return model::Change{model::SetServiceTimeouts{*key, *t}};
 }
 
-}  // namespace dplb::api::handlers
+}  // namespace dplb::api::decoders

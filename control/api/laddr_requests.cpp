@@ -1,15 +1,10 @@
 // add-laddr, delete-laddr: the FULLNAT local (SNAT) address pool of a service.
-#include <algorithm>
-
-#include "control/api/mutation_handlers.hpp"
-#include "control/api/request_members.hpp"
-#include "model/config_find.hpp"
 #include "codec/config_json.hpp"
-#include "model/validate.hpp"
+#include "control/api/mutation_decoders.hpp"
+#include "control/api/request_members.hpp"
 
-namespace dplb::api::handlers {
+namespace dplb::api::decoders {
 
-using model::Error;
 using nlohmann::json;
 
 namespace {
@@ -33,38 +28,16 @@ model::Result<LaddrRequest> read_laddr_request(const json& request) {
 
 }  // namespace
 
-model::Result<config::Config> add_laddr(config::Config c, const json& request) {
+model::Result<model::Change> add_laddr(const model::ConfigEditor&, const json& request) {
     auto req = read_laddr_request(request);
     if (!req) return req.error();
-    if (auto e = model::check_unicast(req->address, "address")) return *e;
-    config::Service* svc = model::find_service(c, req->key);
-    if (!svc) return no_such_service(req->key);
-    auto& pool = svc->local_addresses;
-    if (std::find(pool.begin(), pool.end(), req->address) != pool.end())
-        return Error{"address", "local address " + req->address.str() + " already exists in service " +
-                                    model::describe(req->key)};
-    pool.push_back(req->address);
-    return c;
+    return model::Change{model::AddLocalAddress{req->key, req->address}};
 }
 
-model::Result<config::Config> delete_laddr(config::Config c, const json& request) {
+model::Result<model::Change> delete_laddr(const model::ConfigEditor&, const json& request) {
     auto req = read_laddr_request(request);
     if (!req) return req.error();
-    config::Service* svc = model::find_service(c, req->key);
-    if (!svc) return no_such_service(req->key);
-    auto& pool = svc->local_addresses;
-    auto it = std::find(pool.begin(), pool.end(), req->address);
-    if (it == pool.end())
-        return Error{"address", "no local address " + req->address.str() + " in service " +
-                                    model::describe(req->key)};
-    pool.erase(it);
-    bool fullnat = std::any_of(svc->reals.begin(), svc->reals.end(), [](const config::RealServer& rs) {
-        return rs.forward == config::ForwardMethod::fullnat;
-    });
-    if (fullnat && pool.empty())
-        return Error{"address", "" + req->address.str() + " is the last local address of service " +
-                                    model::describe(req->key) + ", which has fullnat real servers"};
-    return c;
+    return model::Change{model::DeleteLocalAddress{req->key, req->address}};
 }
 
-}  // namespace dplb::api::handlers
+}  // namespace dplb::api::decoders

@@ -3,8 +3,7 @@
 #include <array>
 #include <utility>
 
-#include "control/api/mutation_handlers.hpp"
-#include "model/validate.hpp"
+#include "control/api/mutation_decoders.hpp"
 
 namespace dplb::api {
 
@@ -12,23 +11,23 @@ using model::Error;
 
 namespace {
 
-constexpr std::array<std::pair<std::string_view, handlers::Handler>, 13> table{{
-    {"add-service", handlers::add_service},
-    {"edit-service", handlers::edit_service},
-    {"delete-service", handlers::delete_service},
-    {"clear", handlers::clear},
-    {"add-real", handlers::add_real},
-    {"edit-real", handlers::edit_real},
-    {"delete-real", handlers::delete_real},
-    {"add-laddr", handlers::add_laddr},
-    {"delete-laddr", handlers::delete_laddr},
-    {"add-port-group", handlers::add_port_group},
-    {"delete-port-group", handlers::delete_port_group},
-    {"replace-config", handlers::replace_config},
-    {"set-timeouts", handlers::set_timeouts},
+constexpr std::array<std::pair<std::string_view, decoders::Decoder>, 13> table{{
+    {"add-service", decoders::add_service},
+    {"edit-service", decoders::edit_service},
+    {"delete-service", decoders::delete_service},
+    {"clear", decoders::clear},
+    {"add-real", decoders::add_real},
+    {"edit-real", decoders::edit_real},
+    {"delete-real", decoders::delete_real},
+    {"add-laddr", decoders::add_laddr},
+    {"delete-laddr", decoders::delete_laddr},
+    {"add-port-group", decoders::add_port_group},
+    {"delete-port-group", decoders::delete_port_group},
+    {"replace-config", decoders::replace_config},
+    {"set-timeouts", decoders::set_timeouts},
 }};
 
-handlers::Handler find(std::string_view cmd) {
+decoders::Decoder find(std::string_view cmd) {
     for (const auto& [name, fn] : table)
         if (name == cmd) return fn;
     return nullptr;
@@ -38,23 +37,22 @@ handlers::Handler find(std::string_view cmd) {
 
 bool is_mutation(std::string_view cmd) { return find(cmd) != nullptr; }
 
-model::Result<config::Config> apply_handler(config::Config current, const nlohmann::json& request) {
-    handlers::Handler fn = nullptr;
+model::Result<model::Change> decode_change(const model::ConfigEditor& working, const nlohmann::json& request) {
+    decoders::Decoder fn = nullptr;
     if (request.is_object()) {
         auto cmd = request.find("cmd");
         if (cmd != request.end() && cmd->is_string()) fn = find(cmd->get_ref<const std::string&>());
     }
     if (!fn) return Error{"cmd", "not a configuration change"};
-    return fn(std::move(current), request);
+    return fn(working, request);
 }
 
 model::Result<config::Config> apply_mutation(const config::Config& current, const nlohmann::json& request) {
-    auto next = apply_handler(current, request);
-    if (!next) return next;
-    // Each handler checked what it touched with request-relative field names; this is the
-    // safety net that keeps an invalid whole from ever being accepted.
-    if (auto e = model::validate_config(*next, "config")) return *e;
-    return next;
+    model::ConfigEditor editor(current);  // O(size): indexes built for one change
+    auto change = decode_change(editor, request);
+    if (!change) return change.error();
+    if (auto e = editor.apply(*change)) return *e;
+    return editor.config();
 }
 
 }  // namespace dplb::api

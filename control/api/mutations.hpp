@@ -1,10 +1,11 @@
-// The requests that change the configuration, as pure functions: the current configuration
-// and one request in, the new configuration or the reason for refusing it out. No sockets,
-// no files, no dataplane: the caller persists and pushes what comes out.
+// The requests that change the configuration: each decodes into one typed change
+// (model/change.hpp) that a model::ConfigEditor checks and applies in place, in time
+// proportional to the change. No sockets, no files, no dataplane.
 //
-// Every handler validates the whole request before building anything, names the offending
-// member on error, and never modifies `current` (replace-config is all or nothing because
-// the new configuration is built aside and only returned when valid).
+// Decoding checks the request's syntax and names the offending member (request-relative:
+// "real_server.weight"); the editor checks the configuration rules with the same names.
+//
+// Threading: plain functions; `working` is only read.
 #pragma once
 
 #include <string_view>
@@ -13,6 +14,8 @@
 
 #include "common/result.hpp"
 #include "dplb/config.hpp"
+#include "model/change.hpp"
+#include "model/config_editor.hpp"
 
 namespace dplb::api {
 
@@ -20,12 +23,11 @@ namespace dplb::api {
 // add-laddr, delete-laddr, add-port-group, delete-port-group, replace-config, set-timeouts.
 bool is_mutation(std::string_view cmd);
 
-// `request` is the whole request object (its `cmd` must be a mutation).
-model::Result<config::Config> apply_mutation(const config::Config& current, const nlohmann::json& request);
+// The typed change a request asks for, decoded against `working` (for the members an edit
+// leaves out). `request` is the whole request object (its `cmd` must be a mutation).
+model::Result<model::Change> decode_change(const model::ConfigEditor& working, const nlohmann::json& request);
 
-// The request's handler alone, without the whole-configuration check that apply_mutation
-// ends with: for applying many requests in a row (dplbadm -R) and validating once at the end.
-// The caller must run model::validate_config on what it keeps.
-model::Result<config::Config> apply_handler(config::Config current, const nlohmann::json& request);
+// Compatibility for tests and dplbadm: decode + apply on a copy, whole config out (O(n) copy).
+model::Result<config::Config> apply_mutation(const config::Config& current, const nlohmann::json& request);
 
 }  // namespace dplb::api

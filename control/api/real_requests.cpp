@@ -1,13 +1,10 @@
 // add-real, edit-real, delete-real.
-#include <algorithm>
-
-#include "control/api/mutation_handlers.hpp"
+#include "codec/config_json.hpp"
+#include "control/api/mutation_decoders.hpp"
 #include "control/api/request_members.hpp"
 #include "model/config_find.hpp"
-#include "codec/config_json.hpp"
-#include "model/validate.hpp"
 
-namespace dplb::api::handlers {
+namespace dplb::api::decoders {
 
 using model::Error;
 using nlohmann::json;
@@ -30,69 +27,42 @@ model::Result<RealRequest> read_real_request(const json& request) {
     return out;
 }
 
-// FULLNAT rewrites the client address to one of the service's local addresses.
-model::Status check_fullnat_has_laddr(const config::Service& svc, const config::RealServer& rs) {
-    if (rs.forward != config::ForwardMethod::fullnat || !svc.local_addresses.empty()) return std::nullopt;
-    return Error{"real_server.forward", "service " + model::describe(svc.key) +
-                                            " has no local address; a fullnat real server needs one "
-                                            "(add one with --add-laddr first)"};
-}
-
-// The service a real-server request is about, and its `real_server` member decoded with the
-// documented defaults (port = the service's port).
-struct Target {
-    config::Service* service;
-    const json* member;
-    config::RealServer decoded;
-};
-
-model::Result<Target> locate(config::Config& c, const json& request) {
-    auto req = read_real_request(request);
-    if (!req) return req.error();
+// The `real_server` member decoded with the documented defaults (port = the service's port).
+model::Result<config::RealServer> read_real(const RealRequest& req) {
     config::RealServer defaults;
-    defaults.port = req->key.port;
-    auto rs = model::real_server_from_json(*req->real, "real_server", defaults);
-    if (!rs) return rs.error();
-    config::Service* svc = model::find_service(c, req->key);
-    if (!svc) return no_such_service(req->key);
-    return Target{svc, req->real, *rs};
-}
-
-model::Status check_real(const config::Service& svc, const config::RealServer& rs) {
-    if (auto e = model::validate_real_server(svc, rs, "real_server")) return e;
-    return check_fullnat_has_laddr(svc, rs);
+    defaults.port = req.key.port;
+    return model::real_server_from_json(*req.real, "real_server", defaults);
 }
 
 }  // namespace
 
-model::Result<config::Config> add_real(config::Config c, const json& request) {
-    auto t = locate(c, request);
-    if (!t) return t.error();
-    const config::RealServer& rs = t->decoded;
-    if (model::find_real(*t->service, rs.address, rs.port))
-        return Error{"real_server", "real server " + model::describe(rs.address, rs.port) +
-                                        " already exists in service " + model::describe(t->service->key)};
-    if (auto e = check_real(*t->service, rs)) return *e;
-    t->service->reals.push_back(rs);
-    return c;
-}
-
-model::Result<config::Config> edit_real(config::Config c, const json& request) {
-    auto t = locate(c, request);
-    if (!t) return t.error();
-    config::RealServer* existing = model::find_real(*t->service, t->decoded.address, t->decoded.port);
-    if (!existing)
-        return Error{"real_server", "no real server " + model::describe(t->decoded.address, t->decoded.port) +
-                                        " in service " + model::describe(t->service->key)};
-    // Decoded again over the existing server, so that absent members keep their values.
-    auto rs = model::real_server_from_json(*t->member, "real_server", *existing);
+model::Result<model::Change> add_real(const model::ConfigEditor&, const json& request) {
+    auto req = read_real_request(request);
+    if (!req) return req.error();
+    auto rs = read_real(*req);
     if (!rs) return rs.error();
-    if (auto e = check_real(*t->service, *rs)) return *e;
-    *existing = *rs;
-    return c;
+    return model::Change{model::AddReal{req->key, *rs}};
 }
 
-model::Result<config::Config> delete_real(config::Config c, const json& request) {
+model::Result<model::Change> edit_real(const model::ConfigEditor& working, const json& request) {
+    auto req = read_real_request(request);
+    if (!req) return req.error();
+    auto rs = read_real(*req);  // the address and port say which server; syntax errors first
+    if (!rs) return rs.error();
+    const config::Service* svc = working.find_service(req->key);
+    if (!svc) return no_such_service(req->key);
+    // Linear in this service's real servers only.
+    const config::RealServer* existing = model::find_real(*svc, rs->address, rs->port);
+    if (!existing)
+        return Error{"real_server", "no real server " + model::describe(rs->address, rs->port) + " in service " +
+                                        model::describe(req->key)};
+    // Decoded again over the existing server, so that absent members keep their values.
+    auto merged = model::real_server_from_json(*req->real, "real_server", *existing);
+    if (!merged) return merged.error();
+    return model::Change{model::EditReal{req->key, *merged}};
+}
+
+model::Result<model::Change> delete_real(const model::ConfigEditor&, const json& request) {
     auto req = read_real_request(request);
     if (!req) return req.error();
     model::ObjectReader rr(*req->real, "real_server");
@@ -103,16 +73,7 @@ model::Result<config::Config> delete_real(config::Config c, const json& request)
     uint64_t port = req->key.port;
     if (auto e = rr.optional_uint("port", 0, 65535, port)) return *e;
     if (auto e = rr.finish()) return *e;
-    config::Service* svc = model::find_service(c, req->key);
-    if (!svc) return no_such_service(req->key);
-    auto it = std::find_if(svc->reals.begin(), svc->reals.end(), [&](const config::RealServer& rs) {
-        return rs.address == *address && rs.port == port;
-    });
-    if (it == svc->reals.end())
-        return Error{"real_server", "no real server " + model::describe(*address, uint16_t(port)) +
-                                        " in service " + model::describe(req->key)};
-    svc->reals.erase(it);
-    return c;
+    return model::Change{model::DeleteReal{req->key, *address, uint16_t(port)}};
 }
 
-}  // namespace dplb::api::handlers
+}  // namespace dplb::api::decoders

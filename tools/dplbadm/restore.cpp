@@ -1,7 +1,7 @@
 #include "tools/dplbadm/restore.hpp"
 
 #include "control/api/mutations.hpp"
-#include "model/validate.hpp"
+#include "model/config_editor.hpp"
 #include "tools/dplbadm/args.hpp"
 
 namespace dplb::dplbadm {
@@ -66,23 +66,15 @@ std::vector<std::string> split_rule_line(std::string_view line) {
 model::Result<config::Config> restore(const config::Config& current, std::string_view text) {
     auto rules = parse_rules(text);
     if (!rules) return rules.error();
-    // Each handler checks what its request touches; the whole is validated once at the end
-    // (thousands of rules would otherwise validate thousands of configurations).
-    config::Config c = current;
+    // One editor for the whole restore: each line is checked against what the lines before
+    // it built, through the editor's indexes (thousands of rules stay linear in total).
+    model::ConfigEditor editor(current);
     for (const Rule& r : *rules) {
-        auto next = api::apply_handler(std::move(c), r.request);
-        if (!next) return at(r.line, next.error());
-        c = std::move(*next);
+        auto change = api::decode_change(editor, r.request);
+        if (!change) return at(r.line, change.error());
+        if (auto e = editor.apply(*change)) return at(r.line, *e);
     }
-    if (!model::validate_config(c, "config")) return c;
-    // Something only the whole-configuration check sees: find the first line that breaks it.
-    c = current;
-    for (const Rule& r : *rules) {
-        auto next = api::apply_mutation(c, r.request);
-        if (!next) return at(r.line, next.error());
-        c = std::move(*next);
-    }
-    return c;
+    return editor.config();
 }
 
 }  // namespace dplb::dplbadm

@@ -1,6 +1,6 @@
 // ipvsadm -R: rules (one dplbadm command line per line, as -S writes them) applied to a
 // configuration all or nothing. Each line goes through the same argument parser as the
-// command line and the same request handlers dplb-control runs (control/api/mutations.hpp),
+// command line and the same request decoders and ConfigEditor dplb-control runs (control/api/mutations.hpp),
 // so a restored configuration is exactly what the commands one by one would have built;
 // dplbadm then sends it whole with one replace-config.
 #pragma once
