@@ -23,7 +23,7 @@
 #include "dataplane/config/snapshot_builder.hpp"
 #include "dataplane/runtime/flow_rules.hpp"
 #include "dataplane/runtime/runtime.hpp"
-#include "model/config_editor.hpp"
+#include "dataplane/runtime/config_applier.hpp"
 #include "model/stats.hpp"
 
 namespace dplb::runtime {
@@ -55,9 +55,7 @@ private:
     std::vector<model::Counters> real_baseline_;     // by real id: counts left by a previous owner
     std::vector<model::Counters> service_baseline_;  // by service id
     FlowRules flow_rules_{rt_};                      // rte_flow steering of FULLNAT replies
-    model::ConfigEditor editor_;  // the configuration of generation_, as the snapshot has it
-    uint64_t generation_ = 0;
-    bool configured_ = false;     // an `apply` has set editor_ (batches need a base)
+    ConfigApplier applier_{builder_};  // the configuration the snapshot was built from
 };
 
 }  // namespace dplb::runtime
