@@ -4,7 +4,9 @@
 // port setup, published with one pointer store (release), and freed only after an
 // rte_rcu_qsbr grace period in which every worker reported quiescence. Services that did not
 // change between two configurations are the same ServiceSnap object in both snapshots, so a
-// one-line change rebuilds one service, not ten thousand.
+// one-line change rebuilds one service, not ten thousand; lookup maps that did not change are
+// shared (FlatMap copies share their slots). ServiceSnaps are owned by the SnapshotBuilder,
+// which frees a replaced one only at the collect() after the grace period.
 //
 // Threading: written by the control thread before publication, then read-only for everyone.
 #pragma once
@@ -45,7 +47,8 @@ struct ServiceSnap {
     bool persistent = false;
     uint32_t persist_mask = 0;   // network order: the client address bits a template keeps
     Tick persist_timeout_ms = 0;
-    Tick timeout_ms[session_state_count] = {};  // global timeouts with this service's overrides
+    // Session timeouts are not here but in Snapshot::service_timeouts: a change of the global
+    // timeouts must not rebuild the service (nor its scheduler tables).
     config::Scheduler scheduler = config::Scheduler::rr;
     uint32_t sched_flags = 0;       // config::SchedFlag bits
     uint32_t mh_table_size = 65537;
@@ -77,6 +80,16 @@ struct NatRealOwner {
     uint32_t client_mask = 0xffffffffu;  // network order
 };
 
+// The timeouts a service may override (config::TimeoutOverrides), merged with the global ones.
+struct ServiceTimeouts {
+    Tick tcp = 0, tcp_fin = 0, udp = 0;  // ms
+    bool operator==(const ServiceTimeouts&) const = default;
+};
+// Column of ServiceTimeouts for a session state: 0 tcp, 1 tcp_fin, 2 udp, 3 none (global only).
+inline constexpr uint8_t timeout_column(SessionState s) {
+    return s == SessionState::tcp_established ? 0 : s == SessionState::tcp_fin_wait ? 1 : s == SessionState::udp ? 2 : 3;
+}
+
 struct PortSnap {
     pkt::Mac mac;
     uint16_t mtu = 1500;
@@ -96,7 +109,9 @@ struct Snapshot {
     uint64_t sequence = 0;  // increases with every snapshot this dataplane builds
     Tick timeout_ms[session_state_count] = {};
     std::vector<const ServiceSnap*> service_by_id;  // by stable service id (nullptr: none)
-    std::vector<std::shared_ptr<const ServiceSnap>> service_objects;  // keeps services alive
+    // By stable service id; ids of no service hold the global values.
+    std::vector<ServiceTimeouts> service_timeouts;
+    std::vector<const ServiceSnap*> service_list;  // every service once (stats order)
 
     // The service a packet to addr:port belongs to: an exact service or a port group's mark
     // service (both filed under the port), else a port-0 service of the address.
@@ -107,8 +122,10 @@ struct Snapshot {
     }
     // Timeout of `state` for a session of service `id` (the global one if the service is gone).
     Tick timeout(uint32_t service_id, SessionState state) const {
-        const ServiceSnap* s = service_id < service_by_id.size() ? service_by_id[service_id] : nullptr;
-        return (s ? s->timeout_ms : timeout_ms)[unsigned(state)];
+        const uint8_t col = timeout_column(state);
+        if (col == 3 || service_id >= service_timeouts.size()) return timeout_ms[unsigned(state)];
+        const ServiceTimeouts& t = service_timeouts[service_id];
+        return col == 0 ? t.tcp : col == 1 ? t.tcp_fin : t.udp;
     }
     const LocalAddressInfo* find_local(uint32_t addr) const { return local_addresses.find(addr); }
 };

@@ -7,6 +7,7 @@
 
 #include "dataplane/sched/scheduler.hpp"
 #include "dataplane/session/tcp_state.hpp"
+#include "model/describe.hpp"
 
 namespace dplb {
 
@@ -36,9 +37,11 @@ ForwardMode mode_of(config::ForwardMethod m) {
     return ForwardMode::nat;
 }
 
-std::string real_path(size_t s, size_t r) {
-    return "config.services[" + std::to_string(s) + "].real_servers[" + std::to_string(r) + "]";
+std::string real_path(const std::string& service_path, size_t r) {
+    return service_path + ".real_servers[" + std::to_string(r) + "]";
 }
+
+uint64_t real_key(Ip4 addr, uint16_t port) { return uint64_t(addr.be) << 16 | port; }
 
 const config::PortGroup* group_of(const config::Config& cfg, uint32_t mark) {
     for (const auto& g : cfg.port_groups)
@@ -83,6 +86,65 @@ std::vector<uint32_t> SnapshotBuilder::IdPool::collect(const std::function<bool(
     return freed;
 }
 
+// One service to compare and, if it changed, to rebuild: built before anything changes so
+// that every check runs first and a failed build changes nothing.
+struct SnapshotBuilder::Plan {
+    uint64_t skey = 0;
+    const config::Service* cfg = nullptr;  // nullptr: removed
+    ServiceEntry* old = nullptr;           // nullptr: added
+    std::string path;                      // how errors name it
+    bool rebuild = false;                  // a new ServiceSnap (added or changed)
+    bool rekey = false;                    // same ServiceSnap, its port group moved its lookup keys
+    std::vector<uint64_t> keys;            // lookup keys (rebuild or rekey)
+    std::vector<uint8_t> protos;           // their distinct protocols
+    NatRealOwner owner;
+    uint64_t expanded = 0;                 // port-group ports (mark services)
+};
+
+// A service as last built, with what assemble() and the checks need from it.
+struct SnapshotBuilder::ServiceEntry {
+    uint64_t skey = 0;
+    uint32_t id = 0;
+    size_t pos = 0;  // in order_
+    config::Service config;
+    std::shared_ptr<const ServiceSnap> snap;
+    std::vector<uint64_t> keys;      // service_lookup_key of every (proto, addr, port) it covers
+    std::vector<uint8_t> protos;     // distinct protocols of `keys`
+    std::vector<uint64_t> nat_keys;  // (proto, rip, rport) of its NAT real servers
+    NatRealOwner owner;
+    uint64_t expanded = 0;
+};
+
+namespace {
+
+// Lookup keys, their protocols and the port-group ports of `svc` in `cfg`.
+void lookup_keys(const config::Config& cfg, const config::Service& svc, std::vector<uint64_t>& keys,
+                 std::vector<uint8_t>& protos, uint64_t& expanded) {
+    keys.clear();
+    protos.clear();
+    expanded = 0;
+    for_each_lookup_key(cfg, svc, [&](uint8_t proto, uint32_t addr, uint16_t port) {
+        keys.push_back(service_lookup_key(proto, addr, port));
+        if (std::find(protos.begin(), protos.end(), proto) == protos.end()) protos.push_back(proto);
+    });
+    if (svc.key.is_fwmark()) expanded = keys.size();
+}
+
+std::vector<uint64_t> nat_keys_of(const ServiceSnap& s, const std::vector<uint8_t>& protos) {
+    std::vector<uint64_t> out;
+    for (const auto& r : s.reals)
+        if (r.mode == ForwardMode::nat)
+            for (uint8_t proto : protos) out.push_back(service_lookup_key(proto, r.addr, r.port));
+    return out;
+}
+
+ServiceTimeouts timeouts_of(const config::Timeouts& global, const config::TimeoutOverrides* o) {
+    if (!o) return {ms(global.tcp), ms(global.tcp_fin), ms(global.udp)};
+    return {ms(o->tcp.value_or(global.tcp)), ms(o->tcp_fin.value_or(global.tcp_fin)), ms(o->udp.value_or(global.udp))};
+}
+
+}  // namespace
+
 SnapshotBuilder::SnapshotBuilder(unsigned nworkers, std::vector<PortSnap> ports, SnapshotLimits limits,
                                  LocalAddressRegistry& laddrs, TunnelRouteFn tunnel_route)
     : nworkers_(nworkers),
@@ -91,9 +153,13 @@ SnapshotBuilder::SnapshotBuilder(unsigned nworkers, std::vector<PortSnap> ports,
       limits_(limits),
       laddrs_(laddrs),
       service_ids_(limits.max_services),
-      real_id_pool_(limits.max_reals) {
+      real_id_pool_(limits.max_reals),
+      service_by_id_(limits.max_services, nullptr),
+      timeouts_by_id_(limits.max_services, timeouts_of(config::Timeouts{}, nullptr)) {
     if (!tunnel_route_) tunnel_route_ = [this](uint32_t addr) { return connected_route(addr); };
 }
+
+SnapshotBuilder::~SnapshotBuilder() = default;
 
 TunnelRoute SnapshotBuilder::connected_route(uint32_t addr) const {
     for (const auto& port : ports_)
@@ -102,39 +168,47 @@ TunnelRoute SnapshotBuilder::connected_route(uint32_t addr) const {
     return {};
 }
 
-// Everything that can make a validated configuration unusable on this dataplane, checked
-// before anything is allocated so that a failed build changes nothing.
-model::Status SnapshotBuilder::check(const config::Config& cfg) const {
-    std::unordered_map<uint64_t, NatRealOwner> nat_owner;
-    uint64_t expanded = 0;
-    for (size_t si = 0; si < cfg.services.size(); ++si) {
-        const auto& svc = cfg.services[si];
-        if (svc.key.is_fwmark())
-            if (const config::PortGroup* g = group_of(cfg, svc.key.fwmark))
-                for (const auto& m : g->matches) expanded += uint64_t(m.last_port) - m.first_port + 1;
-        NatRealOwner owner;
-        if (svc.persistence) owner = {true, svc.persistence->netmask.be};
-        for (size_t ri = 0; ri < svc.reals.size(); ++ri) {
-            const auto& r = svc.reals[ri];
-            if (r.forward == config::ForwardMethod::dr && !connected_route(r.address.be).found)
-                return model::Error{real_path(si, ri) + ".address",
+// Everything that can make a validated configuration unusable on this dataplane, checked for
+// the services that change, before anything is allocated, so that a failed build changes
+// nothing: routes of DR/TUN real servers, the NAT owner rule against every other service
+// (nat_refs_), the port-group expansion limit.
+model::Status SnapshotBuilder::check(const std::vector<Plan>& plans) const {
+    std::unordered_map<uint64_t, uint32_t> leaving;  // NAT keys the changing services give up
+    uint64_t expanded = expanded_ports_;
+    for (const Plan& p : plans) {
+        if (!p.old || !(p.rebuild || p.rekey || !p.cfg)) continue;
+        for (uint64_t k : p.old->nat_keys) ++leaving[k];
+        expanded -= p.old->expanded;
+    }
+    std::unordered_map<uint64_t, NatRealOwner> arriving;
+    for (const Plan& p : plans) {
+        if (!p.cfg || !(p.rebuild || p.rekey)) continue;
+        expanded += p.expanded;
+        for (size_t ri = 0; ri < p.cfg->reals.size(); ++ri) {
+            const auto& r = p.cfg->reals[ri];
+            if (p.rebuild && r.forward == config::ForwardMethod::dr && !connected_route(r.address.be).found)
+                return model::Error{real_path(p.path, ri) + ".address",
                                     "a DR real server must be on a network of a dataplane port; " +
                                         r.address.str() + " is not"};
-            if (r.forward == config::ForwardMethod::tunnel && !tunnel_route_(r.address.be).found)
-                return model::Error{real_path(si, ri) + ".address",
+            if (p.rebuild && r.forward == config::ForwardMethod::tunnel && !tunnel_route_(r.address.be).found)
+                return model::Error{real_path(p.path, ri) + ".address",
                                     "no route to tunnel real server " + r.address.str()};
             if (r.forward != config::ForwardMethod::nat) continue;
             // Replies from a NAT server carry no service; their owner comes from the server.
-            std::vector<uint8_t> protos;
-            for_each_lookup_key(cfg, svc, [&](uint8_t proto, uint32_t, uint16_t) {
-                if (protos.empty() || protos.back() != proto) protos.push_back(proto);
-            });
-            for (uint8_t proto : protos) {
-                auto [it, fresh] =
-                    nat_owner.emplace(service_lookup_key(proto, r.address.be, be16(r.port)), owner);
-                if (!fresh && (it->second.persistent != owner.persistent ||
-                               it->second.client_mask != owner.client_mask))
-                    return model::Error{real_path(si, ri),
+            for (uint8_t proto : p.protos) {
+                uint64_t key = service_lookup_key(proto, r.address.be, be16(r.port));
+                auto differs = [&](const NatRealOwner& o) {
+                    return o.persistent != p.owner.persistent || o.client_mask != p.owner.client_mask;
+                };
+                auto [it, fresh] = arriving.emplace(key, p.owner);
+                bool clash = !fresh && differs(it->second);
+                if (auto ref = nat_refs_.find(key); !clash && ref != nat_refs_.end()) {
+                    auto gone = leaving.find(key);
+                    uint32_t left = gone == leaving.end() ? 0 : gone->second;
+                    clash = ref->second.refs > left && differs(ref->second.owner);
+                }
+                if (clash)
+                    return model::Error{real_path(p.path, ri),
                                         "NAT real server " + r.address.str() + ":" + std::to_string(r.port) +
                                             " is in services with different persistence; its replies could not "
                                             "be matched to one worker"};
@@ -148,9 +222,39 @@ model::Status SnapshotBuilder::check(const config::Config& cfg) const {
     return std::nullopt;
 }
 
-std::shared_ptr<ServiceSnap> SnapshotBuilder::build_service(
-    const config::Service& svc, const config::Timeouts& global, uint32_t id,
-    const std::unordered_map<RealKey, uint32_t, RealKeyHash>& real_ids) {
+// Every id limit, before any id is taken.
+model::Status SnapshotBuilder::check_limits(const std::vector<Plan>& plans) const {
+    uint32_t new_services = 0, new_reals = 0, new_laddrs = 0;
+    std::unordered_set<uint32_t> laddrs;
+    std::unordered_set<uint64_t> had;
+    for (const Plan& p : plans) {
+        if (!p.cfg || !p.rebuild) continue;
+        if (!p.old) ++new_services;
+        had.clear();
+        if (p.old)
+            for (const auto& r : p.old->config.reals) had.insert(real_key(r.address, r.port));
+        for (const auto& r : p.cfg->reals)
+            if (!had.count(real_key(r.address, r.port))) ++new_reals;
+        for (const auto& a : p.cfg->local_addresses)
+            if (laddrs.insert(a.be).second && !laddrs_.contains(a.be)) ++new_laddrs;
+    }
+    if (new_services > service_ids_.available())
+        return model::Error{"config.services", "too many services for this dataplane (limit " +
+                                                   std::to_string(limits_.max_services) +
+                                                   ", including removed ones still holding sessions)"};
+    if (new_reals > real_id_pool_.available())
+        return model::Error{"config.services", "too many real servers for this dataplane (limit " +
+                                                   std::to_string(limits_.max_reals) +
+                                                   ", including removed ones still holding sessions)"};
+    if (new_laddrs > laddrs_.available())
+        return model::Error{"config.services", "too many local addresses (limit " +
+                                                   std::to_string(LocalAddressRegistry::max_ids) +
+                                                   ", including removed ones still holding ports)"};
+    return std::nullopt;
+}
+
+std::shared_ptr<ServiceSnap> SnapshotBuilder::build_service(const config::Service& svc, uint32_t id,
+                                                            const ServiceEntry* prev) {
     auto snap = std::make_shared<ServiceSnap>();
     snap->id = id;
     snap->version = next_version_++;
@@ -168,12 +272,12 @@ std::shared_ptr<ServiceSnap> SnapshotBuilder::build_service(
         snap->persist_mask = svc.persistence->netmask.be;
         snap->persist_timeout_ms = ms(svc.persistence->timeout);
     }
-    for (unsigned s = 0; s < session_state_count; ++s) snap->timeout_ms[s] = ms(default_state_timeout_s[s]);
-    snap->timeout_ms[unsigned(SessionState::tcp_established)] = ms(svc.timeouts.tcp.value_or(global.tcp));
-    snap->timeout_ms[unsigned(SessionState::tcp_fin_wait)] = ms(svc.timeouts.tcp_fin.value_or(global.tcp_fin));
-    snap->timeout_ms[unsigned(SessionState::udp)] = ms(svc.timeouts.udp.value_or(global.udp));
-
-    uint64_t skey = key_of(svc.key);
+    // A real server keeps its id while it stays in the service.
+    std::unordered_map<uint64_t, uint32_t> prev_ids;
+    if (prev)
+        for (size_t i = 0; i < prev->config.reals.size(); ++i)
+            prev_ids.emplace(real_key(prev->config.reals[i].address, prev->config.reals[i].port), prev->snap->reals[i].id);
+    snap->reals.reserve(svc.reals.size());
     for (const auto& r : svc.reals) {
         RealSnap rs;
         rs.addr = r.address.be;
@@ -182,7 +286,13 @@ std::shared_ptr<ServiceSnap> SnapshotBuilder::build_service(
         rs.weight = r.weight;
         rs.upper_threshold = r.upper_threshold;
         rs.lower_threshold = r.lower_threshold;
-        rs.id = real_ids.at(RealKey{skey, uint64_t(r.address.be) << 16 | r.port});
+        if (auto it = prev_ids.find(real_key(r.address, r.port)); it != prev_ids.end()) {
+            rs.id = it->second;
+        } else {
+            bool recycled = false;
+            real_id_pool_.take(rs.id, recycled);  // check_limits() made sure one is free
+            if (recycled) recycled_reals_.push_back(rs.id);
+        }
         if (rs.mode == ForwardMode::tunnel) {
             TunnelRoute tr = tunnel_route_(rs.addr);
             rs.tunnel_source = tr.source;
@@ -191,190 +301,301 @@ std::shared_ptr<ServiceSnap> SnapshotBuilder::build_service(
         snap->reals.push_back(rs);
     }
     for (const auto& a : svc.local_addresses) snap->laddr_ids.push_back(laddrs_.acquire(a.be));
-    return snap;  // scheduler tables are prepared by build(), in parallel
+    return snap;  // scheduler tables are prepared by apply_plans(), in parallel
+}
+
+void SnapshotBuilder::set_timeouts(uint32_t id, const config::Service* svc) {
+    timeouts_by_id_[id] = timeouts_of(global_, svc ? &svc->timeouts : nullptr);
 }
 
 model::Result<std::unique_ptr<Snapshot>> SnapshotBuilder::build(const config::Config& cfg, uint64_t generation) {
-    recycled_reals_.clear();
-    recycled_services_.clear();
-    if (auto e = check(cfg)) return *e;
-
-    // Check every limit before taking any id, so a failed build changes nothing.
-    uint32_t new_services = 0, new_reals = 0, new_laddrs = 0;
-    std::unordered_set<uint32_t> laddrs;
-    for (const auto& svc : cfg.services) {
-        uint64_t skey = key_of(svc.key);
-        if (!services_.count(skey)) ++new_services;
-        for (const auto& r : svc.reals)
-            if (!real_ids_.count(RealKey{skey, uint64_t(r.address.be) << 16 | r.port})) ++new_reals;
-        for (const auto& a : svc.local_addresses)
-            if (laddrs.insert(a.be).second && !laddrs_.contains(a.be)) ++new_laddrs;
+    std::unordered_map<uint64_t, size_t> index;  // service key -> position in cfg
+    index.reserve(cfg.services.size());
+    for (size_t i = 0; i < cfg.services.size(); ++i) index.emplace(key_of(cfg.services[i].key), i);
+    std::vector<Plan> plans;
+    for (size_t i = 0; i < cfg.services.size(); ++i) {
+        const config::Service& svc = cfg.services[i];
+        Plan p;
+        p.skey = key_of(svc.key);
+        p.cfg = &svc;
+        auto old = services_.find(p.skey);
+        p.old = old == services_.end() ? nullptr : old->second.get();
+        if (p.old && p.old->config == svc && !svc.key.is_fwmark()) continue;  // unchanged
+        p.path = "config.services[" + std::to_string(i) + "]";
+        plans.push_back(std::move(p));
     }
-    if (new_services > service_ids_.available())
-        return model::Error{"config.services", "too many services for this dataplane (limit " +
-                                                   std::to_string(limits_.max_services) +
-                                                   ", including removed ones still holding sessions)"};
-    if (new_reals > real_id_pool_.available())
-        return model::Error{"config.services", "too many real servers for this dataplane (limit " +
-                                                   std::to_string(limits_.max_reals) +
-                                                   ", including removed ones still holding sessions)"};
-    if (new_laddrs > laddrs_.available())
-        return model::Error{"config.services", "too many local addresses (limit " +
-                                                   std::to_string(LocalAddressRegistry::max_ids) +
-                                                   ", including removed ones still holding ports)"};
-
-    std::unordered_map<uint64_t, ServiceEntry> services;
-    std::unordered_map<RealKey, uint32_t, RealKeyHash> real_ids;
-    std::vector<ServiceSnap*> to_prepare;
-    for (const auto& svc : cfg.services) {
-        uint64_t skey = key_of(svc.key);
-        for (const auto& r : svc.reals) {
-            RealKey rk{skey, uint64_t(r.address.be) << 16 | r.port};
-            auto it = real_ids_.find(rk);
-            uint32_t id;
-            bool recycled = false;
-            if (it != real_ids_.end()) {
-                id = it->second;
-                real_ids_.erase(it);
-            } else {
-                real_id_pool_.take(id, recycled);
-                if (recycled) recycled_reals_.push_back(id);
-            }
-            real_ids.emplace(rk, id);
+    for (const auto& [skey, e] : services_)
+        if (!index.count(skey)) {
+            Plan p;
+            p.skey = skey;
+            p.old = e.get();
+            plans.push_back(std::move(p));
         }
-        auto prev = services_.find(skey);
-        ServiceEntry entry;
-        if (prev != services_.end()) {
-            entry = std::move(prev->second);
-            services_.erase(prev);
-        } else {
-            bool recycled = false;
-            service_ids_.take(entry.id, recycled);
-            if (recycled) recycled_services_.push_back(entry.id);
-        }
-        // Routes and port MTUs are fixed at start, so an unchanged service stays valid.
-        if (!entry.snap || !(entry.config == svc) || !(entry.global == cfg.timeouts)) {
-            auto fresh = build_service(svc, cfg.timeouts, entry.id, real_ids);
-            to_prepare.push_back(fresh.get());
-            entry.snap = std::move(fresh);
-            entry.config = svc;
-            entry.global = cfg.timeouts;
-        }
-        services.emplace(skey, std::move(entry));
-    }
-    // Scheduler tables (a Maglev table is ~1-2 ms each) for every changed service, in parallel.
-    tbb::parallel_for(size_t(0), to_prepare.size(),
-                      [&](size_t i) { prepare_scheduler(*to_prepare[i], nworkers_); });
-
-    // What is left in the old maps was removed: its ids wait until no session uses them, and
-    // its connections keep finding their worker meanwhile.
-    for (auto& [k, e] : services_) {
-        service_ids_.retire(e.id);
-        if (auto it = service_keys_.find(e.id); it != service_keys_.end()) draining_services_[e.id] = it->second;
-    }
-    for (auto& [k, id] : real_ids_) {
-        real_id_pool_.retire(id);
-        if (auto it = nat_keys_.find(id); it != nat_keys_.end()) draining_reals_[id] = it->second;
-    }
-    services_ = std::move(services);
-    real_ids_ = std::move(real_ids);
-    referenced_laddrs_ = std::move(laddrs);
-    return assemble(cfg, generation);
+    return apply_plans(cfg, plans, generation, true);
 }
 
-std::unique_ptr<Snapshot> SnapshotBuilder::assemble(const config::Config& cfg, uint64_t generation) {
+model::Result<std::unique_ptr<Snapshot>> SnapshotBuilder::build(const config::Config& cfg,
+                                                                const model::Touched& touched, uint64_t generation,
+                                                                const FindServiceFn& find) {
+    if (touched.everything || !built_once_) return build(cfg, generation);
+    std::vector<Plan> plans;
+    std::unordered_set<uint64_t> seen;
+    auto consider = [&](const config::ServiceKey& key) {
+        uint64_t skey = key_of(key);
+        if (!seen.insert(skey).second) return;
+        Plan p;
+        p.skey = skey;
+        p.cfg = find(key);
+        auto old = services_.find(skey);
+        p.old = old == services_.end() ? nullptr : old->second.get();
+        if (!p.cfg && !p.old) return;
+        if (p.cfg && p.old && p.old->config == *p.cfg && !key.is_fwmark()) return;
+        p.path = "services[" + model::describe(key) + "]";
+        plans.push_back(std::move(p));
+    };
+    for (const auto& key : touched.services) consider(key);
+    if (touched.port_groups) {
+        // Mark services keep their ServiceSnap; their lookup keys are compared again.
+        std::vector<config::ServiceKey> marks;
+        for (const ServiceEntry* e : order_)
+            if (e->config.key.is_fwmark()) marks.push_back(e->config.key);
+        for (const auto& key : marks) consider(key);
+    }
+    return apply_plans(cfg, plans, generation, false);
+}
+
+model::Result<std::unique_ptr<Snapshot>> SnapshotBuilder::apply_plans(const config::Config& cfg,
+                                                                      std::vector<Plan>& plans, uint64_t generation,
+                                                                      bool full) {
+    recycled_reals_.clear();
+    recycled_services_.clear();
+    // Classify: what each plan changes, and the lookup keys it will have.
+    for (Plan& p : plans) {
+        if (!p.cfg) continue;
+        p.rebuild = !p.old || !(p.old->config == *p.cfg);
+        if (p.cfg->persistence) p.owner = {true, p.cfg->persistence->netmask.be};
+        lookup_keys(cfg, *p.cfg, p.keys, p.protos, p.expanded);
+        p.rekey = !p.rebuild && p.keys != p.old->keys;
+    }
+    std::erase_if(plans, [](const Plan& p) { return p.cfg && !p.rebuild && !p.rekey; });
+    if (auto e = check(plans)) return *e;
+    if (auto e = check_limits(plans)) return *e;
+
+    // Nothing fails from here on.
+    const bool timeouts_changed = !built_once_ || !(cfg.timeouts == global_);
+    global_ = cfg.timeouts;
+    auto release = [&](ServiceEntry& e) {  // its share of the NAT owner rule and local addresses
+        for (uint64_t k : e.nat_keys)
+            if (auto it = nat_refs_.find(k); it != nat_refs_.end() && --it->second.refs == 0) nat_refs_.erase(it);
+        for (const auto& a : e.config.local_addresses)
+            if (auto it = laddr_refs_.find(a.be); it != laddr_refs_.end() && --it->second == 0) laddr_refs_.erase(it);
+        expanded_ports_ -= e.expanded;
+    };
+    auto hold = [&](ServiceEntry& e) {
+        for (uint64_t k : e.nat_keys) {
+            NatRef& r = nat_refs_[k];
+            r.owner = e.owner;
+            ++r.refs;
+        }
+        for (const auto& a : e.config.local_addresses) ++laddr_refs_[a.be];
+        expanded_ports_ += e.expanded;
+    };
+    auto retire_real = [&](const RealSnap& r, const ServiceEntry& e) {
+        real_id_pool_.retire(r.id);
+        if (r.mode == ForwardMode::nat && !e.protos.empty()) {
+            OwnerKeys& d = draining_reals_[r.id];
+            d.owner = e.owner;
+            d.keys.clear();
+            for (uint8_t proto : e.protos) d.keys.push_back(service_lookup_key(proto, r.addr, r.port));
+            nat_dirty_ = true;
+        }
+    };
+
+    std::vector<ServiceSnap*> to_prepare;
+    std::vector<std::pair<ServiceSnap*, const ServiceSnap*>> carry;
+    for (Plan& p : plans) {
+        if (!p.cfg) {  // removed: its ids wait until no session uses them, its connections drain
+            ServiceEntry& e = *p.old;
+            release(e);
+            service_ids_.retire(e.id);
+            draining_services_[e.id] = OwnerKeys{e.keys, e.owner};
+            for (const auto& r : e.snap->reals) retire_real(r, e);
+            service_by_id_[e.id] = nullptr;
+            set_timeouts(e.id, nullptr);
+            retired_.push_back(std::move(e.snap));
+            order_[e.pos] = order_.back();
+            order_[e.pos]->pos = e.pos;
+            order_.pop_back();
+            if (!e.nat_keys.empty()) nat_dirty_ = true;
+            services_dirty_ = draining_dirty_ = local_dirty_ = true;
+            services_.erase(p.skey);
+            continue;
+        }
+        ServiceEntry* e = p.old;
+        if (e) {
+            release(*e);
+        } else {
+            auto fresh = std::make_unique<ServiceEntry>();
+            e = fresh.get();
+            e->skey = p.skey;
+            bool recycled = false;
+            service_ids_.take(e->id, recycled);  // check_limits() made sure one is free
+            if (recycled) recycled_services_.push_back(e->id);
+            e->pos = order_.size();
+            order_.push_back(e);
+            services_.emplace(p.skey, std::move(fresh));
+        }
+        const bool laddrs_moved = !p.old || p.old->config.local_addresses != p.cfg->local_addresses;
+        const bool keys_moved = !p.old || p.old->keys != p.keys;
+        if (p.rebuild) {
+            auto snap = build_service(*p.cfg, e->id, p.old);
+            to_prepare.push_back(snap.get());
+            if (p.old) {
+                carry.emplace_back(snap.get(), p.old->snap.get());
+                std::unordered_set<uint32_t> kept;
+                for (const auto& r : snap->reals) kept.insert(r.id);
+                for (const auto& r : p.old->snap->reals)
+                    if (!kept.count(r.id)) retire_real(r, *p.old);
+                retired_.push_back(std::move(e->snap));
+            }
+            e->snap = std::move(snap);
+            e->config = *p.cfg;
+            service_by_id_[e->id] = e->snap.get();
+            set_timeouts(e->id, &e->config);
+            services_dirty_ = true;
+        }
+        e->keys = std::move(p.keys);
+        e->protos = std::move(p.protos);
+        e->owner = p.owner;
+        e->expanded = p.expanded;
+        auto nat = nat_keys_of(*e->snap, e->protos);
+        if (nat != e->nat_keys) nat_dirty_ = true;
+        e->nat_keys = std::move(nat);
+        if (keys_moved) services_dirty_ = true;
+        if (keys_moved || laddrs_moved) local_dirty_ = true;
+        hold(*e);
+    }
+    // Scheduler tables (a Maglev table is ~1-2 ms each) for every changed service, in parallel.
+    if (to_prepare.size() > 1)
+        tbb::parallel_for(size_t(0), to_prepare.size(),
+                          [&](size_t i) { prepare_scheduler(*to_prepare[i], nworkers_); });
+    else if (!to_prepare.empty())
+        prepare_scheduler(*to_prepare[0], nworkers_);
+    // lblc/lblcr keep their destination caches across edits, as IPVS does.
+    for (auto [next, prev] : carry) carry_scheduler_state(*next, *prev);
+    tables_built_ += to_prepare.size();
+    last_rebuilt_ = to_prepare.size();
+    total_rebuilt_ += to_prepare.size();
+
+    // A timeout is no scheduler input: new values reach sessions through the snapshot's
+    // per-service timeouts, every ServiceSnap stays.
+    if (timeouts_changed) {
+        for (uint32_t id = 0; id < timeouts_by_id_.size(); ++id) set_timeouts(id, nullptr);
+        for (const ServiceEntry* e : order_) set_timeouts(e->id, &e->config);
+    }
+    if (full) {  // configuration order
+        order_.clear();
+        for (const auto& svc : cfg.services) {
+            ServiceEntry* e = services_.at(key_of(svc.key)).get();
+            e->pos = order_.size();
+            order_.push_back(e);
+        }
+        services_dirty_ = true;
+    }
+    built_once_ = true;
+    return assemble(generation);
+}
+
+std::unique_ptr<Snapshot> SnapshotBuilder::assemble(uint64_t generation) {
     auto snap = std::make_unique<Snapshot>();
     snap->generation = generation;
     snap->sequence = ++sequence_;
     snap->nworkers = nworkers_;
     snap->ports = ports_;
-    snap->service_by_id.assign(limits_.max_services, nullptr);
-
+    snap->service_by_id = service_by_id_;
+    snap->service_timeouts = timeouts_by_id_;
+    snap->service_list.reserve(order_.size());
+    for (const ServiceEntry* e : order_) snap->service_list.push_back(e->snap.get());
     for (unsigned s = 0; s < session_state_count; ++s) snap->timeout_ms[s] = ms(default_state_timeout_s[s]);
-    snap->timeout_ms[unsigned(SessionState::tcp_established)] = ms(cfg.timeouts.tcp);
-    snap->timeout_ms[unsigned(SessionState::tcp_fin_wait)] = ms(cfg.timeouts.tcp_fin);
-    snap->timeout_ms[unsigned(SessionState::udp)] = ms(cfg.timeouts.udp);
+    snap->timeout_ms[unsigned(SessionState::tcp_established)] = ms(global_.tcp);
+    snap->timeout_ms[unsigned(SessionState::tcp_fin_wait)] = ms(global_.tcp_fin);
+    snap->timeout_ms[unsigned(SessionState::udp)] = ms(global_.udp);
 
-    std::vector<std::pair<uint64_t, const ServiceSnap*>> by_key;
-    std::vector<std::pair<uint64_t, NatRealOwner>> nat_reals, draining;
-    std::unordered_map<uint32_t, LocalAddressInfo> locals;
-    service_keys_.clear();
-    nat_keys_.clear();
-
-    // ARP for a VIP or local address is answered on the ports whose connected networks hold
-    // it; an address on no connected network is answered on every port.
-    const uint32_t all_ports = ports_.size() >= 32 ? ~0u : (1u << ports_.size()) - 1;
-    auto arp_ports_for = [&](uint32_t addr) {
-        uint32_t mask = 0;
-        for (size_t p = 0; p < ports_.size() && p < 32; ++p)
-            for (const auto& pfx : ports_[p].addresses)
-                if (pfx.contains(Ip4{addr})) mask |= 1u << p;
-        return mask ? mask : all_ports;
-    };
-    for (size_t p = 0; p < ports_.size() && p < 32; ++p)
-        for (const auto& pfx : ports_[p].addresses) {
-            auto& info = locals[pfx.address.be];
-            info.kinds |= local_interface;
-            info.arp_ports |= 1u << p;
-        }
-    auto add_local = [&](uint32_t addr, uint8_t kind) {
-        auto& info = locals[addr];
-        if (!(info.kinds & (local_vip | local_snat))) info.arp_ports |= arp_ports_for(addr);
-        info.kinds |= kind;
-    };
-
-    for (const auto& svc : cfg.services) {
-        const auto& entry = services_.at(key_of(svc.key));
-        const ServiceSnap* s = entry.snap.get();
-        snap->service_objects.push_back(entry.snap);
-        snap->service_by_id[s->id] = s;
-        NatRealOwner owner;
-        if (s->persistent) owner = {true, s->persist_mask};
-        OwnerKeys& skeys = service_keys_[s->id];
-        skeys.owner = owner;
-        for_each_lookup_key(cfg, svc, [&](uint8_t proto, uint32_t addr, uint16_t port) {
-            uint64_t key = service_lookup_key(proto, addr, port);
-            by_key.emplace_back(key, s);
-            skeys.keys.push_back(key);
-            add_local(addr, local_vip);
-            for (const auto& r : s->reals)
-                if (r.mode == ForwardMode::nat) {
-                    uint64_t nat_key = service_lookup_key(proto, r.addr, r.port);
-                    nat_reals.emplace_back(nat_key, owner);
-                    OwnerKeys& nk = nat_keys_[r.id];
-                    nk.keys.push_back(nat_key);
-                    nk.owner = owner;
-                }
-        });
-        for (const auto& a : svc.local_addresses) add_local(a.be, local_snat);
+    if (services_dirty_) {
+        std::vector<std::pair<uint64_t, const ServiceSnap*>> items;
+        items.reserve(order_.size());
+        for (const ServiceEntry* e : order_)
+            for (uint64_t k : e->keys) items.emplace_back(k, e->snap.get());
+        services_map_ = FlatMap<const ServiceSnap*>(items);
     }
-    // Removed objects still holding connections: their packets must keep reaching their
-    // worker, and their addresses keep being answered for ARP. Live entries come later in
-    // the lists, so they win over draining ones on a clash.
-    for (const auto& [id, d] : draining_services_)
-        for (uint64_t key : d.keys) {
-            draining.emplace_back(key, d.owner);
-            add_local(uint32_t(key), local_vip);
+    if (nat_dirty_) {
+        // Removed objects still holding connections first: live entries win on a clash.
+        std::vector<std::pair<uint64_t, NatRealOwner>> items;
+        for (const auto& [id, d] : draining_reals_)
+            for (uint64_t key : d.keys) items.emplace_back(key, d.owner);
+        for (const ServiceEntry* e : order_)
+            for (uint64_t k : e->nat_keys) items.emplace_back(k, e->owner);
+        nat_map_ = FlatMap<NatRealOwner>(items);
+    }
+    if (draining_dirty_) {
+        std::vector<std::pair<uint64_t, NatRealOwner>> items;
+        for (const auto& [id, d] : draining_services_)
+            for (uint64_t key : d.keys) items.emplace_back(key, d.owner);
+        draining_map_ = FlatMap<NatRealOwner>(items);
+    }
+    if (local_dirty_) {
+        // ARP for a VIP or local address is answered on the ports whose connected networks
+        // hold it; an address on no connected network is answered on every port.
+        std::unordered_map<uint32_t, LocalAddressInfo> locals;
+        const uint32_t all_ports = ports_.size() >= 32 ? ~0u : (1u << ports_.size()) - 1;
+        auto arp_ports_for = [&](uint32_t addr) {
+            uint32_t mask = 0;
+            for (size_t p = 0; p < ports_.size() && p < 32; ++p)
+                for (const auto& pfx : ports_[p].addresses)
+                    if (pfx.contains(Ip4{addr})) mask |= 1u << p;
+            return mask ? mask : all_ports;
+        };
+        for (size_t p = 0; p < ports_.size() && p < 32; ++p)
+            for (const auto& pfx : ports_[p].addresses) {
+                auto& info = locals[pfx.address.be];
+                info.kinds |= local_interface;
+                info.arp_ports |= 1u << p;
+            }
+        auto add_local = [&](uint32_t addr, uint8_t kind) {
+            auto& info = locals[addr];
+            if (!(info.kinds & (local_vip | local_snat))) info.arp_ports |= arp_ports_for(addr);
+            info.kinds |= kind;
+        };
+        for (const ServiceEntry* e : order_) {
+            for (uint64_t k : e->keys) add_local(uint32_t(k), local_vip);
+            for (const auto& a : e->config.local_addresses) add_local(a.be, local_snat);
         }
-    std::vector<std::pair<uint64_t, NatRealOwner>> live_nat = std::move(nat_reals);
-    nat_reals.clear();
-    for (const auto& [id, d] : draining_reals_)
-        for (uint64_t key : d.keys) nat_reals.emplace_back(key, d.owner);
-    nat_reals.insert(nat_reals.end(), live_nat.begin(), live_nat.end());
-    laddrs_.for_each_address([&](uint32_t addr) { add_local(addr, local_snat); });
-    std::vector<std::pair<uint64_t, LocalAddressInfo>> local_items(locals.begin(), locals.end());
-    snap->services = FlatMap<const ServiceSnap*>(by_key);
-    snap->nat_reals = FlatMap<NatRealOwner>(nat_reals);
-    snap->draining_services = FlatMap<NatRealOwner>(draining);
-    snap->local_addresses = FlatMap<LocalAddressInfo>(local_items);
+        for (const auto& [id, d] : draining_services_)
+            for (uint64_t key : d.keys) add_local(uint32_t(key), local_vip);
+        laddrs_.for_each_address([&](uint32_t addr) { add_local(addr, local_snat); });
+        std::vector<std::pair<uint64_t, LocalAddressInfo>> items(locals.begin(), locals.end());
+        local_map_ = FlatMap<LocalAddressInfo>(items);
+    }
+    services_dirty_ = nat_dirty_ = draining_dirty_ = local_dirty_ = false;
+    snap->services = services_map_;
+    snap->nat_reals = nat_map_;
+    snap->draining_services = draining_map_;
+    snap->local_addresses = local_map_;
     return snap;
 }
 
 void SnapshotBuilder::collect(const std::function<bool(uint32_t)>& real_busy,
                               const std::function<bool(uint32_t)>& service_busy) {
-    for (uint32_t id : real_id_pool_.collect(real_busy)) draining_reals_.erase(id);
-    for (uint32_t id : service_ids_.collect(service_busy)) draining_services_.erase(id);
-    laddrs_.collect(referenced_laddrs_);
+    for (uint32_t id : real_id_pool_.collect(real_busy))
+        if (draining_reals_.erase(id)) nat_dirty_ = true;
+    for (uint32_t id : service_ids_.collect(service_busy))
+        if (draining_services_.erase(id)) draining_dirty_ = local_dirty_ = true;
+    std::unordered_set<uint32_t> referenced;
+    for (const auto& [addr, n] : laddr_refs_) referenced.insert(addr);
+    const size_t before = laddrs_.size();
+    laddrs_.collect(referenced);
+    if (laddrs_.size() != before) local_dirty_ = true;
+    retired_.clear();  // no snapshot names them any more
 }
 
 }  // namespace dplb

@@ -1,8 +1,9 @@
 // Turns a validated service configuration into a Snapshot.
 //
 // Keeps what must outlive one snapshot: stable ids for services and real servers (workers
-// index counters and scheduler state by them), and the last built ServiceSnap of each
-// service so unchanged services are shared, not rebuilt. Ids of removed objects are
+// index counters and scheduler state by them), the last built ServiceSnap of each service so
+// unchanged services are shared, not rebuilt, and each service's lookup entries so that a
+// snapshot is assembled without walking the configuration. Ids of removed objects are
 // quarantined until the caller reports them idle (no session refers to them), then reused.
 //
 // Threading: control thread only.
@@ -19,6 +20,7 @@
 #include "dataplane/config/snapshot.hpp"
 #include "dataplane/snat/local_address_registry.hpp"
 #include "dplb/config.hpp"
+#include "model/change.hpp"
 
 namespace dplb {
 
@@ -37,18 +39,32 @@ struct TunnelRoute {
 };
 using TunnelRouteFn = std::function<TunnelRoute(uint32_t real_addr_be)>;
 
+// The service configuration of `key` in the configuration being built, or nullptr if it has
+// none (ConfigEditor::find_service; O(1) for incremental builds to stay cheap).
+using FindServiceFn = std::function<const config::Service*(const config::ServiceKey&)>;
+
 class SnapshotBuilder {
 public:
     // `tunnel_route` defaults to the port whose connected network holds the address.
     SnapshotBuilder(unsigned nworkers, std::vector<PortSnap> ports, SnapshotLimits limits,
                     LocalAddressRegistry& laddrs, TunnelRouteFn tunnel_route = {});
+    ~SnapshotBuilder();
 
-    // Builds the snapshot for `cfg` (already validated by the model). Fails, changing
-    // nothing, when a dataplane limit is exceeded.
+    // Builds the snapshot for `cfg` (already validated by the model), comparing every service
+    // with the last build's. Fails, changing nothing, when a dataplane limit is exceeded.
     model::Result<std::unique_ptr<Snapshot>> build(const config::Config& cfg, uint64_t generation);
 
+    // The same for a configuration that differs from the last built one only where `touched`
+    // says (model::touched_by of the batch that led from one to the other): only the touched
+    // services are compared and rebuilt, every other ServiceSnap and every lookup map the
+    // change leaves alone is reused. `find` looks a service up in `cfg`. Timeouts alone rebuild
+    // no service. `touched.everything` is the full build above.
+    model::Result<std::unique_ptr<Snapshot>> build(const config::Config& cfg, const model::Touched& touched,
+                                                   uint64_t generation, const FindServiceFn& find);
+
     // After the grace period of the snapshot that preceded the last built one: recycles
-    // quarantined ids the predicates report idle and frees unused local addresses.
+    // quarantined ids the predicates report idle, frees unused local addresses and the
+    // ServiceSnaps earlier builds replaced.
     void collect(const std::function<bool(uint32_t real_id)>& real_busy,
                  const std::function<bool(uint32_t service_id)>& service_busy);
 
@@ -57,21 +73,15 @@ public:
     const std::vector<uint32_t>& recycled_real_ids() const { return recycled_reals_; }
     const std::vector<uint32_t>& recycled_service_ids() const { return recycled_services_; }
 
+    // ServiceSnaps the last successful build() made (new or changed services), and since
+    // construction; scheduler tables prepared since construction.
+    size_t last_rebuilt() const { return last_rebuilt_; }
+    uint64_t total_rebuilt() const { return total_rebuilt_; }
+    uint64_t tables_built() const { return tables_built_; }
+
 private:
-    struct RealKey {
-        uint64_t service;  // service_lookup_key
-        uint64_t real;     // rip << 16 | rport
-        bool operator==(const RealKey&) const = default;
-    };
-    struct RealKeyHash {
-        size_t operator()(const RealKey& k) const { return std::hash<uint64_t>()(k.service * 31 ^ k.real); }
-    };
-    struct ServiceEntry {
-        uint32_t id;
-        config::Service config;
-        config::Timeouts global;  // the global timeouts the snap was built with
-        std::shared_ptr<const ServiceSnap> snap;
-    };
+    struct ServiceEntry;
+    struct Plan;
     class IdPool {
     public:
         explicit IdPool(uint32_t n);
@@ -86,12 +96,26 @@ private:
         std::vector<uint32_t> quarantine_;
         std::vector<bool> used_before_;
     };
+    // Owner information of removed objects whose connections still drain (architecture.md,
+    // "Ownership"): kept in every snapshot until collect() recycles their ids.
+    struct OwnerKeys {
+        std::vector<uint64_t> keys;  // lookup keys (services) or (proto, rip, rport) keys (NAT reals)
+        NatRealOwner owner;
+    };
+    struct NatRef {
+        NatRealOwner owner;
+        uint32_t refs = 0;  // services (and protocols) filing a NAT real under this key
+    };
 
-    model::Status check(const config::Config& cfg) const;
-    std::shared_ptr<ServiceSnap> build_service(const config::Service& svc, const config::Timeouts& global,
-                                               uint32_t id,
-                                               const std::unordered_map<RealKey, uint32_t, RealKeyHash>& real_ids);
-    std::unique_ptr<Snapshot> assemble(const config::Config& cfg, uint64_t generation);
+    // `plans` holds every service to compare; `full` when they are the whole configuration.
+    model::Result<std::unique_ptr<Snapshot>> apply_plans(const config::Config& cfg, std::vector<Plan>& plans,
+                                                         uint64_t generation, bool full);
+    model::Status check(const std::vector<Plan>& plans) const;
+    model::Status check_limits(const std::vector<Plan>& plans) const;
+    std::shared_ptr<ServiceSnap> build_service(const config::Service& svc, uint32_t id,
+                                               const ServiceEntry* prev);
+    void set_timeouts(uint32_t id, const config::Service* svc);
+    std::unique_ptr<Snapshot> assemble(uint64_t generation);
     TunnelRoute connected_route(uint32_t addr) const;
 
     unsigned nworkers_;
@@ -101,21 +125,34 @@ private:
     LocalAddressRegistry& laddrs_;
     IdPool service_ids_;
     IdPool real_id_pool_;
-    std::unordered_map<uint64_t, ServiceEntry> services_;  // by service_lookup_key
-    std::unordered_map<RealKey, uint32_t, RealKeyHash> real_ids_;
-    std::unordered_set<uint32_t> referenced_laddrs_;
     std::vector<uint32_t> recycled_reals_, recycled_services_;
     uint64_t next_version_ = 1;
     uint64_t sequence_ = 0;
+    size_t last_rebuilt_ = 0;
+    uint64_t total_rebuilt_ = 0, tables_built_ = 0;
 
-    // Owner information of removed objects whose connections still drain (architecture.md,
-    // "Ownership"): kept in every snapshot until collect() recycles their ids.
-    struct OwnerKeys {
-        std::vector<uint64_t> keys;  // lookup keys (services) or (proto, rip, rport) keys (NAT reals)
-        NatRealOwner owner;
-    };
-    std::unordered_map<uint32_t, OwnerKeys> service_keys_, draining_services_;  // by service id
-    std::unordered_map<uint32_t, OwnerKeys> nat_keys_, draining_reals_;         // by real id
+    // The current configuration as built, per service, with everything assemble() needs so
+    // that it never walks the configuration: lookup keys, NAT owner keys, local addresses.
+    std::unordered_map<uint64_t, std::unique_ptr<ServiceEntry>> services_;  // by service key
+    std::vector<ServiceEntry*> order_;  // services in configuration order (a removed one's place
+                                        // is taken by the last, as ConfigEditor does)
+    std::vector<const ServiceSnap*> service_by_id_;
+    std::vector<ServiceTimeouts> timeouts_by_id_;
+    config::Timeouts global_;
+    bool built_once_ = false;
+    std::unordered_map<uint64_t, NatRef> nat_refs_;       // by (proto, rip, rport) key: the owner rule
+    std::unordered_map<uint32_t, uint32_t> laddr_refs_;   // FULLNAT local address -> services naming it
+    uint64_t expanded_ports_ = 0;                         // port-group ports mark services cover
+    std::vector<std::shared_ptr<const ServiceSnap>> retired_;  // replaced, freed by collect()
+
+    std::unordered_map<uint32_t, OwnerKeys> draining_services_;  // by service id
+    std::unordered_map<uint32_t, OwnerKeys> draining_reals_;     // by real id
+
+    // The maps of the last snapshot and whether they must be rebuilt.
+    FlatMap<const ServiceSnap*> services_map_;
+    FlatMap<NatRealOwner> nat_map_, draining_map_;
+    FlatMap<LocalAddressInfo> local_map_;
+    bool services_dirty_ = true, nat_dirty_ = true, draining_dirty_ = true, local_dirty_ = true;
 };
 
 }  // namespace dplb

@@ -35,14 +35,24 @@ inline unsigned client_owner(uint32_t client_addr_be, uint16_t client_port_be, u
     return unsigned((uint64_t(h) * nworkers) >> 32);
 }
 
-// Owner of a TCP/UDP packet with this tuple (network order).
+// Owner of a connection from saddr:sport to service `svc`.
+inline unsigned service_owner(const ServiceSnap& svc, uint32_t saddr, uint16_t sport, unsigned nworkers) {
+    return svc.persistent ? client_owner(saddr & svc.persist_mask, 0, nworkers) : client_owner(saddr, sport, nworkers);
+}
+
+// Owner of a TCP/UDP packet with this tuple (network order). `*service` receives
+// snap.find_service(proto, daddr, dport): looked up when daddr is a VIP, nullptr otherwise
+// (every address a service is filed under is a local_vip address).
 inline unsigned owner_of_tuple(uint8_t proto, uint32_t saddr, uint32_t daddr, uint16_t sport, uint16_t dport,
-                               const Snapshot& snap) {
+                               const Snapshot& snap, const ServiceSnap** service = nullptr) {
     const unsigned n = snap.nworkers;
+    if (service) *service = nullptr;
     if (const LocalAddressInfo* la = snap.find_local(daddr)) {
         if (la->kinds & local_vip) {
-            if (const ServiceSnap* svc = snap.find_service(proto, daddr, dport))
-                return svc->persistent ? client_owner(saddr & svc->persist_mask, 0, n) : client_owner(saddr, sport, n);
+            if (const ServiceSnap* svc = snap.find_service(proto, daddr, dport)) {
+                if (service) *service = svc;
+                return service_owner(*svc, saddr, sport, n);
+            }
             // A removed service's connections drain on the worker that owns them.
             const NatRealOwner* d = snap.draining_services.find(service_lookup_key(proto, daddr, dport));
             if (!d) d = snap.draining_services.find(service_lookup_key(proto, daddr, 0));
@@ -59,9 +69,15 @@ inline unsigned owner_of_tuple(uint8_t proto, uint32_t saddr, uint32_t daddr, ui
     return any_worker;
 }
 
-inline unsigned owner_of(const pkt::ParsedIpv4& p, const Snapshot& snap) {
+// Also stores the packet's service lookup in p.service / p.service_seq for the forwarder
+// (TCP/UDP packets, several workers).
+inline unsigned owner_of(pkt::ParsedIpv4& p, const Snapshot& snap) {
     if (snap.nworkers == 1) return any_worker;
-    if (p.has_ports()) return owner_of_tuple(p.proto, p.saddr, p.daddr, p.sport, p.dport, snap);
+    if (p.has_ports()) {
+        unsigned o = owner_of_tuple(p.proto, p.saddr, p.daddr, p.sport, p.dport, snap, &p.service);
+        p.service_seq = snap.sequence;
+        return o;
+    }
     if (p.icmp_error)
         return owner_of_tuple(p.inner_proto, p.inner_daddr, p.inner_saddr, p.inner_dport, p.inner_sport, snap);
     return any_worker;

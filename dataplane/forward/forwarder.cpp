@@ -71,7 +71,10 @@ Verdict Forwarder::handle_ipv4(pkt::ParsedIpv4& p, uint16_t in_port, const Snaps
         end_session(*hit.session);
     }
 
-    const ServiceSnap* svc = snap.find_service(p.proto, p.daddr, p.dport);
+    // owner_of() may have looked the service up already, in this very snapshot.
+    const ServiceSnap* svc = p.service_seq != 0 && p.service_seq == snap.sequence
+                                 ? p.service
+                                 : snap.find_service(p.proto, p.daddr, p.dport);
     if (!svc) {
         const LocalAddressInfo* la = snap.find_local(p.daddr);
         return Verdict::drop(la && (la->kinds & local_vip) ? DropReason::no_service : DropReason::not_for_us);
@@ -199,7 +202,8 @@ Verdict Forwarder::create_session(pkt::ParsedIpv4& p, const FlowKey& key, uint32
     sc.live.add();
     counters_.sessions_created.add();
     if (params_.nworkers > 1)
-        if (unsigned o = owner_of(p, snap); o != any_worker && o != params_.worker) counters_.sessions_created_not_owner.add();
+        if (service_owner(svc, p.saddr, p.sport, snap.nworkers) != params_.worker)  // owner_of() for p
+            counters_.sessions_created_not_owner.add();
     // expires == now, so forward_existing only moves it later and the wheel is untouched;
     // file the session once its real deadline is known.
     Verdict v = forward_existing(p, *s, false, snap, now);

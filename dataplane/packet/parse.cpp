@@ -43,6 +43,7 @@ DropReason classify_frame(const uint8_t* frame, uint32_t len, FrameType& type) {
 }
 
 DropReason parse_ipv4(uint8_t* frame, uint32_t len, bool verify_checksum, ParsedIpv4& out) {
+    out.service_seq = 0;
     if (len < l3_offset + sizeof(Ipv4Hdr)) return DropReason::ip_truncated;
     const auto* ip = at<Ipv4Hdr>(frame, l3_offset);
     if ((ip->version_ihl >> 4) != 4) return DropReason::ip_bad_version;

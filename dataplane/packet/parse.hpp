@@ -9,6 +9,10 @@
 #include "dataplane/packet/headers.hpp"
 #include "dataplane/stats/drop_reason.hpp"
 
+namespace dplb {
+struct ServiceSnap;
+}
+
 namespace dplb::pkt {
 
 inline constexpr unsigned l3_offset = sizeof(EthHdr);  // no VLAN support yet
@@ -25,6 +29,13 @@ struct ParsedIpv4 {
     uint16_t sport = 0;       // network order; TCP/UDP only
     uint16_t dport = 0;
     uint16_t headroom = 0;    // bytes before `frame` the caller lets a rewrite prepend into
+
+    // A lookup carried forward (as grout carries the next hop): owner_of() (flow/owner.hpp)
+    // stores the service (proto, daddr, dport) leads to in the snapshot whose `sequence` is
+    // `service_seq`, and the forwarder uses it instead of looking it up again. 0: none stored
+    // (parse_ipv4 clears it).
+    const ServiceSnap* service = nullptr;
+    uint64_t service_seq = 0;
 
     // ICMP errors (destination unreachable, time exceeded, parameter problem) quoting a
     // TCP/UDP packet with at least its ports: the quoted packet, as it was sent.

@@ -1,11 +1,16 @@
 // The dataplane side of the dataplane socket (docs/api.md, "Dataplane socket requests"),
 // served by the control thread.
 //
-// `apply` decodes and validates the configuration, builds the snapshot (unchanged services
-// are reused), publishes it with one pointer store, waits for a QSBR grace period and frees
-// the previous one, then recycles ids and local addresses nothing uses any more. Traffic
-// never pauses: workers switch to the new snapshot at their next loop iteration.
-// `stats` and `status` sum the per-worker counters.
+// `apply` decodes and validates the whole configuration; `apply-batch` applies typed changes
+// (model/change.hpp) to the configuration the dataplane holds (a ConfigEditor) when their
+// base is its generation, else answers "resync". Either builds the snapshot (apply-batch
+// rebuilds only the services the batch touched), publishes it with one pointer store, waits
+// for a QSBR grace period and frees the previous one, then recycles ids and local addresses
+// nothing uses any more. Traffic never pauses: workers switch to the new snapshot at their
+// next loop iteration. `stats` and `status` sum the per-worker counters.
+//
+// One file per request kind: control_socket.cpp (the loop), control_apply.cpp (apply,
+// apply-batch, publish), control_stats.cpp, control_status.cpp, control_connections.cpp.
 //
 // Threading: one control thread; it is the only writer of rt.snapshot and of the
 // LocalAddressRegistry, and never a QSBR reader (so it may block in synchronize()).
@@ -18,6 +23,7 @@
 #include "dataplane/config/snapshot_builder.hpp"
 #include "dataplane/runtime/flow_rules.hpp"
 #include "dataplane/runtime/runtime.hpp"
+#include "dataplane/runtime/config_applier.hpp"
 #include "model/stats.hpp"
 
 namespace dplb::runtime {
@@ -35,6 +41,9 @@ public:
 
 private:
     nlohmann::json apply(const nlohmann::json& request);
+    nlohmann::json apply_batch(const nlohmann::json& request);
+    // Publishes `next`, waits for the grace period, frees the previous snapshot, collects.
+    void publish(std::unique_ptr<Snapshot> next);
     nlohmann::json stats() const;
     nlohmann::json status() const;
     nlohmann::json connections(const nlohmann::json& request);
@@ -46,6 +55,7 @@ private:
     std::vector<model::Counters> real_baseline_;     // by real id: counts left by a previous owner
     std::vector<model::Counters> service_baseline_;  // by service id
     FlowRules flow_rules_{rt_};                      // rte_flow steering of FULLNAT replies
+    ConfigApplier applier_{builder_};  // the configuration the snapshot was built from
 };
 
 }  // namespace dplb::runtime

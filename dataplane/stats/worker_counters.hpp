@@ -12,27 +12,45 @@
 
 namespace dplb {
 
+// Every per-worker counter, once: the struct's members and the names `dplbadm --status`
+// shows (runtime/control_status.cpp) both come from this list, so they cannot drift apart.
+#define DPLB_WORKER_COUNTERS(X)                                                                       \
+    X(rx_packets) X(rx_bytes)                                                                        \
+    X(tx_packets) X(tx_bytes)                                                                        \
+    X(redirected_out) /* handed to the owning worker */                                              \
+    X(redirected_in)  /* received from another worker */                                             \
+    X(to_main)        /* handed to the main lcore (ARP, neighbour resolution) */                     \
+    X(sessions_created) X(sessions_expired)                                                          \
+    /* Sessions this worker created for a packet another worker owns (flow/owner.hpp): a canary      \
+       that must stay 0, since the owner's table is the only one the other direction looks in. */   \
+    X(sessions_created_not_owner)                                                                    \
+    /* FULLNAT local ports chosen with RSS prediction: whose reply hashes to this worker's queue     \
+       (steered) or, none being found among the candidates, not (unsteered: its replies are          \
+       redirected in software). */                                                                   \
+    X(lports_steered) X(lports_unsteered)                                                            \
+    X(arp_replies) X(icmp_echo_replies)                                                              \
+    X(icmp_errors_forwarded) /* ICMP errors about sessions, rewritten and passed on */              \
+    X(icmp_frag_needed_sent) /* TUN: "fragmentation needed" sent back to clients */                 \
+    X(idle_sleeps)           /* times the worker stopped polling because it was idle */
+
 struct alignas(64) WorkerCounters {
-    Counter rx_packets, rx_bytes;
-    Counter tx_packets, tx_bytes;
-    Counter redirected_out;  // handed to the owning worker
-    Counter redirected_in;   // received from another worker
-    Counter to_main;         // handed to the main lcore (ARP, neighbour resolution)
-    Counter sessions_created, sessions_expired;
-    // Sessions this worker created for a packet another worker owns (flow/owner.hpp): a canary
-    // that must stay 0, since the owner's table is the only one the other direction looks in.
-    Counter sessions_created_not_owner;
-    // FULLNAT local ports chosen with RSS prediction: whose reply hashes to this worker's
-    // queue (steered) or, none being found among the candidates, not (unsteered: its replies
-    // are redirected in software).
-    Counter lports_steered, lports_unsteered;
-    Counter arp_replies, icmp_echo_replies;
-    Counter icmp_errors_forwarded;  // ICMP errors about sessions, rewritten and passed on
-    Counter icmp_frag_needed_sent;  // TUN: "fragmentation needed" sent back to clients
-    Counter idle_sleeps;     // times the worker stopped polling because it was idle
+#define DPLB_COUNTER_MEMBER(name) Counter name;
+    DPLB_WORKER_COUNTERS(DPLB_COUNTER_MEMBER)
+#undef DPLB_COUNTER_MEMBER
     Counter drops[drop_reason_count];
 
     void drop(DropReason r) { drops[unsigned(r)].add(); }
+};
+
+// {name, member} of every counter of DPLB_WORKER_COUNTERS, in its order.
+struct WorkerCounterField {
+    const char* name;
+    Counter WorkerCounters::*member;
+};
+inline constexpr WorkerCounterField worker_counter_fields[] = {
+#define DPLB_COUNTER_FIELD(name) {#name, &WorkerCounters::name},
+    DPLB_WORKER_COUNTERS(DPLB_COUNTER_FIELD)
+#undef DPLB_COUNTER_FIELD
 };
 
 // ipvsadm's per-destination and per-service numbers, plus live session gauges.

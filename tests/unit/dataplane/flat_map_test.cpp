@@ -67,3 +67,11 @@ TEST_CASE("FlatMap: keys colliding in the hash probe linearly and wrap", "[flat_
             ++misses;
         }
 }
+
+TEST_CASE("FlatMap: copies share the slots of the original", "[flat_map]") {
+    FlatMap<int> a(std::vector<std::pair<uint64_t, int>>{{1, 10}, {2, 20}});
+    FlatMap<int> b = a;
+    REQUIRE(b.find(2));
+    CHECK(b.find(2) == a.find(2));  // same slot, not a copy
+    CHECK(*b.find(1) == 10);
+}

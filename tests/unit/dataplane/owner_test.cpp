@@ -125,3 +125,52 @@ TEST_CASE("owner_of: everything else is handled where it lands", "[owner]") {
         CHECK(owner(lb, c.spec) == any_worker);
     }
 }
+
+TEST_CASE("owner_of: the service lookup is carried to the forwarder, in the same snapshot only", "[owner]") {
+    Lb lb(workers(4));
+    Bytes f = build_frame(client_packet(40000, Net::vip, 80, pkt::tcp_syn));
+    pkt::ParsedIpv4 p;
+    REQUIRE(pkt::parse_ipv4(f.data(), uint32_t(f.size()), true, p) == DropReason::none);
+    CHECK(p.service_seq == 0);
+    owner_of(p, *lb.snap);
+    CHECK(p.service == &lb.service(pkt::proto_tcp, Net::vip, 80));
+    CHECK(p.service_seq == lb.snap->sequence);
+    CHECK(lb.snap->sequence != 0);
+
+    // Not a VIP: no service, and the forwarder is told so.
+    Bytes g = build_frame(client_packet(40000, ip("198.51.100.77"), 80, pkt::tcp_syn));
+    pkt::ParsedIpv4 q;
+    REQUIRE(pkt::parse_ipv4(g.data(), uint32_t(g.size()), true, q) == DropReason::none);
+    owner_of(q, *lb.snap);
+    CHECK(q.service == nullptr);
+    CHECK(q.service_seq == lb.snap->sequence);
+
+    // parse_ipv4 forgets a carried lookup: a parsed struct reused for the next packet of a
+    // burst must not inherit it.
+    REQUIRE(pkt::parse_ipv4(f.data(), uint32_t(f.size()), true, p) == DropReason::none);
+    CHECK(p.service_seq == 0);
+}
+
+TEST_CASE("Forwarder: uses the carried service instead of a second lookup", "[owner][forwarder]") {
+    Lb lb(workers(4));
+    const ServiceSnap& web = lb.service(pkt::proto_tcp, Net::vip, 80);
+    // A packet to a port with no service, carrying the web service as if owner_of() had
+    // found it in this snapshot: a forwarder that used the carry schedules it to a web real
+    // server; one that looked again would drop it (no_service).
+    auto try_with = [&](uint64_t seq, uint16_t cport) {
+        Bytes f = build_frame(client_packet(cport, Net::vip, 81, pkt::tcp_syn));
+        pkt::ParsedIpv4 p;
+        REQUIRE(pkt::parse_ipv4(f.data(), uint32_t(f.size()), true, p) == DropReason::none);
+        p.headroom = 0;
+        p.service = &web;
+        p.service_seq = seq;
+        return lb.fwd.handle_ipv4(p, 0, *lb.snap, lb.now);
+    };
+    fwd::Verdict used = try_with(lb.snap->sequence, 40001);
+    CHECK(used.action == fwd::Verdict::Action::forward);
+    CHECK(lb.service_counters(pkt::proto_tcp, Net::vip, 80).conns.get() == 1);
+    // A lookup carried from another snapshot is not used.
+    fwd::Verdict stale = try_with(lb.snap->sequence + 1, 40002);
+    CHECK(stale.action == fwd::Verdict::Action::drop);
+    CHECK(stale.reason == DropReason::no_service);
+}

@@ -75,7 +75,7 @@ TEST_CASE("SnapshotBuilder: services, real servers and local addresses in the lo
     CHECK(snap->ports[1].mac == mac(0x11));
     CHECK(snap->ports[1].addresses.size() == 2);
     CHECK(snap->services.size() == 3);
-    CHECK(snap->service_objects.size() == 3);
+    CHECK(snap->service_list.size() == 3);
 
     const ServiceSnap& web = find(*snap, 6, "192.0.2.100", 80);
     CHECK(web.proto == 6);

@@ -1,0 +1,77 @@
+// `status`: per-worker counters (every counter of stats/worker_counters.hpp, by its name),
+// drops by reason, ports and their steering.
+#include <cstdio>
+#include <map>
+
+#include "dataplane/runtime/control_server.hpp"
+#include "dataplane/runtime/control_util.hpp"
+#include "dataplane/runtime/idle.hpp"
+
+namespace dplb::runtime {
+
+using nlohmann::json;
+
+namespace {
+
+std::string mac_text(const pkt::Mac& m) {
+    char b[18];
+    std::snprintf(b, sizeof b, "%02x:%02x:%02x:%02x:%02x:%02x", m.bytes[0], m.bytes[1], m.bytes[2], m.bytes[3],
+                  m.bytes[4], m.bytes[5]);
+    return b;
+}
+
+}  // namespace
+
+json ControlServer::status() const {
+    const Snapshot* snap = rt_.snapshot.load();
+    json workers = json::array();
+    std::map<std::string, uint64_t> drops;
+    auto add_drops = [&](const WorkerCounters& c) {
+        for (unsigned r = 1; r < drop_reason_count; ++r)
+            if (uint64_t n = c.drops[r].get()) drops[std::string(to_string(DropReason(r)))] += n;
+    };
+    uint64_t sessions = 0;
+    for (unsigned w = 0; w < rt_.workers; ++w) {
+        const fwd::Forwarder* f = rt_.forwarders[w].load(std::memory_order_acquire);
+        const WorkerCounters& c = f->counters();
+        uint64_t live = c.sessions_created.get() - c.sessions_expired.get();
+        sessions += live;
+        add_drops(c);
+        json wj = {{"worker", w}, {"lcore", rt_.worker_lcores[w]}, {"sessions", live}};
+        for (const WorkerCounterField& field : worker_counter_fields) wj[field.name] = (c.*field.member).get();
+        workers.push_back(std::move(wj));
+    }
+    add_drops(rt_.main_counters);
+    json ports = json::array();
+    for (size_t i = 0; i < rt_.ports.size(); ++i) {
+        const PortState& p = rt_.ports[i];
+        json addrs = json::array();
+        for (const auto& a : rt_.config.ports[i].addresses) addrs.push_back(a.str());
+        ports.push_back({{"name", p.name},
+                         {"port_id", p.port_id},
+                         {"driver", p.driver},
+                         {"mac", mac_text(p.mac)},
+                         {"mtu", p.mtu},
+                         {"rx_interrupts", p.rx_interrupts},
+                         {"rx_queues", p.queues},
+                         {"steering", to_string(p.steering)},
+                         {"addresses", addrs}});
+        if (!p.steering_detail.empty()) ports.back()["steering_detail"] = p.steering_detail;
+        if (!p.steering_table.empty()) ports.back()["reta_size"] = p.steering_table.size();
+        if (p.steering == Steering::rte_flow) {
+            ports.back()["flow_rules"] = flow_rules_.rules(uint16_t(i));
+            ports.back()["flow_rule_failures"] = flow_rules_.failures(uint16_t(i));
+        }
+    }
+    return {{"ok", true},
+            {"generation", snap ? snap->generation : 0},
+            {"idle", to_string(rt_.config.idle)},
+            {"workers", workers},
+            {"main", {{"tx_packets", rt_.main_counters.tx_packets.get()}}},
+            {"ports", ports},
+            {"drops", drops},
+            {"sessions", sessions},
+            {"session_capacity", uint64_t(rt_.config.sessions_per_worker) * rt_.workers}};
+}
+
+}  // namespace dplb::runtime

@@ -1,0 +1,135 @@
+// ConfigApplier: `apply` and `apply-batch` as the dataplane socket serves them (without the
+// publication, which needs EAL): resync when the base is not the current generation, one
+// rebuilt service for a one-service batch, rollback when the snapshot cannot be built.
+#include <catch2/catch.hpp>
+
+#include "codec/change_json.hpp"
+#include "codec/config_json.hpp"
+#include "dataplane/runtime/config_applier.hpp"
+
+using namespace dplb;
+using nlohmann::json;
+
+namespace {
+
+config::Config services(unsigned n) {
+    config::Config c;
+    for (unsigned i = 0; i < n; ++i) {
+        config::Service s;
+        s.key = config::ServiceKey{config::Protocol::tcp, Ip4::from_host(0xc0000200u + 10 + i), 80};
+        s.scheduler = config::Scheduler::rr;
+        for (unsigned r = 0; r < 2; ++r) {
+            config::RealServer rs;
+            rs.address = Ip4::from_host(0x0a000000u + i * 16 + r + 1);
+            rs.port = 8080;
+            s.reals.push_back(rs);
+        }
+        c.services.push_back(s);
+    }
+    return c;
+}
+
+struct Fx {
+    Fx(SnapshotLimits limits = {}) : laddrs(2, 1024, 65535), builder(2, {port()}, limits, laddrs), applier(builder) {}
+    static PortSnap port() {
+        PortSnap p{};
+        p.addresses.push_back(*Ip4Prefix::parse("10.0.0.1/8"));
+        return p;
+    }
+    LocalAddressRegistry laddrs;
+    SnapshotBuilder builder;
+    runtime::ConfigApplier applier;
+};
+
+json batch_request(uint64_t base, uint64_t generation, const model::Batch& b) {
+    return {{"cmd", "apply-batch"}, {"base", base}, {"generation", generation}, {"changes", model::to_json(b)}};
+}
+
+}  // namespace
+
+TEST_CASE("apply-batch: no configuration yet, or another base -> resync", "[applier]") {
+    Fx fx;
+    model::Batch b;
+    b.changes.push_back(model::SetTimeouts{config::Timeouts{100, 10, 10}});
+    auto none = fx.applier.apply_batch(batch_request(0, 1, b));
+    CHECK(none.reply["ok"] == false);
+    CHECK(none.reply["resync"] == true);
+    CHECK_FALSE(none.snapshot);
+
+    auto full = fx.applier.apply({{"cmd", "apply"}, {"generation", uint64_t(7)}, {"config", model::to_json(services(3))}});
+    INFO(full.reply.dump());
+    REQUIRE(full.reply["ok"] == true);
+    REQUIRE(full.snapshot);
+    CHECK(fx.applier.generation() == 7);
+
+    auto other = fx.applier.apply_batch(batch_request(6, 8, b));
+    CHECK(other.reply["resync"] == true);
+    CHECK(fx.applier.generation() == 7);
+}
+
+TEST_CASE("apply-batch: a one-real change rebuilds one service and moves the generation", "[applier]") {
+    Fx fx;
+    config::Config c = services(20);
+    REQUIRE(fx.applier.apply({{"cmd", "apply"}, {"generation", uint64_t(1)}, {"config", model::to_json(c)}}).snapshot);
+    config::RealServer r = c.services[5].reals[1];
+    r.weight = 7;
+    model::Batch b;
+    b.changes.push_back(model::EditReal{c.services[5].key, r});
+    auto out = fx.applier.apply_batch(batch_request(1, 2, b));
+    INFO(out.reply.dump());
+    REQUIRE(out.reply["ok"] == true);
+    CHECK(out.reply["generation"] == 2);
+    CHECK(out.reply["rebuilt"] == 1);
+    REQUIRE(out.snapshot);
+    CHECK(out.snapshot->generation == 2);
+    const ServiceSnap* s = out.snapshot->find_service(6, c.services[5].key.address.be, __builtin_bswap16(80));
+    REQUIRE(s);
+    CHECK(s->reals[1].weight == 7);
+    CHECK(fx.applier.config().services[5].reals[1].weight == 7);
+    CHECK(fx.applier.generation() == 2);
+
+    // Global timeouts: nothing rebuilt, the timeouts reach the snapshot.
+    model::Batch t;
+    t.changes.push_back(model::SetTimeouts{config::Timeouts{100, 10, 20}});
+    auto tout = fx.applier.apply_batch(batch_request(2, 3, t));
+    REQUIRE(tout.reply["ok"] == true);
+    CHECK(tout.reply["rebuilt"] == 0);
+    CHECK(tout.snapshot->timeout(s->id, SessionState::tcp_established) == 100000);
+}
+
+TEST_CASE("apply-batch: a refused change or a failed build leaves the configuration as it was", "[applier]") {
+    Fx fx(SnapshotLimits{3, 6});  // 3 services, 6 real servers at most
+    config::Config c = services(3);
+    REQUIRE(fx.applier.apply({{"cmd", "apply"}, {"generation", uint64_t(1)}, {"config", model::to_json(c)}}).snapshot);
+
+    // The editor refuses the second change (its service does not exist): the first is undone.
+    config::RealServer extra;
+    extra.address = Ip4::from_host(0x0a0000f0u);
+    extra.port = 8080;
+    model::Batch bad;
+    bad.changes.push_back(model::DeleteReal{c.services[0].key, c.services[0].reals[0].address, 8080});
+    config::ServiceKey nowhere{config::Protocol::tcp, Ip4::from_host(0xc0000299u), 80};
+    bad.changes.push_back(model::AddReal{nowhere, extra});
+    auto refused = fx.applier.apply_batch(batch_request(1, 2, bad));
+    CHECK(refused.reply["ok"] == false);
+    CHECK(refused.reply["field"].get<std::string>().rfind("changes[1]", 0) == 0);
+    CHECK(fx.applier.config().services[0].reals.size() == 2);
+
+    // Valid for the model, too many real servers for this dataplane: the build fails and the
+    // editor is rolled back.
+    model::Batch big;
+    big.changes.push_back(model::AddReal{c.services[1].key, extra});
+    auto failed = fx.applier.apply_batch(batch_request(1, 2, big));
+    CHECK(failed.reply["ok"] == false);
+    CHECK(failed.reply["error"].get<std::string>().find("too many real servers") != std::string::npos);
+    CHECK_FALSE(failed.snapshot);
+    CHECK(fx.applier.config().services[1].reals.size() == 2);
+    CHECK(fx.applier.generation() == 1);
+
+    // And the next batch applies to the unchanged configuration.
+    model::Batch ok;
+    ok.changes.push_back(model::DeleteReal{c.services[2].key, c.services[2].reals[0].address, 8080});
+    auto done = fx.applier.apply_batch(batch_request(1, 2, ok));
+    CHECK(done.reply["ok"] == true);
+    CHECK(fx.applier.config().services[2].reals.size() == 1);
+}
