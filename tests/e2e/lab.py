@@ -281,6 +281,9 @@ class Lab:
             if self.dataplane.poll() is not None:
                 raise RuntimeError(f"dplb-dataplane exited {self.dataplane.returncode}:\n{self.log('dataplane.log')}")
             for name, (tap, segment) in self.taps.items():
+                # After a SIGKILL the old tap may still be being torn down when the new
+                # process creates its own: wait until the name is there.
+                wait_until(lambda: sh("ip", "link", "show", tap, check=False).returncode == 0, 10, f"tap {tap}")
                 # The kernel side needs its own MAC, or the bridge thinks the DPDK MAC is local.
                 idx = list(self.taps).index(name)
                 sh("ip", "link", "set", tap, "address", f"02:ee:00:00:0{idx}:01")

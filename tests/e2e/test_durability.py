@@ -98,40 +98,70 @@ def test_kill9_of_control_and_dataplane_during_a_change_stream(lab):
         lab.adm("-a", "-t", f"{VIP}:80", "-r", f"{RS[name]}:80", "-b")
     model = {RS["RS1"]: 1, RS["RS2"]: 1}
     rng = random.Random(10)
-    kills = sorted(rng.sample(range(20, 480), 6))
-    unknown = []
+    kills = sorted(rng.sample(range(2, 60), 6))  # in units of 8 changes
+    outcomes = []
 
-    def step(i, client, request, effect):
-        if i not in kills:
-            reply = client.call(request)
-            assert reply and reply["ok"], (i, request, reply)
-            effect(model)
-            return client
-        # SIGKILL at a random instant around this request: before it is read, while it is
-        # applied, pushed or journaled, or after its reply.
+    def kill_during(first, client):
+        """Sends changes first..first+7 back to back (pipelined) and SIGKILLs dplb-control at a
+        random instant among them; returns how many there were."""
+        trial = dict(model)
+        batch = []
+        for i in range(first, first + 8):
+            request, effect = change(i, trial)
+            effect(trial)
+            batch.append((request, effect))
         victim = lab.control
-        timer = threading.Timer(rng.uniform(0, 0.004), lambda: victim.send_signal(signal.SIGKILL))
+        timer = threading.Timer(rng.uniform(0, 0.006), lambda: victim.send_signal(signal.SIGKILL))
+        try:
+            client.s.sendall(b"".join(json.dumps(r).encode() + b"\n" for r, _ in batch))
+        except OSError:
+            pass
         timer.start()
-        reply = client.call(request)
+        acked = 0
+        for _ in batch:
+            try:
+                line = client.f.readline()
+            except OSError:
+                break
+            if not line or not json.loads(line).get("ok"):
+                break
+            acked += 1
         timer.join()
         victim.wait(timeout=10)
         client.close()
         lab.start_control()  # state file + journal replayed, whole configuration pushed
         listed = reals_listed(lab)
-        if reply and reply.get("ok"):
-            effect(model)  # acknowledged before the kill: must be there
-        else:
-            trial = dict(model)
-            effect(trial)
-            assert listed in (model, trial), (i, "half-applied", listed, model, trial)
-            if listed == trial:
-                effect(model)
-            unknown.append((i, listed == trial))
-        assert listed == model, (i, listed, model)
-        return Client(lab.control_socket)
+        # Acknowledged changes must be there; the others, applied in order, may be there up to
+        # any point (a whole request or nothing of it, never half).
+        states = []
+        state = dict(model)
+        for j, (_, effect) in enumerate(batch):
+            if j >= acked:
+                states.append(dict(state))
+            effect(state)
+        states.append(dict(state))
+        assert listed in states, (first, acked, listed, states)
+        applied = next(j for j in range(acked, len(batch) + 1) if states[j - acked] == listed)
+        for _, effect in batch[:applied]:
+            effect(model)
+        outcomes.append((first, acked, applied))
+        assert listed == model
+        return Client(lab.control_socket), len(batch)
 
     with RequestLoop(lab.hosts["client"], URL, count=400, max_seconds=120) as loop:
-        run_stream(lab, model, 0, 500, on_step=step)
+        client = Client(lab.control_socket)
+        i = 0
+        while i < 500:
+            if i % 8 == 0 and i // 8 in kills:
+                client, n = kill_during(i, client)
+                i += n
+                continue
+            request, effect = change(i, model)
+            reply = client.call(request)
+            assert reply and reply["ok"], (i, request, reply)
+            effect(model)
+            i += 1
+        client.close()
     assert loop.failures == [], loop.failures[:5]
     assert set(loop.bodies) == {"RS1", "RS2"}
     assert reals_listed(lab) == model
@@ -140,16 +170,16 @@ def test_kill9_of_control_and_dataplane_during_a_change_stream(lab):
     # The dataplane killed in the middle of more changes: they are accepted while it is gone,
     # and the restarted dataplane gets the whole configuration back.
     def dp_step(i, client, request, effect):
-        if i == 550:
+        if i == 554:
             lab.stop_dataplane(signal.SIGKILL)
-        if i == 570:
+        if i == 574:
             lab.restart_dataplane()
         reply = client.call(request)
         assert reply and reply["ok"], (i, request, reply)
         effect(model)
         return client
 
-    run_stream(lab, model, 500, 100, on_step=dp_step)
+    run_stream(lab, model, 504, 100, on_step=dp_step)
     gen = lab.status()["generation"]
     wait_until(lambda: lab.dataplane_status().get("generation") == gen, 20, "the dataplane to reach the generation")
     assert lab.adm("-S", "-n").stdout == save_text(model)
@@ -158,4 +188,4 @@ def test_kill9_of_control_and_dataplane_during_a_change_stream(lab):
     assert listed == set(model)
     bodies = {lab.hosts["client"].curl(URL).strip() for _ in range(4)}
     assert bodies == {"RS1", "RS2"}
-    print(f"kills at {kills}; in-flight outcomes (change, applied): {unknown}")
+    print(f"kills (first change, acknowledged, applied of 8): {outcomes}")
