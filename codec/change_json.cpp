@@ -5,6 +5,7 @@
 
 #include "codec/config_json.hpp"
 #include "codec/json_reader.hpp"
+#include "common/overloaded.hpp"
 
 namespace dplb::model {
 
@@ -13,12 +14,6 @@ namespace cfg = dplb::config;
 
 namespace {
 
-template <class... F>
-struct Overloaded : F... {
-    using F::operator()...;
-};
-template <class... F>
-Overloaded(F...) -> Overloaded<F...>;
 
 // An edit-service's service: its key and attributes, not its lists.
 json attributes_to_json(const cfg::Service& s) {

@@ -1,17 +1,8 @@
 #include "model/change.hpp"
 
+#include "common/overloaded.hpp"
+
 namespace dplb::model {
-
-namespace {
-
-template <class... F>
-struct Overloaded : F... {
-    using F::operator()...;
-};
-template <class... F>
-Overloaded(F...) -> Overloaded<F...>;
-
-}  // namespace
 
 config::Service attributes_of(const config::Service& s) {
     config::Service out;
