@@ -119,8 +119,17 @@ public:
         if (fail_syncs) return model::Error{"", "fsync " + d + ": Input/output error"};
         return state::RealFileSystem::fsync_dir(d);
     }
+    model::Status write(const state::File& f, std::string_view data) override {
+        if (fail_writes && f.path.find(".journal") != std::string::npos && data.size() > 8) {
+            // Half the record reaches the file, then the disk is full.
+            (void)state::RealFileSystem::write(f, data.substr(0, data.size() / 2));
+            return model::Error{"", "write " + f.path + ": No space left on device"};
+        }
+        return state::RealFileSystem::write(f, data);
+    }
     int syncs = 0;
     bool fail_syncs = false;
+    bool fail_writes = false;
 };
 
 state::Store& loaded(state::Store& s) {
@@ -442,4 +451,26 @@ TEST_CASE("controller: when the journal cannot be made durable the turn's change
     expected.services[0].reals[0].weight = 3;
     CHECK(f.controller.config() == expected);
     CHECK(f.recovered().config.config() == expected);
+}
+
+TEST_CASE("controller: a journal write that fails midway rejects the change and leaves the previous state loadable") {
+    Fixture f;
+    REQUIRE(f.controller.handle_line(add_nat_service)["ok"] == true);
+    FakeDataplane dp(f.dir.file("dp.sock"));
+    f.connect();
+    config::Config before = f.controller.config();
+    f.fs.fail_writes = true;
+    auto r = f.controller.handle(J(R"({"cmd":"edit-real","service":{"protocol":"tcp",
+        "address":"192.168.227.128","port":80},"real_server":{"address":"192.168.253.143","weight":9}})"));
+    CHECK(r["ok"] == false);
+    CHECK(r["error"].get<std::string>().find("No space left on device") != std::string::npos);
+    CHECK(f.controller.config() == before);
+    auto rqs = dp.requests();
+    CHECK(rqs.back()["cmd"] == "apply");  // the dataplane ran the change: it gets the old configuration back
+    CHECK(rqs.back()["config"]["services"][0]["real_servers"][0]["weight"] == 1);
+    CHECK(f.recovered().config.config() == before);
+    f.fs.fail_writes = false;
+    REQUIRE(f.controller.handle(J(R"({"cmd":"edit-real","service":{"protocol":"tcp",
+        "address":"192.168.227.128","port":80},"real_server":{"address":"192.168.253.143","weight":2}})"))["ok"] == true);
+    CHECK(f.recovered().config.config() == f.controller.config());
 }
