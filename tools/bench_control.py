@@ -171,6 +171,9 @@ def suite(build, smoke, progress, check):
     out = []
     for scheduler in ["rr", "mh"]:
         with bench_pmd.Harness(build, 256) as h:
+            # The generator is there for the memif port to connect; it sends nothing
+            # (testpmd forwards only after "start").
+            h.start_generator()
             h.start_dplb(max_services=16384, idle="sleep")
             pid = dataplane_pid(h)
             rss_before = rss_kib(pid)

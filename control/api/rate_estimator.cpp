@@ -76,6 +76,16 @@ void RateEstimator::zero(const std::optional<config::ServiceKey>& only) {
         if (!sid || std::get<0>(id) == *sid) reset(e);
 }
 
+void RateEstimator::forget(const config::ServiceKey& key) {
+    model::ServiceId sid = model::service_id(key);
+    services_.erase(sid);
+    // RealIds sort by service first: the service's real servers are one range.
+    auto first = reals_.lower_bound(RealId{sid, 0, 0});
+    auto last = first;
+    while (last != reals_.end() && std::get<0>(last->first) == sid) ++last;
+    reals_.erase(first, last);
+}
+
 void RateEstimator::retain(const config::Config& config) {
     std::set<model::ServiceId> services;
     std::set<RealId> reals;

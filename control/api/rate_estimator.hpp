@@ -53,6 +53,8 @@ public:
     void zero(const std::optional<config::ServiceKey>& only);
     // Drops the estimates of services and real servers that are no longer configured.
     void retain(const config::Config& config);
+    // Drops one removed service's estimates (and its real servers'): O(its real servers).
+    void forget(const config::ServiceKey& key);
 
     std::size_t size() const { return services_.size() + reals_.size(); }
 

@@ -37,7 +37,11 @@ void ZeroBaselines::forget(const std::optional<config::ServiceKey>& only) {
     }
     ServiceId sid = id(*only);
     services_.erase(sid);
-    std::erase_if(reals_, [&](const auto& entry) { return std::get<0>(entry.first) == sid; });
+    // RealIds sort by service first: the service's real servers are one range.
+    auto first = reals_.lower_bound(RealId{sid, 0, 0});
+    auto last = first;
+    while (last != reals_.end() && std::get<0>(last->first) == sid) ++last;
+    reals_.erase(first, last);
 }
 
 void ZeroBaselines::retain(const config::Config& config) {

@@ -57,12 +57,14 @@ Error under(const std::string& path, Error e) {
     return e;
 }
 
-bool removes_services(const model::Batch& b) {
-    for (const auto& c : b.changes)
-        if (std::holds_alternative<model::DeleteService>(c) || std::holds_alternative<model::Clear>(c) ||
-            std::holds_alternative<model::ReplaceConfig>(c))
-            return true;
-    return false;
+// What a batch removes, for the counters' baselines and rates: some services, or (clear,
+// replace) possibly any.
+void note_removals(const model::Batch& b, std::vector<config::ServiceKey>& removed, bool& everything) {
+    for (const auto& c : b.changes) {
+        if (auto* d = std::get_if<model::DeleteService>(&c)) removed.push_back(d->key);
+        if (std::holds_alternative<model::Clear>(c) || std::holds_alternative<model::ReplaceConfig>(c))
+            everything = true;
+    }
 }
 
 // get-port-groups: the optional `mark`, which must exist.
@@ -87,6 +89,7 @@ Controller::Controller(model::ConfigEditor initial, uint64_t generation, state::
     : editor_(std::move(initial)),
       generation_(generation),
       durable_generation_(generation),
+      last_number_(generation),
       store_(store),
       link_(link),
       log_(std::move(log)) {}
@@ -205,10 +208,10 @@ model::Status Controller::apply_request(const std::string& cmd, const json& requ
 }
 
 std::optional<json> Controller::stage_change(const std::string& cmd, const json& request) {
-    if (store_unusable_ && staged_.empty()) {
+    if (!store_.healthy() && staged_.empty()) {
         // A failed fsync left the journal unusable: the state file, rewritten, starts it again.
         rewrite_store();
-        if (store_unusable_) return error_reply(Error{"", "the state cannot be written; nothing was changed"});
+        if (!store_.healthy()) return error_reply(Error{"", "the state cannot be written; nothing was changed"});
     }
     const std::size_t mark = editor_.pending();
     model::Batch batch;
@@ -217,15 +220,30 @@ std::optional<json> Controller::stage_change(const std::string& cmd, const json&
         return error_reply(*e);
     }
     const json changes = model::to_json(batch);
-    const uint64_t next = generation_ + 1;
+    // A number never used before in this run, even by a change that was later taken back:
+    // the dataplane's `base` check then never mistakes one configuration for another.
+    const uint64_t next = ++last_number_;
     bool pushed = false;
     if (link_.connected()) {
-        auto res = link::push_batch(link_, changes, generation_, next);
-        if (res.outcome == link::PushOutcome::resync) res = link::push_config(link_, editor_.config(), next);
+        // A dataplane whose state is in doubt (a whole push it refused) gets the whole
+        // configuration rather than a delta.
+        bool whole = dataplane_in_doubt_;
+        auto res = whole ? link::push_config(link_, editor_.config(), next)
+                         : link::push_batch(link_, changes, generation_, next);
+        if (res.outcome == link::PushOutcome::resync) {
+            whole = true;
+            res = link::push_config(link_, editor_.config(), next);
+        }
         switch (res.outcome) {
-            case link::PushOutcome::applied: pushed = true; break;
+            case link::PushOutcome::applied:
+                pushed = true;
+                dataplane_in_doubt_ = false;
+                break;
             case link::PushOutcome::rejected:
             case link::PushOutcome::resync:
+                // A refused delta leaves the dataplane where it was; a refused whole push
+                // leaves it with whatever it had, which may not be generation_.
+                if (whole) dataplane_in_doubt_ = true;
                 editor_.rollback_to(mark);
                 return error_reply(res.error);
             case link::PushOutcome::unreachable:
@@ -237,14 +255,15 @@ std::optional<json> Controller::stage_change(const std::string& cmd, const json&
     if (auto e = store_.append(next, changes.dump())) {
         editor_.rollback_to(mark);
         if (pushed) resync_dataplane("the journal refused the change");
-        if (store_unusable_ || staged_.empty()) rewrite_store();
+        if (!store_.healthy() && staged_.empty()) rewrite_store();
         log_(e->message);
         return error_reply(*e);
     }
     generation_ = next;
     if (pushed) last_push_error_.clear();
-    staged_.push_back(Staged{json{{"ok", true}, {"dataplane", dataplane_state()}, {"generation", next}},
-                             removes_services(batch)});
+    Staged st{json{{"ok", true}, {"dataplane", dataplane_state()}, {"generation", next}}, {}, false};
+    note_removals(batch, st.removed, st.removes_any);
+    staged_.push_back(std::move(st));
     return std::nullopt;
 }
 
@@ -255,11 +274,10 @@ std::vector<json> Controller::complete_staged() {
     staged_.clear();
     if (auto e = store_.sync()) {
         // None of the turn's changes is durable: take all of them back, here and on the
-        // dataplane, and rewrite the state file without them (their records are in the
-        // journal, whose fate after a failed fsync is unknowable).
+        // dataplane, and rewrite the state file without them (the store cut them off the
+        // journal, as far as a failing disk allows).
         log_(e->message);
         editor_.rollback();
-        generation_ = staged.back().reply["generation"].get<uint64_t>();
         resync_dataplane("the journal could not be made durable");
         rewrite_store();
         for (auto& s : staged) {
@@ -271,12 +289,17 @@ std::vector<json> Controller::complete_staged() {
     }
     editor_.commit();
     durable_generation_ = generation_;
-    bool removes = false;
+    bool everything = false;
     for (auto& s : staged) {
-        removes |= s.removes;
+        everything |= s.removes_any;
+        if (!everything)
+            for (const auto& key : s.removed) {
+                baselines_.forget(key);
+                rates_.forget(key);
+            }
         replies.push_back(std::move(s.reply));
     }
-    if (removes) {
+    if (everything) {
         baselines_.retain(editor_.config());
         rates_.retain(editor_.config());
     }
@@ -293,21 +316,21 @@ void Controller::poll_store() {
 }
 
 void Controller::resync_dataplane(const char* why) {
-    // The dataplane may run a generation we took back: a new number, so nothing confuses the two.
-    ++generation_;
+    // The dataplane may run a change we took back: the configuration gets a new number, so
+    // nothing confuses the two.
+    generation_ = ++last_number_;
     if (!link_.connected()) return;
     auto res = link::push_config(link_, editor_.config(), generation_);
-    if (res.outcome != link::PushOutcome::applied)
+    dataplane_in_doubt_ = res.outcome != link::PushOutcome::applied;
+    if (dataplane_in_doubt_)
         log_(std::string(why) + "; could not restore the configuration on the dataplane: " + res.error.message);
 }
 
 void Controller::rewrite_store() {
     if (auto e = store_.write_snapshot(editor_.config(), generation_)) {
-        store_unusable_ = true;
         log_("the state file cannot be rewritten (" + e->message + "); changes are refused until it can");
         return;
     }
-    store_unusable_ = false;
     durable_generation_ = generation_;
 }
 
@@ -315,10 +338,15 @@ void Controller::on_dataplane_connected() {
     log_("dataplane connected on " + link_.socket_path() + "; pushing generation " + std::to_string(generation_));
     auto res = link::push_config(link_, editor_.config(), generation_);
     switch (res.outcome) {
-        case link::PushOutcome::applied: last_push_error_.clear(); break;
+        case link::PushOutcome::applied:
+            last_push_error_.clear();
+            dataplane_in_doubt_ = false;
+            break;
         case link::PushOutcome::rejected:
         case link::PushOutcome::resync:  // (only batches are answered with resync)
-            // It keeps running what it had; operators see this in `status` and the log.
+            // It keeps running what it had; operators see this in `status` and the log. The
+            // next change sends the whole configuration again.
+            dataplane_in_doubt_ = true;
             last_push_error_ = res.error.message;
             log_(res.error.message);
             break;

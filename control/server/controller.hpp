@@ -91,17 +91,21 @@ private:
     const char* dataplane_state() const;
 
     struct Staged {
-        nlohmann::json reply;  // the success reply (with the request's id)
-        bool removes = false;  // it removed services: baselines and rates forget them
+        nlohmann::json reply;                   // the success reply (with the request's id)
+        std::vector<config::ServiceKey> removed;  // services it deleted: baselines and rates forget them
+        bool removes_any = false;                 // clear / replace: compare with the whole configuration
     };
 
     model::ConfigEditor editor_;  // applied changes; those not yet durable are its pending ones
     uint64_t generation_;         // of editor_.config(), staged changes included
     uint64_t durable_generation_; // of what the journal holds durably
+    // The highest generation number handed out in this run (>= generation_): every push and
+    // journal record gets a fresh one, so no number ever names two configurations.
+    uint64_t last_number_;
+    bool dataplane_in_doubt_ = false;  // it refused a whole push: send whole, not a delta
     state::Store& store_;
     std::vector<Staged> staged_;
     std::chrono::steady_clock::time_point compact_not_before_{};  // after a failed compaction
-    bool store_unusable_ = false;  // a failed fsync or rewrite: the state file must be rewritten first
     dataplane_link::DataplaneLink& link_;
     api::ZeroBaselines baselines_;
     api::RateEstimator rates_;

@@ -51,7 +51,7 @@ model::Status Store::open_journal() {
         return size.error();
     }
     journal_ = std::move(*f);
-    journal_size_ = *size;
+    journal_size_ = synced_size_ = *size;
     // A new directory entry is durable only after the directory is fsynced.
     if (journal_.created) dir_unsynced_ = true;
     return std::nullopt;
@@ -109,7 +109,7 @@ model::Result<Loaded> Store::load() {
 
     old_exists_ = old_exists;
     old_size_ = old_size;
-    journal_size_ = size;
+    journal_size_ = synced_size_ = size;
     last_generation_ = std::max(out.generation, last);
     unsynced_ = dir_unsynced_ = false;
     broken_.reset();
@@ -149,12 +149,19 @@ model::Status Store::sync() {
     if (unsynced_ && journal_.fd >= 0) {
         if (auto e = fs_.fdatasync(journal_)) {
             // Linux may have dropped the dirty pages and a retry can report success without
-            // them: nothing appended can be acknowledged any more.
+            // them: nothing appended can be acknowledged any more. The records since the last
+            // good sync are refused to their clients, so they must not come back at the next
+            // start: cut them off (best effort; the caller then rewrites the state file).
+            if (!fs_.truncate(journal_, synced_size_)) {
+                journal_size_ = synced_size_;
+                (void)fs_.fdatasync(journal_);
+            }
             broken_ = e;
             return e;
         }
     }
     unsynced_ = false;
+    synced_size_ = journal_size_;
     if (dir_unsynced_) {
         if (auto e = fs_.fsync_dir(dir_)) {
             broken_ = e;
@@ -172,7 +179,7 @@ model::Status Store::rotate_journal() {
     if (auto e = fs_.rename(journal_path_, old_path_)) return e;
     old_exists_ = true;
     old_size_ = journal_size_;
-    journal_size_ = 0;
+    journal_size_ = synced_size_ = 0;
     // Not strictly needed for correctness (load reads both names), but a compaction must not
     // delete P.journal.old before its name is durable.
     return fs_.fsync_dir(dir_);
@@ -227,7 +234,13 @@ model::Status Store::poll_compaction() {
 }
 
 model::Status Store::write_snapshot(const config::Config& config, uint64_t generation) {
-    if (job_) return Error{"", "state store " + path_ + ": cannot write a snapshot while a compaction runs"};
+    if (job_) {
+        // The snapshot replaces whatever the compaction writes: let it finish first (this is
+        // a rare path: replace after a failed fsync, start-up migration, tests).
+        job_->thread.join();
+        job_->done.store(true, std::memory_order_release);
+        (void)poll_compaction();
+    }
     if (generation < last_generation_)
         return Error{"", "state file " + path_ + ": generation " + std::to_string(generation) +
                              " is below the last one, " + std::to_string(last_generation_)};
@@ -246,7 +259,7 @@ model::Status Store::write_snapshot(const config::Config& config, uint64_t gener
         old_exists_ = true;  // maybe; a later compaction then deletes it instead of renaming over it
         return e;
     }
-    journal_size_ = 0;
+    journal_size_ = synced_size_ = 0;
     old_size_ = 0;
     old_exists_ = false;
     return std::nullopt;

@@ -95,9 +95,11 @@ public:
     // nothing is lost, and a later maybe_compact() retries). nullopt while one runs.
     model::Status poll_compaction();
     bool compacting() const { return job_ != nullptr; }
+    // False after a failed sync or a failed cut-back, until write_snapshot() or load().
+    bool healthy() const { return !broken_; }
 
     // Synchronous full write (replace-config, start-up migration, tests): the state file at
-    // `generation`, then both journal files removed. Not while compacting. `generation` must
+    // `generation`, then both journal files removed. Waits for a running compaction first. `generation` must
     // be at least every generation appended or loaded.
     model::Status write_snapshot(const config::Config& config, uint64_t generation);
 
@@ -121,6 +123,7 @@ private:
 
     File journal_;               // P.journal, open for appending (fd -1 until needed)
     uint64_t journal_size_ = 0;  // bytes of valid records in P.journal
+    uint64_t synced_size_ = 0;   // of those, made durable by the last successful sync
     uint64_t old_size_ = 0;      // bytes in P.journal.old (0 when absent)
     bool old_exists_ = false;
     bool loaded_ = false;           // load() or write_snapshot() has established what is on disk

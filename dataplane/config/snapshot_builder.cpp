@@ -95,6 +95,7 @@ struct SnapshotBuilder::Plan {
     std::string path;                      // how errors name it
     bool rebuild = false;                  // a new ServiceSnap (added or changed)
     bool rekey = false;                    // same ServiceSnap, its port group moved its lookup keys
+    bool retime = false;                   // same ServiceSnap, its timeout overrides changed
     std::vector<uint64_t> keys;            // lookup keys (rebuild or rekey)
     std::vector<uint8_t> protos;           // their distinct protocols
     NatRealOwner owner;
@@ -372,12 +373,20 @@ model::Result<std::unique_ptr<Snapshot>> SnapshotBuilder::apply_plans(const conf
     // Classify: what each plan changes, and the lookup keys it will have.
     for (Plan& p : plans) {
         if (!p.cfg) continue;
+        // A service whose only change is its timeouts keeps its ServiceSnap (and tables):
+        // timeouts reach sessions through the snapshot's per-service timeouts.
+        p.retime = p.old && p.old->config.timeouts != p.cfg->timeouts;
         p.rebuild = !p.old || !(p.old->config == *p.cfg);
+        if (p.rebuild && p.retime) {
+            config::Service same_timeouts = p.old->config;
+            same_timeouts.timeouts = p.cfg->timeouts;
+            p.rebuild = !(same_timeouts == *p.cfg);
+        }
         if (p.cfg->persistence) p.owner = {true, p.cfg->persistence->netmask.be};
         lookup_keys(cfg, *p.cfg, p.keys, p.protos, p.expanded);
         p.rekey = !p.rebuild && p.keys != p.old->keys;
     }
-    std::erase_if(plans, [](const Plan& p) { return p.cfg && !p.rebuild && !p.rekey; });
+    std::erase_if(plans, [](const Plan& p) { return p.cfg && !p.rebuild && !p.rekey && !p.retime; });
     if (auto e = check(plans)) return *e;
     if (auto e = check_limits(plans)) return *e;
 
@@ -463,6 +472,9 @@ model::Result<std::unique_ptr<Snapshot>> SnapshotBuilder::apply_plans(const conf
             service_by_id_[e->id] = e->snap.get();
             set_timeouts(e->id, &e->config);
             services_dirty_ = true;
+        } else if (p.retime) {
+            e->config.timeouts = p.cfg->timeouts;
+            set_timeouts(e->id, &e->config);
         }
         e->keys = std::move(p.keys);
         e->protos = std::move(p.protos);

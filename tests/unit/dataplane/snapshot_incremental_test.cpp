@@ -260,6 +260,33 @@ TEST_CASE("Incremental build: global timeouts rebuild no service and no schedule
     CHECK(s3->timeout(a0->id, SessionState::tcp_established) == 99000);
 }
 
+TEST_CASE("Incremental build: one service's timeout overrides rebuild no service and no table", "[snapshot][delta]") {
+    Fx fx;
+    config::Config c = many(3, Scheduler::mh);
+    auto s1 = fx.full(c);
+    const ServiceSnap* a1 = s1->find_service(6, c.services[1].key.address.be, be16(80));
+    REQUIRE(a1);
+    const uint64_t tables = fx.builder.tables_built();
+    c.services[1].timeouts.tcp = 42;
+    c.services[1].timeouts.udp = 7;
+    model::Touched t;
+    t.services.push_back(c.services[1].key);
+    auto s2 = fx.ok(c, t);
+    CHECK(fx.builder.last_rebuilt() == 0);
+    CHECK(fx.builder.tables_built() == tables);
+    CHECK(s2->find_service(6, c.services[1].key.address.be, be16(80)) == a1);
+    CHECK(s2->timeout(a1->id, SessionState::tcp_established) == 42000);
+    CHECK(s2->timeout(a1->id, SessionState::udp) == 7000);
+    // A change of timeouts and something else rebuilds, with the new timeouts.
+    c.services[1].timeouts.tcp = 43;
+    c.services[1].reals[0].weight = 5;
+    auto s3 = fx.ok(c, t);
+    CHECK(fx.builder.last_rebuilt() == 1);
+    const ServiceSnap* b1 = s3->find_service(6, c.services[1].key.address.be, be16(80));
+    CHECK(b1 != a1);
+    CHECK(s3->timeout(b1->id, SessionState::tcp_established) == 43000);
+}
+
 TEST_CASE("Incremental build: the NAT owner rule is checked for touched services, nothing changes on failure",
           "[snapshot][delta]") {
     Fx fx;
