@@ -22,6 +22,18 @@ constexpr CounterField counter_fields[] = {
     {"inbytes", &Counters::inbytes}, {"outbytes", &Counters::outbytes},
 };
 
+// Rates are optional in a reply (a dataplane that estimates none sends none: zeros).
+Status read_rates(ObjectReader& r, Rates& out) {
+    const json* m = r.get("rates");
+    if (!m) return std::nullopt;
+    ObjectReader rr(*m, r.field("rates"));
+    if (auto e = rr.status()) return e;
+    for (auto [name, field] : {std::pair{"cps", &Rates::cps}, {"inpps", &Rates::inpps}, {"outpps", &Rates::outpps},
+                               {"inbps", &Rates::inbps}, {"outbps", &Rates::outbps}})
+        if (auto e = rr.optional_uint(name, 0, any_u64, out.*field)) return e;
+    return std::nullopt;
+}
+
 Result<RealServerStats> real_stats_from_json(const json& j, const std::string& path) {
     ObjectReader r(j, path);
     RealServerStats rs;
@@ -41,6 +53,7 @@ Result<RealServerStats> real_stats_from_json(const json& j, const std::string& p
         if (!c) return c.error();
         rs.stats = *c;
     }
+    if (auto e = read_rates(r, rs.rates)) return *e;
     return rs;
 }
 
@@ -53,6 +66,7 @@ Result<ServiceStats> service_stats_from_json(const json& j, const std::string& p
         if (!c) return c.error();
         s.stats = *c;
     }
+    if (auto e = read_rates(r, s.rates)) return *e;
     if (const json* reals = r.get("real_servers")) {
         if (!reals->is_array()) return type_error(r.field("real_servers"), "an array", *reals);
         for (std::size_t i = 0; i < reals->size(); ++i) {
@@ -66,16 +80,8 @@ Result<ServiceStats> service_stats_from_json(const json& j, const std::string& p
 
 }  // namespace
 
-bool any_below(const Counters& now, const Counters& base) {
-    for (const auto& f : counter_fields)
-        if (now.*f.member < base.*f.member) return true;
-    return false;
-}
-
-Counters minus(const Counters& now, const Counters& base) {
-    Counters out;
-    for (const auto& f : counter_fields) out.*f.member = now.*f.member - base.*f.member;
-    return out;
+json to_json(const Rates& r) {
+    return {{"cps", r.cps}, {"inpps", r.inpps}, {"outpps", r.outpps}, {"inbps", r.inbps}, {"outbps", r.outbps}};
 }
 
 json to_json(const Counters& c) {
@@ -97,6 +103,7 @@ json stats_reply_to_json(const StatsSnapshot& snap) {
     for (const auto& s : snap.services) {
         json js = key_to_json(s.key);
         js["stats"] = to_json(s.stats);
+        js["rates"] = to_json(s.rates);
         json reals = json::array();
         for (const auto& rs : s.reals)
             reals.push_back(json{{"address", rs.address.str()},
@@ -104,7 +111,8 @@ json stats_reply_to_json(const StatsSnapshot& snap) {
                                  {"active_conns", rs.active_conns},
                                  {"inactive_conns", rs.inactive_conns},
                                  {"persistent_conns", rs.persistent_conns},
-                                 {"stats", to_json(rs.stats)}});
+                                 {"stats", to_json(rs.stats)},
+                                 {"rates", to_json(rs.rates)}});
         js["real_servers"] = std::move(reals);
         services.push_back(std::move(js));
     }

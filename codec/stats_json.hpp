@@ -11,6 +11,8 @@
 namespace dplb::model {
 
 nlohmann::json to_json(const Counters&);
+// {"cps":..,"inpps":..,"outpps":..,"inbps":..,"outbps":..}
+nlohmann::json to_json(const Rates&);
 Result<Counters> counters_from_json(const nlohmann::json& j, const std::string& path);
 
 // {"ok":true,"generation":N,"services":[...]}: what the dataplane sends.

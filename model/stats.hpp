@@ -28,6 +28,13 @@ bool any_below(const Counters& now, const Counters& base);
 // now - base, member by member (callers check any_below first).
 Counters minus(const Counters& now, const Counters& base);
 
+// ipvsadm --rate's columns: connections, packets in/out and bytes in/out per second
+// (model/rates.hpp says how they are estimated).
+struct Rates {
+    uint64_t cps = 0, inpps = 0, outpps = 0, inbps = 0, outbps = 0;
+    friend bool operator==(const Rates&, const Rates&) = default;
+};
+
 struct RealServerStats {
     Ip4 address;
     uint16_t port = 0;
@@ -35,6 +42,7 @@ struct RealServerStats {
     uint64_t inactive_conns = 0;
     uint64_t persistent_conns = 0;  // persistence templates pointing at it (ipvsadm PersistConn)
     Counters stats;
+    Rates rates;
 
     friend bool operator==(const RealServerStats&, const RealServerStats&) = default;
 };
@@ -42,6 +50,7 @@ struct RealServerStats {
 struct ServiceStats {
     config::ServiceKey key;
     Counters stats;
+    Rates rates;
     std::vector<RealServerStats> reals;
 
     friend bool operator==(const ServiceStats&, const ServiceStats&) = default;

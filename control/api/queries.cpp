@@ -24,10 +24,10 @@ json laddrs_json(const config::Service& s) {
     return out;
 }
 
-json service_entry(const config::Service& svc, const model::ServiceStats* ss, const RateEstimator* rates) {
+json service_entry(const config::Service& svc, const model::ServiceStats* ss) {
     json js = model::to_json(svc);
     js["stats"] = model::to_json(ss ? ss->stats : model::Counters{});
-    js["rates"] = to_json(rates ? rates->service(svc.key) : Rates{});
+    js["rates"] = model::to_json(ss ? ss->rates : model::Rates{});
     json reals = json::array();
     for (const auto& rs : svc.reals) {
         const model::RealServerStats* rst = ss ? find_real_stats(*ss, rs) : nullptr;
@@ -36,7 +36,7 @@ json service_entry(const config::Service& svc, const model::ServiceStats* ss, co
         jr["inactive_conns"] = rst ? rst->inactive_conns : 0;
         jr["persistent_conns"] = rst ? rst->persistent_conns : 0;
         jr["stats"] = model::to_json(rst ? rst->stats : model::Counters{});
-        jr["rates"] = to_json(rates ? rates->real(svc.key, rs.address, rs.port) : Rates{});
+        jr["rates"] = model::to_json(rst ? rst->rates : model::Rates{});
         reals.push_back(std::move(jr));
     }
     js["real_servers"] = std::move(reals);
@@ -46,7 +46,7 @@ json service_entry(const config::Service& svc, const model::ServiceStats* ss, co
 }  // namespace
 
 json list_reply(const config::Config& c, const std::optional<config::ServiceKey>& only,
-                const model::StatsSnapshot* stats, const RateEstimator* rates) {
+                const model::StatsSnapshot* stats) {
     std::map<model::ServiceId, const model::ServiceStats*> by_key;  // thousands of services: no linear scans
     if (stats)
         for (const auto& s : stats->services) by_key.emplace(model::service_id(s.key), &s);
@@ -54,7 +54,7 @@ json list_reply(const config::Config& c, const std::optional<config::ServiceKey>
     for (const auto& svc : c.services) {
         if (only && !(svc.key == *only)) continue;
         auto it = by_key.find(model::service_id(svc.key));
-        services.push_back(service_entry(svc, it == by_key.end() ? nullptr : it->second, rates));
+        services.push_back(service_entry(svc, it == by_key.end() ? nullptr : it->second));
     }
     json groups = json::array();
     for (const auto& g : c.port_groups)

@@ -7,6 +7,7 @@
 #include "control/api/queries.hpp"
 #include "control/api/request_members.hpp"
 #include "codec/change_json.hpp"
+#include "codec/config_json.hpp"
 #include "codec/json_reader.hpp"
 #include "model/paths.hpp"
 #include "model/config_find.hpp"
@@ -150,12 +151,18 @@ json Controller::query(const std::string& cmd, const json& request) {
     if (cmd == "zero") {
         if (stats) baselines_.zero(*stats, *only);
         else baselines_.forget(*only);  // nothing to subtract from: counters show 0 anyway
-        rates_.zero(*only);
+        if (link_.connected()) {
+            // The rate estimates live in the dataplane (as IPVS's in the kernel): restart them there.
+            json zr{{"cmd", "zero-rates"}};
+            if (*only) zr["service"] = model::key_to_json(**only);
+            auto reply = link_.call(zr);
+            if (!reply) log_(reply.error().message);
+        }
         return json{{"ok", true}, {"dataplane", dataplane_state()}};
     }
-    if (!stats) return api::list_reply(config, *only, nullptr, &rates_);
+    if (!stats) return api::list_reply(config, *only, nullptr);
     auto adjusted = baselines_.subtract(*stats);
-    return api::list_reply(config, *only, &adjusted, &rates_);
+    return api::list_reply(config, *only, &adjusted);
 }
 
 json Controller::connections_reply(const json& request) {
@@ -293,16 +300,10 @@ std::vector<json> Controller::complete_staged() {
     for (auto& s : staged) {
         everything |= s.removes_any;
         if (!everything)
-            for (const auto& key : s.removed) {
-                baselines_.forget(key);
-                rates_.forget(key);
-            }
+            for (const auto& key : s.removed) baselines_.forget(key);
         replies.push_back(std::move(s.reply));
     }
-    if (everything) {
-        baselines_.retain(editor_.config());
-        rates_.retain(editor_.config());
-    }
+    if (everything) baselines_.retain(editor_.config());
     if (std::chrono::steady_clock::now() >= compact_not_before_) store_.maybe_compact(editor_.config(), generation_);
     return replies;
 }
@@ -374,12 +375,6 @@ std::optional<model::StatsSnapshot> Controller::decode_stats(const model::Result
         return std::nullopt;
     }
     return *snap;
-}
-
-json Controller::sample_request() { return json{{"cmd", "stats"}}; }
-
-void Controller::on_stats_sample(const model::Result<json>& reply, std::chrono::steady_clock::time_point now) {
-    if (auto snap = decode_stats(reply)) rates_.sample(*snap, now);
 }
 
 json Controller::status_reply() {

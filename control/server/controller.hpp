@@ -2,8 +2,8 @@
 // (decode into typed changes -> apply in place, checked -> push the batch to the dataplane ->
 // append to the journal -> one fsync shared by the turn's changes -> reply), the whole
 // configuration pushed on every dataplane (re)connection or when it asks for a resync,
-// counters with zero baselines, rate estimates from the event loop's periodic samples, the
-// connection table, and status.
+// counters with zero baselines (the dataplane estimates the rates), the connection table,
+// and status.
 // Sockets other than the dataplane link are the event loop's business (event_loop.hpp).
 //
 // Threading: owned and called by the control process's single event-loop thread.
@@ -19,7 +19,6 @@
 
 #include <nlohmann/json.hpp>
 
-#include "control/api/rate_estimator.hpp"
 #include "control/api/zero_baselines.hpp"
 #include "control/dataplane_link/dataplane_link.hpp"
 #include "model/stats.hpp"
@@ -60,11 +59,6 @@ public:
     // The link has just connected: push the whole configuration before anything else.
     void on_dataplane_connected();
 
-    // The request the event loop sends every sampling interval for the rate estimates, and
-    // what came back (a `stats` reply, or why there is none).
-    static nlohmann::json sample_request();
-    void on_stats_sample(const model::Result<nlohmann::json>& reply, std::chrono::steady_clock::time_point now);
-    const api::RateEstimator& rates() const { return rates_; }
 
     const config::Config& config() const { return editor_.config(); }
     uint64_t generation() const { return generation_; }
@@ -108,7 +102,6 @@ private:
     std::chrono::steady_clock::time_point compact_not_before_{};  // after a failed compaction
     dataplane_link::DataplaneLink& link_;
     api::ZeroBaselines baselines_;
-    api::RateEstimator rates_;
     std::string last_push_error_;  // why the dataplane refused the last re-push, if it did
     Logger log_;
 };

@@ -66,7 +66,6 @@ void EventLoop::run() {
     epoll_event events[64];
     while (!stop_) {
         maybe_connect_dataplane();
-        maybe_sample();
         sync_link_watch();
         int n = ::epoll_wait(epoll_fd_, events, 64, next_timeout_ms());
         if (n < 0 && errno != EINTR) {
@@ -98,7 +97,6 @@ void EventLoop::run() {
             if (auto it = clients_.find(fd); it != clients_.end() && !it->second->writing) serve(*it->second);
         finish_staged();
         controller_.poll_store();
-        deliver_sample();
     }
     ::unlink(options_.socket_path.c_str());
 }
@@ -217,32 +215,8 @@ void EventLoop::close_client(int fd) {
 }
 
 void EventLoop::on_link_input() {
-    if (link_.async_outstanding()) {
-        link_.read_async();  // the sample's reply, maybe in several reads
-        return;
-    }
     log_(link_.on_unsolicited_input() + "; reconnecting");
     sync_link_watch();
-}
-
-void EventLoop::maybe_sample() {
-    auto now = Clock::now();
-    link_.expire_async(now);
-    if (!link_.connected()) return;
-    if (link_.connection_id() != sampled_link_) {  // a new connection: first sample one interval on
-        sampled_link_ = link_.connection_id();
-        next_sample_ = now + options_.sample_interval;
-        return;
-    }
-    if (now < next_sample_ || link_.async_outstanding()) return;
-    next_sample_ += options_.sample_interval;
-    if (next_sample_ <= now) next_sample_ = now + options_.sample_interval;  // never catch up in bursts
-    if (auto e = link_.send_async(Controller::sample_request())) log_(e->message);
-}
-
-void EventLoop::deliver_sample() {
-    // Read by on_link_input, or by a request's call() that had to wait for it first.
-    if (auto reply = link_.take_async_reply()) controller_.on_stats_sample(*reply, Clock::now());
 }
 
 void EventLoop::maybe_connect_dataplane() {
@@ -274,9 +248,8 @@ void EventLoop::sync_link_watch() {
 int EventLoop::next_timeout_ms() const {
     if (!pending_.empty()) return 0;
     if (controller_.compacting()) return 50;  // reap the compaction soon after it ends
-    auto until = !link_.connected()          ? next_connect_
-                 : link_.async_outstanding() ? link_.async_deadline()
-                                             : next_sample_;
+    if (link_.connected()) return -1;  // nothing is due but what epoll reports
+    auto until = next_connect_;
     auto left = std::chrono::duration_cast<std::chrono::milliseconds>(until - Clock::now()).count();
     return left < 0 ? 0 : int(left) + 1;
 }

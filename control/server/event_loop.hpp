@@ -1,13 +1,12 @@
 // dplb-control's single-threaded epoll loop: the control socket and its clients, the
-// dataplane link's reconnection timer, the periodic `stats` sample for the rate estimates,
-// and SIGTERM/SIGINT.
+// dataplane link's reconnection timer, and SIGTERM/SIGINT. (Rates are estimated by the
+// dataplane itself: nothing is sampled periodically.)
 //
 // Clients are non-blocking and each has its own LineReader and output buffer, so a client
 // that sends half a request, or does not read its replies, never holds up the others: its
 // reading stops until its replies are flushed, and a client with many buffered requests is
 // served a bounded number per turn. Requests themselves run to completion (a push to the
-// dataplane waits up to its reply timeout). The periodic sample never waits: it is sent,
-// and its reply is read when the link's socket becomes readable.
+// dataplane waits up to its reply timeout); the changes read in one turn share one fsync.
 //
 // Threading: run() on one thread; nothing here is shared.
 #pragma once
@@ -31,7 +30,6 @@ struct LoopOptions {
     std::string socket_path;
     std::size_t max_request_bytes = 0;
     std::chrono::milliseconds reconnect_interval{200};
-    std::chrono::milliseconds sample_interval{2000};  // IPVS's estimator runs every 2 s
 };
 
 class EventLoop {
@@ -65,8 +63,6 @@ private:
     void on_link_input();
     void maybe_connect_dataplane();
     void sync_link_watch();
-    void maybe_sample();
-    void deliver_sample();
     int next_timeout_ms() const;
 
     Controller& controller_;
@@ -82,8 +78,6 @@ private:
     std::vector<int> awaiting_;  // clients whose change is staged, in staging order
     bool reported_unreachable_ = false;
     std::chrono::steady_clock::time_point next_connect_{};
-    std::chrono::steady_clock::time_point next_sample_{};
-    uint64_t sampled_link_ = 0;  // connection_id() that next_sample_ was set for
     std::map<int, std::unique_ptr<Client>> clients_;
     std::set<int> pending_;  // clients with complete requests still buffered
 };

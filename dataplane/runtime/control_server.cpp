@@ -57,6 +57,8 @@ json ControlServer::handle(const json& req) {
         reply = apply(req);
     else if (req["cmd"] == "apply-batch")
         reply = apply_batch(req);
+    else if (req["cmd"] == "zero-rates")
+        reply = zero_rates(req);
     else if (req["cmd"] == "stats")
         reply = stats();
     else if (req["cmd"] == "status")
@@ -65,7 +67,7 @@ json ControlServer::handle(const json& req) {
         reply = connections(req);
     else
         reply = error_reply({"cmd", "unknown request '" + req["cmd"].get<std::string>() +
-                                        "' (expected apply, apply-batch, stats, status or connections)"});
+                                        "' (expected apply, apply-batch, stats, zero-rates, status or connections)"});
     if (req.is_object() && req.contains("id")) reply["id"] = req["id"];
     return reply;
 }

@@ -24,6 +24,7 @@
 #include "dataplane/runtime/flow_rules.hpp"
 #include "dataplane/runtime/runtime.hpp"
 #include "dataplane/runtime/config_applier.hpp"
+#include "dataplane/stats/rate_tracker.hpp"
 #include "model/stats.hpp"
 
 namespace dplb::runtime {
@@ -45,6 +46,9 @@ private:
     // Publishes `next`, waits for the grace period, frees the previous snapshot, collects.
     void publish(std::unique_ptr<Snapshot> next);
     nlohmann::json stats() const;
+    // ipvsadm --rate: one estimation round every 2 s (IPVS's interval), from run()'s loop.
+    void estimate_rates_if_due();
+    nlohmann::json zero_rates(const nlohmann::json& request);
     nlohmann::json status() const;
     nlohmann::json connections(const nlohmann::json& request);
     model::Counters real_totals(uint32_t id) const;
@@ -56,6 +60,8 @@ private:
     std::vector<model::Counters> service_baseline_;  // by service id
     FlowRules flow_rules_{rt_};                      // rte_flow steering of FULLNAT replies
     ConfigApplier applier_{builder_};  // the configuration the snapshot was built from
+    RateTracker rates_{rt_.config.max_services, rt_.config.max_real_servers};
+    double next_estimate_ = 0;  // monotonic seconds
 };
 
 }  // namespace dplb::runtime

@@ -22,6 +22,7 @@ void ControlServer::run(int listen_fd) {
     };
     std::vector<Client> clients;
     while (!rt_.stop.load(std::memory_order_relaxed)) {
+        estimate_rates_if_due();
         std::vector<pollfd> fds{{listen_fd, POLLIN, 0}};
         for (const auto& c : clients) fds.push_back({c.fd, POLLIN, 0});
         if (::poll(fds.data(), fds.size(), 200) <= 0) continue;

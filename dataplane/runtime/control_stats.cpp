@@ -1,5 +1,9 @@
 // `stats`: ipvsadm's counters per service and real server, summed over workers, minus the
 // baselines of recycled ids.
+#include <chrono>
+#include <optional>
+
+#include "codec/config_json.hpp"
 #include "codec/stats_json.hpp"
 #include "dataplane/runtime/control_server.hpp"
 #include "dataplane/runtime/control_util.hpp"
@@ -40,39 +44,62 @@ json ControlServer::stats() const {
     const Snapshot* snap = rt_.snapshot.load();  // the control thread is the only one that frees it
     if (snap) {
         s.generation = snap->generation;
+        s.services.reserve(snap->service_list.size());
         for (const ServiceSnap* svc : snap->service_list) {
             model::ServiceStats ss;
             ss.key = key_of(*svc);
             ss.stats = model::minus(service_totals(svc->id), service_baseline_[svc->id]);
+            ss.rates = rates_.service_rates(svc->id);
+            ss.reals.reserve(svc->reals.size());
             for (const auto& r : svc->reals) {
                 model::RealServerStats rs;
                 rs.address = Ip4{r.addr};
                 rs.port = __builtin_bswap16(r.port);
                 rs.stats = model::minus(real_totals(r.id), real_baseline_[r.id]);
+                rs.rates = rates_.real_rates(r.id);
                 for (const auto& f : rt_.forwarders) {
                     const RealCounters& rc = f.load(std::memory_order_acquire)->real_counters()[r.id];
                     rs.active_conns += rc.active.get();
                     rs.inactive_conns += rc.inactive.get();
+                    rs.persistent_conns += rc.persistent.get();  // templates (ipvsadm --persistent-conn)
                 }
                 ss.reals.push_back(rs);
             }
             s.services.push_back(std::move(ss));
         }
     }
-    json reply = model::stats_reply_to_json(s);
-    // Persistence templates per real server (ipvsadm --persistent-conn), in the same order.
-    if (snap && reply.contains("services"))
-        for (size_t i = 0; i < snap->service_list.size() && i < reply["services"].size(); ++i) {
-            const ServiceSnap& svc = *snap->service_list[i];
-            json& reals = reply["services"][i]["real_servers"];
-            for (size_t k = 0; k < svc.reals.size() && k < reals.size(); ++k) {
-                uint64_t n = 0;
-                for (const auto& f : rt_.forwarders)
-                    n += f.load(std::memory_order_acquire)->real_counters()[svc.reals[k].id].persistent.get();
-                reals[k]["persistent_conns"] = n;
-            }
+    return model::stats_reply_to_json(s);
+}
+
+void ControlServer::estimate_rates_if_due() {
+    const double now = std::chrono::duration<double>(std::chrono::steady_clock::now().time_since_epoch()).count();
+    if (now < next_estimate_) return;
+    next_estimate_ = now + 2.0;  // IPVS's estimation interval
+    const Snapshot* snap = rt_.snapshot.load();
+    if (!snap) return;
+    rates_.begin_round(now);
+    for (const ServiceSnap* svc : snap->service_list) {
+        rates_.service(svc->id, model::minus(service_totals(svc->id), service_baseline_[svc->id]));
+        for (const auto& r : svc->reals) rates_.real(r.id, model::minus(real_totals(r.id), real_baseline_[r.id]));
+    }
+}
+
+// {"cmd":"zero-rates"} or with "service": <key> (ipvsadm -Z): the estimates restart from zero.
+json ControlServer::zero_rates(const json& req) {
+    const Snapshot* snap = rt_.snapshot.load();
+    std::optional<config::ServiceKey> only;
+    if (auto it = req.find("service"); it != req.end()) {
+        auto k = model::service_key_from_json(*it, "service");
+        if (!k) return error_reply(k.error());
+        only = *k;
+    }
+    if (snap)
+        for (const ServiceSnap* svc : snap->service_list) {
+            if (only && !(key_of(*svc) == *only)) continue;
+            rates_.reset_service(svc->id);
+            for (const auto& r : svc->reals) rates_.reset_real(r.id);
         }
-    return reply;
+    return {{"ok", true}};
 }
 
 }  // namespace dplb::runtime

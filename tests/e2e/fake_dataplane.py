@@ -21,6 +21,7 @@ class FakeDataplane:
         self.reject = None          # an error string: refuse applies with it
         self.hang_up_on_apply = False
         self.counters = {}          # service_key(s) -> {"conns": ..., "active_conns": ..., "persistent_conns": ...}
+        self.rates = {}             # service_key(s) -> {"cps": ..., "inpps": ...}: the dataplane's estimates
         self.connection_table = []  # the entries `connections` answers with, as the dataplane sends them
         self.drops = {"no_service": 0, "bad_checksum": 0}
         self.generation = 0
@@ -146,6 +147,7 @@ class FakeDataplane:
                 entry = {"fwmark": s["fwmark"]} if "fwmark" in s else {
                     "protocol": s["protocol"], "address": s["address"], "port": s["port"]}
                 entry["stats"] = counters
+                entry["rates"] = dict(self.rates.get(service_key(s), {}))
                 entry["real_servers"] = [{
                     "address": r["address"], "port": r["port"],
                     "active_conns": c.get("active_conns", 0), "inactive_conns": 0,
@@ -154,6 +156,13 @@ class FakeDataplane:
                 } for r in s.get("real_servers", [])]
                 services.append(entry)
             return {"ok": True, "generation": self.generation, "services": services}
+        if cmd == "zero-rates":
+            # The dataplane estimates the rates (ipvsadm -Z restarts them there).
+            if "service" in request:
+                self.rates.pop(service_key(request["service"]), None)
+            else:
+                self.rates.clear()
+            return {"ok": True}
         if cmd == "connections":
             limit = request.get("limit", len(self.connection_table))
             return {"ok": True, "truncated": len(self.connection_table) > limit,

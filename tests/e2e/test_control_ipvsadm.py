@@ -1,6 +1,6 @@
 """dplb-control and dplbadm end to end on issue 3's command set, with the fake dataplane:
-fwmark services and port groups, persistence, the connection table, rates computed from the
-dataplane's counters, and -S / -R (all or nothing). Collected through test_control_e2e.py,
+fwmark services and port groups, persistence, the connection table, rates as the dataplane
+estimates them, and -S / -R (all or nothing). Collected through test_control_e2e.py,
 whose fixtures these tests use."""
 import json
 import time
@@ -84,39 +84,25 @@ def test_connections_are_forwarded_to_the_dataplane(control, dataplane):
     assert r.stderr == "dplbadm: the dataplane is not connected: no connection table to show\n"
 
 
-def test_rates_move_when_the_dataplane_counters_move(control, dataplane):
+def test_rates_are_the_dataplanes_estimates(control, dataplane):
     seed_nat_lab(control)
     key = ("tcp", "192.168.227.128", 80)
-    dataplane.counters[key] = {"conns": 0, "inpkts": 0, "outpkts": 0, "inbytes": 0, "outbytes": 0}
-    dataplane.wait_for(lambda: len(dataplane.commands("stats")) >= 1, timeout=10)
-
-    # 100 new connections per second from now on, as seen by the 2-second samples.
-    t0 = time.monotonic()
-    samples_before = len(dataplane.commands("stats"))
-
-    def advance():
-        elapsed = time.monotonic() - t0
-        dataplane.counters[key] = {"conns": int(100 * elapsed), "inpkts": int(1000 * elapsed),
-                                   "outpkts": int(900 * elapsed), "inbytes": int(100000 * elapsed),
-                                   "outbytes": int(900000 * elapsed)}
-
-    deadline = time.monotonic() + 20
-    rates = {}
-    while time.monotonic() < deadline:
-        advance()
-        time.sleep(0.1)
-        if len(dataplane.commands("stats")) >= samples_before + 3:
-            rates = control.request({"cmd": "list"})["services"][0]["rates"]
-            if rates["cps"] > 0:
-                break
-    assert rates.get("cps", 0) > 0 and rates["inpps"] > rates["cps"] and rates["inbps"] > rates["inpps"]
+    dataplane.rates[key] = {"cps": 100, "inpps": 1000, "outpps": 900, "inbps": 100000, "outbps": 900000}
+    rates = control.request({"cmd": "list"})["services"][0]["rates"]
+    assert rates == dataplane.rates[key]
     out = control.adm("-L", "-n", "--rate", check=0).stdout.splitlines()
     assert out[1] == "Prot LocalAddress:Port                 CPS    InPPS   OutPPS    InBPS   OutBPS"
     assert out[3].startswith("TCP  192.168.227.128:80")
-    assert int(out[3].split()[2]) > 0
-    # -Z restarts the estimates.
+    assert out[3].split()[2:] == ["100", "1000", "900", "100000", "900000"]
+    # -Z restarts the estimates, in the dataplane.
     control.adm("-Z", check=0)
+    assert dataplane.commands("zero-rates") == [{"cmd": "zero-rates"}]
     assert control.request({"cmd": "list"})["services"][0]["rates"]["cps"] == 0
+    # Nothing samples the dataplane's counters periodically any more.
+    time.sleep(2.5)
+    stats = len(dataplane.commands("stats"))
+    time.sleep(2.5)
+    assert len(dataplane.commands("stats")) == stats
 
 
 def test_save_clear_restore_gives_the_same_table(control, dataplane):

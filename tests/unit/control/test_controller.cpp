@@ -1,6 +1,7 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <atomic>
 #include <catch2/catch.hpp>
 #include <filesystem>
@@ -46,6 +47,7 @@ public:
     std::atomic<bool> reject{false};
     std::atomic<bool> resync{false};  // answer apply-batch as a dataplane that lost its configuration
     std::atomic<uint64_t> conns{12};
+    std::atomic<uint64_t> cps{0};  // the service's rate estimate, as a dataplane reports it
 
 private:
     void serve() {
@@ -75,6 +77,10 @@ private:
                     "port":80,"stats":{"conns":0,"inpkts":5,"outpkts":5,"inbytes":500,"outbytes":700},
                     "real_servers":[]}]})");
                 reply["services"][0]["stats"]["conns"] = conns.load();
+                reply["services"][0]["rates"] = {{"cps", cps.load()}};
+            } else if (rq["cmd"] == "zero-rates") {
+                cps = 0;
+                reply = {{"ok", true}};
             } else if (rq["cmd"] == "connections") {
                 reply = J(R"({"ok":true,"truncated":false,"connections":[
                     {"protocol":"tcp","state":"ESTABLISHED","expires_ms":899000,"client":"10.9.0.1:40000",
@@ -279,35 +285,33 @@ TEST_CASE("controller: connections are the dataplane's, filtered and cut to the 
     CHECK(cut["truncated"] == true);
 }
 
-TEST_CASE("controller: periodic samples sent without waiting feed the rates in list") {
+TEST_CASE("controller: rates are the dataplane's estimates; zero restarts them there") {
     Fixture f;
     REQUIRE(f.controller.handle_line(add_nat_service)["ok"] == true);
     FakeDataplane dp(f.dir.file("dp.sock"));
     f.connect();
-    auto t0 = std::chrono::steady_clock::now();
-    auto sample = [&](std::chrono::steady_clock::time_point at) {
-        REQUIRE_FALSE(f.link.send_async(server::Controller::sample_request()));
-        CHECK(f.link.async_outstanding());
-        CHECK(f.link.send_async(server::Controller::sample_request()));  // one at a time
-        std::optional<model::Result<json>> reply;
-        for (int i = 0; i < 500 && !reply; ++i) {
-            f.link.read_async();
-            reply = f.link.take_async_reply();
-            if (!reply) std::this_thread::sleep_for(std::chrono::milliseconds(2));
-        }
-        REQUIRE(reply);
-        f.controller.on_stats_sample(*reply, at);
-    };
-    dp.conns = 100;
-    sample(t0);
-    dp.conns = 300;
-    sample(t0 + std::chrono::seconds(2));
+    dp.cps = 25;
     auto list = f.controller.handle_line(R"({"cmd":"list"})");
-    CHECK(list["services"][0]["rates"]["cps"] == 25);  // a quarter of the way to 100/s
+    CHECK(list["services"][0]["rates"]["cps"] == 25);
     CHECK(list["services"][0]["real_servers"][0]["rates"]["cps"] == 0);
+    REQUIRE(f.controller.handle_line(R"({"cmd":"zero","service":{"protocol":"tcp","address":"192.168.227.128",
+        "port":80}})")["ok"] == true);
+    auto rqs = dp.requests();
+    auto zr = std::find_if(rqs.begin(), rqs.end(), [](const json& r) { return r["cmd"] == "zero-rates"; });
+    REQUIRE(zr != rqs.end());
+    CHECK((*zr)["service"] == J(R"({"protocol":"tcp","address":"192.168.227.128","port":80})"));
+    CHECK(f.controller.handle_line(R"({"cmd":"list"})")["services"][0]["rates"]["cps"] == 0);
+    // Nothing is sampled behind the operator's back: only what was asked reached the dataplane.
+    for (const auto& r : dp.requests()) CHECK(r["cmd"] != "status");
+}
 
-    // A request made while a sample is outstanding waits for it first and keeps it.
-    REQUIRE_FALSE(f.link.send_async(server::Controller::sample_request()));
+TEST_CASE("dataplane link: one request without waiting; a call waits for it first and keeps its reply") {
+    Fixture f;
+    FakeDataplane dp(f.dir.file("dp.sock"));
+    f.connect();
+    REQUIRE_FALSE(f.link.send_async(json{{"cmd", "stats"}}));
+    CHECK(f.link.async_outstanding());
+    CHECK(f.link.send_async(json{{"cmd", "stats"}}));  // one at a time
     auto status = f.controller.handle_line(R"({"cmd":"status"})");
     CHECK(status["dataplane"] == "connected");
     auto kept = f.link.take_async_reply();
@@ -315,9 +319,6 @@ TEST_CASE("controller: periodic samples sent without waiting feed the rates in l
     REQUIRE(kept->ok());
     CHECK((*kept)->contains("services"));
     CHECK_FALSE(f.link.take_async_reply());
-    // zero restarts the estimates too.
-    CHECK(f.controller.handle_line(R"({"cmd":"zero"})")["ok"] == true);
-    CHECK(f.controller.handle_line(R"({"cmd":"list"})")["services"][0]["rates"]["cps"] == 0);
 }
 
 TEST_CASE("controller: get-config names its generation, replace-config can require it") {

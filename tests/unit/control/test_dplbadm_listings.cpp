@@ -3,6 +3,7 @@
 #include <catch2/catch.hpp>
 
 #include "control/api/queries.hpp"
+#include "model/rates.hpp"
 #include "codec/config_json.hpp"
 #include "helpers.hpp"
 #include "tools/dplbadm/format.hpp"
@@ -49,15 +50,21 @@ json busy_list() {
         }
         stats.services.push_back(ss);
     }
-    api::RateEstimator rates;
-    auto t0 = std::chrono::steady_clock::now();
-    rates.sample(stats, t0);
+    // The rates the dataplane estimates after two rounds 2 s apart (model/rates.hpp).
+    auto rates_after = [](const model::Counters& now) {
+        model::RateEstimate e;
+        model::update_estimate(e, now, 2.0);
+        return model::read_estimate(e);
+    };
     for (auto& ss : stats.services) {
         ss.stats = {400, 4000, 3000, 400000, 3000000000ULL};
-        for (auto& rs : ss.reals) rs.stats = {200, 2000, 1500, 200000, 1500000000ULL};
+        ss.rates = rates_after(ss.stats);
+        for (auto& rs : ss.reals) {
+            rs.stats = {200, 2000, 1500, 200000, 1500000000ULL};
+            rs.rates = rates_after(rs.stats);
+        }
     }
-    rates.sample(stats, t0 + std::chrono::seconds(2));
-    return api::list_reply(c, std::nullopt, &stats, &rates);
+    return api::list_reply(c, std::nullopt, &stats);
 }
 
 }  // namespace

@@ -1,88 +1,47 @@
-// ipvsadm --rate's estimator and the connection table: the codec of the dataplane's reply,
+// Rates in the dataplane's stats reply and the connection table: the codec of the dataplane's reply,
 // which entries belong to which service, and the reply to the operator.
 #include <catch2/catch.hpp>
 
 #include "control/api/connections.hpp"
-#include "control/api/rate_estimator.hpp"
 #include "codec/config_json.hpp"
 #include "model/connections.hpp"
 #include "model/stats.hpp"
+#include "codec/stats_json.hpp"
 #include "helpers.hpp"
 #include "codec/connections_json.hpp"
 
 using namespace dplb;
 using dplb::test::J;
-using Clock = std::chrono::steady_clock;
 
-namespace {
-
-model::StatsSnapshot snapshot(uint64_t conns, uint64_t pkts, uint64_t bytes) {
+TEST_CASE("rates in a stats reply: encoded, decoded, absent means zero") {
+    CHECK(model::to_json(model::Rates{1, 2, 3, 4, 5}) == J(R"({"cps":1,"inpps":2,"outpps":3,"inbps":4,"outbps":5})"));
+    auto reply = model::stats_reply_from_json(J(R"({"ok":true,"generation":3,"services":[
+        {"protocol":"tcp","address":"10.0.0.1","port":80,"rates":{"cps":7,"inpps":70},
+         "real_servers":[{"address":"10.0.1.1","port":80,"rates":{"cps":3,"outbps":9}},
+                         {"address":"10.0.1.2","port":80}]}]})"));
+    REQUIRE(reply.ok());
+    CHECK(reply->services[0].rates == model::Rates{7, 70, 0, 0, 0});
+    CHECK(reply->services[0].reals[0].rates == model::Rates{3, 0, 0, 0, 9});
+    CHECK(reply->services[0].reals[1].rates == model::Rates{});
+    auto bad = model::stats_reply_from_json(J(R"({"services":[{"protocol":"tcp","address":"10.0.0.1","port":80,
+        "rates":{"cps":-1}}]})"));
+    REQUIRE_FALSE(bad.ok());
+    CHECK(bad.error().field == "services[0].rates.cps");
+    // What the dataplane encodes comes back the same.
     model::StatsSnapshot s;
+    s.generation = 4;
     model::ServiceStats svc;
     svc.key = test::nat_lab().services[0].key;
-    svc.stats = {conns, pkts, pkts / 2, bytes, bytes * 10};
-    model::RealServerStats r;
-    r.address = *Ip4::parse("192.168.253.143");
-    r.port = 80;
-    r.stats = svc.stats;
-    svc.reals.push_back(r);
+    svc.rates = {1, 2, 3, 4, 5};
+    model::RealServerStats rs;
+    rs.address = *Ip4::parse("192.168.253.143");
+    rs.port = 80;
+    rs.rates = {5, 4, 3, 2, 1};
+    svc.reals.push_back(rs);
     s.services.push_back(svc);
-    return s;
-}
-
-}  // namespace
-
-TEST_CASE("rates follow ip_vs_est.c: a quarter of the way to the new rate every sample") {
-    api::RateEstimator est;
-    auto key = test::nat_lab().services[0].key;
-    auto t0 = Clock::now();
-    est.sample(snapshot(0, 0, 0), t0);
-    CHECK(est.service(key) == api::Rates{});
-    // 200 connections, 2000 packets and 200000 bytes in 2 s: 100 cps, 1000 pps, 100000 Bps.
-    est.sample(snapshot(200, 2000, 200000), t0 + std::chrono::seconds(2));
-    auto r1 = est.service(key);
-    CHECK(r1.cps == 25);  // (0 + (100<<10 - 0) / 4 + 511) >> 10
-    CHECK(r1.inpps == 250);
-    CHECK(r1.outpps == 125);
-    CHECK(r1.inbps == 25000);
-    CHECK(r1.outbps == 250000);
-    CHECK(est.real(key, *Ip4::parse("192.168.253.143"), 80) == r1);
-    // A steady rate converges (the integer EWMA settles within 3 units of scale below it).
-    uint64_t conns = 200;
-    for (int i = 2; i <= 61; ++i) {
-        conns += 200;
-        est.sample(snapshot(conns, conns * 10, conns * 1000), t0 + std::chrono::seconds(2 * i));
-    }
-    auto steady = est.service(key);
-    CHECK(steady.cps == 100);
-    CHECK(steady.inpps == 1000);
-    CHECK(steady.inbps == 100000);
-    // The interval is measured, not assumed: the same deltas over 4 s are half the rate.
-    api::RateEstimator slow;
-    slow.sample(snapshot(0, 0, 0), t0);
-    slow.sample(snapshot(200, 2000, 200000), t0 + std::chrono::seconds(4));
-    CHECK(slow.service(key).cps == 12);  // 50/4 = 12.5, which ip_vs_read_estimator's +0x1FF rounds down
-}
-
-TEST_CASE("rates restart on a dataplane restart, on zero, and forget removed services") {
-    api::RateEstimator est;
-    auto key = test::nat_lab().services[0].key;
-    auto t0 = Clock::now();
-    est.sample(snapshot(1000, 1000, 1000), t0);
-    est.sample(snapshot(3000, 3000, 3000), t0 + std::chrono::seconds(2));
-    CHECK(est.service(key).cps > 0);
-    est.sample(snapshot(10, 10, 10), t0 + std::chrono::seconds(4));  // counters went back: restarted
-    CHECK(est.service(key) == api::Rates{});
-    est.sample(snapshot(2010, 10, 10), t0 + std::chrono::seconds(6));
-    CHECK(est.service(key).cps == 250);
-    est.zero(std::nullopt);
-    CHECK(est.service(key) == api::Rates{});
-    est.sample(snapshot(2010, 10, 10), t0 + std::chrono::seconds(8));  // no change since the zero
-    CHECK(est.service(key).cps == 0);
-    CHECK(est.size() == 2);
-    est.retain(config::Config{});
-    CHECK(est.size() == 0);
-    CHECK(to_json(api::Rates{1, 2, 3, 4, 5}) == J(R"({"cps":1,"inpps":2,"outpps":3,"inbps":4,"outbps":5})"));
+    auto back = model::stats_reply_from_json(model::stats_reply_to_json(s));
+    REQUIRE(back.ok());
+    CHECK(*back == s);
 }
 
 TEST_CASE("the dataplane's connections reply: decoded leniently, every member checked") {
