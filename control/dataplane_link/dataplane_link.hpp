@@ -50,6 +50,8 @@ public:
     // Sends `request` and returns the dataplane's reply object, whatever its "ok". An Error
     // means the link failed (and is now disconnected).
     model::Result<nlohmann::json> call(const nlohmann::json& request);
+    // The same with the request already encoded (one line of JSON, no newline).
+    model::Result<nlohmann::json> call_line(const std::string& request_line);
 
     // The fd became readable while no request was outstanding: the dataplane closed the
     // connection (or broke the protocol). Disconnects; returns a reason to log.
@@ -105,6 +107,7 @@ PushResult push_config(DataplaneLink&, const config::Config&, uint64_t generatio
 // {"cmd":"apply-batch","base":B,"generation":N,"changes":[...]}: the changes that turn
 // generation B into N (codec/change_json.hpp). The dataplane answers `resync` when it is
 // not at B (it restarted, or missed a change): the caller then pushes the whole configuration.
-PushResult push_batch(DataplaneLink&, const nlohmann::json& changes, uint64_t base, uint64_t generation);
+// `changes` is the batch's JSON text (codec/change_json.hpp), a JSON array.
+PushResult push_batch(DataplaneLink&, const std::string& changes, uint64_t base, uint64_t generation);
 
 }  // namespace dplb::dataplane_link

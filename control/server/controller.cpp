@@ -202,11 +202,10 @@ model::Status Controller::apply_request(const std::string& cmd, const json& requ
         auto c = item.is_object() ? item.find("cmd") : item.end();
         if (c == item.end() || !c->is_string() || !api::is_mutation(c->get_ref<const std::string&>()))
             return Error{path + ".cmd", "a batch holds configuration changes only"};
-        json plain = item;
-        plain.erase("id");
+        if (item.contains("id")) return Error{path + ".id", "a batch member has no id of its own (the batch's is used)"};
         if (c->get_ref<const std::string&>() == "replace-config")
-            if (auto e = check_if_generation(plain, generation_)) return under(path, *e);
-        auto change = api::decode_change(editor_, plain);
+            if (auto e = check_if_generation(item, generation_)) return under(path, *e);
+        auto change = api::decode_change(editor_, item);
         if (!change) return under(path, change.error());
         if (auto e = editor_.apply(*change, path)) return e;
         batch.changes.push_back(std::move(*change));
@@ -226,7 +225,7 @@ std::optional<json> Controller::stage_change(const std::string& cmd, const json&
         editor_.rollback_to(mark);
         return error_reply(*e);
     }
-    const json changes = model::to_json(batch);
+    const std::string changes = model::dump_line(model::to_json(batch));
     // A number never used before in this run, even by a change that was later taken back:
     // the dataplane's `base` check then never mistakes one configuration for another.
     const uint64_t next = ++last_number_;
@@ -259,7 +258,7 @@ std::optional<json> Controller::stage_change(const std::string& cmd, const json&
                 break;
         }
     }
-    if (auto e = store_.append(next, changes.dump())) {
+    if (auto e = store_.append(next, changes)) {
         editor_.rollback_to(mark);
         if (pushed) resync_dataplane("the journal refused the change");
         if (!store_.healthy() && staged_.empty()) rewrite_store();
