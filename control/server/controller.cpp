@@ -97,18 +97,24 @@ Controller::Controller(model::ConfigEditor initial, uint64_t generation, state::
 
 json Controller::handle_line(std::string_view line) {
     if (auto reply = stage_line(line)) return *reply;
-    return complete_staged().back();
+    json reply = complete_staged().back();
+    release_retired();
+    return reply;
 }
 
 json Controller::handle(const json& request) {
     if (auto reply = stage(request)) return *reply;
-    return complete_staged().back();
+    json reply = complete_staged().back();
+    release_retired();
+    return reply;
 }
 
 std::optional<json> Controller::stage_line(std::string_view line) {
     auto request = model::parse_json(line);
     if (!request) return error_reply(request.error());
-    return stage(*request);
+    auto reply = stage(*request);
+    if (!reply) staged_.back().keep.push_back(std::make_shared<json>(std::move(*request)));
+    return reply;
 }
 
 std::optional<json> Controller::stage(const json& request) {
@@ -225,7 +231,7 @@ std::optional<json> Controller::stage_change(const std::string& cmd, const json&
         editor_.rollback_to(mark);
         return error_reply(*e);
     }
-    const std::string changes = model::dump_line(model::to_json(batch));
+    std::string changes = model::dump_line(model::to_json(batch));
     // A number never used before in this run, even by a change that was later taken back:
     // the dataplane's `base` check then never mistakes one configuration for another.
     const uint64_t next = ++last_number_;
@@ -267,8 +273,10 @@ std::optional<json> Controller::stage_change(const std::string& cmd, const json&
     }
     generation_ = next;
     if (pushed) last_push_error_.clear();
-    Staged st{json{{"ok", true}, {"dataplane", dataplane_state()}, {"generation", next}}, {}, false};
+    Staged st{json{{"ok", true}, {"dataplane", dataplane_state()}, {"generation", next}}, {}, false, {}};
     note_removals(batch, st.removed, st.removes_any);
+    st.keep.push_back(std::make_shared<model::Batch>(std::move(batch)));
+    st.keep.push_back(std::make_shared<std::string>(std::move(changes)));
     staged_.push_back(std::move(st));
     return std::nullopt;
 }
@@ -278,6 +286,8 @@ std::vector<json> Controller::complete_staged() {
     if (staged_.empty()) return replies;
     auto staged = std::move(staged_);
     staged_.clear();
+    for (auto& st : staged)
+        for (auto& k : st.keep) retired_.push_back(std::move(k));
     if (auto e = store_.sync()) {
         // None of the turn's changes is durable: take all of them back, here and on the
         // dataplane, and rewrite the state file without them (the store cut them off the

@@ -12,6 +12,7 @@
 #include <chrono>
 #include <cstdint>
 #include <functional>
+#include <memory>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -50,6 +51,9 @@ public:
     std::optional<nlohmann::json> stage_line(std::string_view line);
     std::optional<nlohmann::json> stage(const nlohmann::json& request);
     std::vector<nlohmann::json> complete_staged();
+    // Frees what the completed changes no longer need (their requests, a 90,000-rule -R's
+    // objects among them): called once their replies are sent, so no reply waits for it.
+    void release_retired() { retired_.clear(); }
     std::size_t staged() const { return staged_.size(); }
 
     // The journal's background compaction: started after changes, reaped here.
@@ -88,6 +92,7 @@ private:
         nlohmann::json reply;                   // the success reply (with the request's id)
         std::vector<config::ServiceKey> removed;  // services it deleted: baselines and rates forget them
         bool removes_any = false;                 // clear / replace: compare with the whole configuration
+        std::vector<std::shared_ptr<void>> keep;  // its request, changes and encoding: freed after the reply
     };
 
     model::ConfigEditor editor_;  // applied changes; those not yet durable are its pending ones
@@ -99,6 +104,7 @@ private:
     bool dataplane_in_doubt_ = false;  // it refused a whole push: send whole, not a delta
     state::Store& store_;
     std::vector<Staged> staged_;
+    std::vector<std::shared_ptr<void>> retired_;  // see release_retired()
     std::chrono::steady_clock::time_point compact_not_before_{};  // after a failed compaction
     dataplane_link::DataplaneLink& link_;
     api::ZeroBaselines baselines_;

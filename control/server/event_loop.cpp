@@ -122,6 +122,7 @@ void EventLoop::finish_staged() {
         }
         pending_.insert(c.fd);  // requests it sent meanwhile are already buffered
     }
+    controller_.release_retired();
 }
 
 void EventLoop::accept_clients() {
