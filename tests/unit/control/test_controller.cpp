@@ -7,6 +7,7 @@
 #include <filesystem>
 #include <fstream>
 #include <mutex>
+#include <set>
 #include <sstream>
 #include <thread>
 #include <vector>
@@ -474,4 +475,54 @@ TEST_CASE("controller: a journal write that fails midway rejects the change and 
     REQUIRE(f.controller.handle(J(R"({"cmd":"edit-real","service":{"protocol":"tcp",
         "address":"192.168.227.128","port":80},"real_server":{"address":"192.168.253.143","weight":2}})"))["ok"] == true);
     CHECK(f.recovered().config.config() == f.controller.config());
+}
+
+TEST_CASE("controller: a dataplane that refused a whole push gets whole pushes until it takes one") {
+    Fixture f;
+    REQUIRE(f.controller.handle_line(add_nat_service)["ok"] == true);
+    FakeDataplane dp(f.dir.file("dp.sock"));
+    dp.reject = true;
+    f.connect();  // the whole configuration is refused: the dataplane's state is in doubt
+    dp.reject = false;
+    auto r = f.controller.handle(J(R"({"cmd":"edit-real","service":{"protocol":"tcp",
+        "address":"192.168.227.128","port":80},"real_server":{"address":"192.168.253.143","weight":6}})"));
+    CHECK(r["ok"] == true);
+    auto rqs = dp.requests();
+    REQUIRE(rqs.size() == 2);
+    CHECK(rqs[1]["cmd"] == "apply");  // not a delta against a base the dataplane may not have
+    CHECK(rqs[1]["generation"] == r["generation"]);
+    // Once it took one, deltas again; every generation number is new.
+    auto r2 = f.controller.handle(J(R"({"cmd":"edit-real","service":{"protocol":"tcp",
+        "address":"192.168.227.128","port":80},"real_server":{"address":"192.168.253.143","weight":7}})"));
+    CHECK(r2["ok"] == true);
+    rqs = dp.requests();
+    REQUIRE(rqs.size() == 3);
+    CHECK(rqs[2]["cmd"] == "apply-batch");
+    CHECK(rqs[2]["base"] == r["generation"]);
+    CHECK(rqs[2]["generation"].get<uint64_t>() > r["generation"].get<uint64_t>());
+}
+
+TEST_CASE("controller: a failed journal write after the dataplane took the change never reuses its number") {
+    Fixture f;
+    REQUIRE(f.controller.handle_line(add_nat_service)["ok"] == true);
+    FakeDataplane dp(f.dir.file("dp.sock"));
+    f.connect();
+    f.fs.fail_writes = true;
+    auto r = f.controller.handle(J(R"({"cmd":"edit-real","service":{"protocol":"tcp",
+        "address":"192.168.227.128","port":80},"real_server":{"address":"192.168.253.143","weight":9}})"));
+    CHECK(r["ok"] == false);
+    f.fs.fail_writes = false;
+    auto rqs = dp.requests();
+    REQUIRE(rqs.size() == 3);  // apply on connect, the delta it took, the whole push taking it back
+    CHECK(rqs[1]["cmd"] == "apply-batch");
+    CHECK(rqs[2]["cmd"] == "apply");
+    std::set<uint64_t> numbers;
+    for (const auto& q : rqs) CHECK(numbers.insert(q["generation"].get<uint64_t>()).second);
+    auto ok = f.controller.handle(J(R"({"cmd":"edit-real","service":{"protocol":"tcp",
+        "address":"192.168.227.128","port":80},"real_server":{"address":"192.168.253.143","weight":4}})"));
+    REQUIRE(ok["ok"] == true);
+    rqs = dp.requests();
+    CHECK(rqs.back()["cmd"] == "apply-batch");
+    CHECK(rqs.back()["base"] == rqs[2]["generation"]);
+    CHECK(numbers.insert(rqs.back()["generation"].get<uint64_t>()).second);
 }
