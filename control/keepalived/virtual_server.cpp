@@ -45,6 +45,7 @@ model::Status parse_real(const Statement& s, const config::ServiceKey& key, conf
     config::RealServer rs{.address = *addr, .port = port};
     RealServerHealth h{.where = s.where(), .address = *addr, .port = port};
     h.inhibit_on_failure = health.inhibit_on_failure;
+    std::optional<double> rs_warmup;
     for (const auto& k : s.block) {
         const std::string& n = k.name();
         model::Status e;
@@ -54,6 +55,7 @@ model::Status parse_real(const Statement& s, const config::ServiceKey& key, conf
         else if (n == "notify_down") e = set(rest_arg(k, 0), h.notify_down);
         else if (n == "uthreshold") e = one(k) ? one(k) : set(integer_arg(k, 0, 0, 2147483647), rs.upper_threshold);
         else if (n == "lthreshold") e = one(k) ? one(k) : set(integer_arg(k, 0, 0, 2147483647), rs.lower_threshold);
+        else if (n == "warmup") e = one(k) ? one(k) : set(seconds_arg(k, 0), rs_warmup);
         else if (checker_type(n)) {
             auto c = parse_checker(k);
             if (!c) return c.error();
@@ -61,6 +63,10 @@ model::Status parse_real(const Statement& s, const config::ServiceKey& key, conf
         } else e = error_at(k.where(), n, "unknown keyword in real_server");
         if (e) return e;
     }
+    // keepalived 2.x: warmup on a real server is the default of its checkers.
+    if (rs_warmup)
+        for (auto& c : h.checkers)
+            if (c.warmup == 0) c.warmup = *rs_warmup;
     h.weight = rs.weight;
     svc.reals.push_back(rs);
     health.reals.push_back(std::move(h));

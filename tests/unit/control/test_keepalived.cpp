@@ -201,6 +201,7 @@ TEST_CASE("keepalived: every checker keyword and virtual-server health option is
     CHECK(rs2.checkers[0].enable_sni);
     CHECK(rs2.checkers[1].type == CheckerType::ping);
     CHECK(rs2.checkers[2].helo_name == "lb.example.com");
+    CHECK(rs2.checkers[2].warmup == 4);  // the real server's warmup
 
     CHECK(c.services[1].key.protocol == config::Protocol::udp);
     const auto& dns = c.health[1].reals[0].checkers;
