@@ -117,7 +117,7 @@ model::Status check_options(const Parsed& p) {
     }
     for (Opt o : allowed.required)
         if (!p.given.contains(o)) return Error{"", cmd + " needs " + spelling(o)};
-    if (p.cmd != Cmd::set_timeouts && !p.positional.empty())
+    if (p.cmd != Cmd::set_timeouts && p.cmd != Cmd::import_keepalived && !p.positional.empty())
         return Error{"", "unexpected argument '" + p.positional.front() + "'"};
     return std::nullopt;
 }
@@ -290,6 +290,12 @@ model::Result<Invocation> parse_args(const std::vector<std::string>& args) {
             if (!key.is_null()) rq["service"] = key;
             break;
         }
+        case Cmd::import_keepalived:
+            if (p.positional.size() != 1)
+                return Error{"", "--import-keepalived needs exactly one file (keepalived.conf)"};
+            inv.output = Output::import_keepalived;
+            inv.file = p.positional.front();
+            break;
         case Cmd::none:
         case Cmd::help: break;
     }

@@ -24,6 +24,7 @@ enum class Output {
     laddrs,       // --get-laddr: DPVS's table
     port_groups,  // --get-mark
     status,       // --status
+    import_keepalived,  // --import-keepalived FILE: parsed here, then get-config + replace-config (main.cpp)
 };
 
 struct ListFormat {
@@ -43,6 +44,7 @@ struct Invocation {
     nlohmann::json service;  // the service named on the command line, if any (for -L --timeout)
     bool raw_json = false;   // --json: print the reply as it came
     std::string socket;      // --socket; empty = $DPLB_CONTROL_SOCKET or the default
+    std::string file;        // --import-keepalived FILE
 };
 
 // `args` without the program name. An Error here is a usage error (exit status 2).

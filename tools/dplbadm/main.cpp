@@ -1,7 +1,8 @@
 // dplbadm: ipvsadm for dplb. Parses the command line into one request, sends it to
 // dplb-control and prints the reply the way ipvsadm would. -R is the exception: it reads
 // rules from stdin, applies them to the current configuration here, and replaces the
-// configuration with the result in one request.
+// configuration with the result in one request; --import-keepalived does the same with the
+// virtual_server blocks of a keepalived.conf.
 #include <cstdio>
 #include <cstdlib>
 #include <iostream>
@@ -10,6 +11,7 @@
 #include <vector>
 
 #include "codec/config_json.hpp"
+#include "control/keepalived/parse.hpp"
 #include "dplb/api.hpp"
 #include "tools/dplbadm/args.hpp"
 #include "tools/dplbadm/client.hpp"
@@ -91,6 +93,48 @@ int restore(const std::string& socket) {
     return fail(exit_request_error, dplbadm::name_rule_line(*rules, field, error));
 }
 
+std::string reply_error(const json& reply, const char* otherwise) {
+    auto e = reply.find("error");
+    return e != reply.end() && e->is_string() ? e->get<std::string>() : std::string(otherwise);
+}
+
+// --import-keepalived FILE: the file is parsed here (all or nothing), its warnings go to
+// stderr, and its services replace every service in one `replace-config`, guarded by the
+// generation the current configuration was read at (port groups and timeouts are kept from
+// it; a change made in between makes the request fail rather than be overwritten).
+int import_keepalived(const std::string& socket, const std::string& file) {
+    auto parsed = keepalived::parse_keepalived(file);
+    if (!parsed) return fail(exit_request_error, parsed.error().str());
+    for (const auto& w : parsed->warnings) std::fprintf(stderr, "dplbadm: warning: %s\n", w.c_str());
+    auto current = dplbadm::call_control(socket, json{{"cmd", "get-config"}});
+    if (!current) return fail(exit_request_error, current.error().str());
+    if (!current->contains("ok") || (*current)["ok"] != true)
+        return fail(exit_request_error, reply_error(*current, "get-config failed"));
+    auto cfg = config_of(*current);
+    if (!cfg) return fail(exit_request_error, cfg.error().str());
+    auto replacement = keepalived::replacement_config(*cfg, *parsed);
+    if (!replacement) return fail(exit_request_error, replacement.error().str());
+    json request{{"cmd", "replace-config"}, {"config", model::to_json(*replacement)}};
+    if (auto g = current->find("generation"); g != current->end()) request["if_generation"] = *g;
+    auto reply = dplbadm::call_control(socket, request);
+    if (!reply) return fail(exit_request_error, reply.error().str());
+    if (!reply->contains("ok") || (*reply)["ok"] != true) {
+        std::string error = reply_error(*reply, "replace-config failed");
+        if (auto f = reply->find("field"); f != reply->end() && f->is_string() && !f->get<std::string>().empty())
+            error = f->get<std::string>() + ": " + error;
+        return fail(exit_request_error, error);
+    }
+    warn_if_disconnected(*reply);
+    std::size_t checkers = 0;
+    for (const auto& h : parsed->health)
+        for (const auto& r : h.reals) checkers += r.checkers.size();
+    std::fprintf(stderr,
+                 "dplbadm: imported %zu virtual server(s) from %s; %zu checker(s) were read but are not run yet "
+                 "(health checking is not implemented: every real server stays in the table)\n",
+                 parsed->services.size(), file.c_str(), checkers);
+    return 0;
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -106,6 +150,7 @@ int main(int argc, char** argv) {
         socket = env && *env ? env : api::default_control_socket;
     }
     if (inv->output == dplbadm::Output::restore) return restore(socket);
+    if (inv->output == dplbadm::Output::import_keepalived) return import_keepalived(socket, inv->file);
     auto reply = dplbadm::call_control(socket, inv->request);
     if (!reply) return fail(exit_request_error, reply.error().str());
     bool ok = reply->contains("ok") && (*reply)["ok"] == true;

@@ -33,6 +33,7 @@ constexpr std::array specs{
     cmd("del-mark", 0, Cmd::del_mark),
     cmd("get-mark", 0, Cmd::get_mark),
     cmd("status", 0, Cmd::status),
+    cmd("import-keepalived", 0, Cmd::import_keepalived),  // FILE: a positional argument
     cmd("help", 'h', Cmd::help),
     opt("tcp-service", 't', Opt::tcp, Arg::required),
     opt("udp-service", 'u', Opt::udp, Arg::required),

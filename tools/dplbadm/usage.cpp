@@ -22,6 +22,7 @@ std::string usage() {
   dplbadm --del-mark -f mark [-t|u address:port[-port]]
   dplbadm --get-mark [-f mark]
   dplbadm --status
+  dplbadm --import-keepalived FILE
   dplbadm -h
 
 Commands (ipvsadm syntax; local addresses as in DPVS; marks are dplb's):
@@ -49,6 +50,10 @@ Commands (ipvsadm syntax; local addresses as in DPVS; marks are dplb's):
   --del-mark                  delete a port group, or one match of it
   --get-mark                  list port groups
   --status                    dataplane connection, generation, workers, ports and drops
+  --import-keepalived FILE    replace every service with the virtual_server blocks of a
+                              keepalived.conf (includes followed; port groups and timeouts
+                              kept); all or nothing; checkers are read but not run yet
+                              (docs/keepalived.md)
   --help            -h        display this help message
 
 Options:

@@ -153,3 +153,13 @@ TEST_CASE("dplbadm --help lists every command and option") {
                           "--timeout", "--json", "--socket"})
         CHECK(u.find(s) != std::string::npos);
 }
+
+TEST_CASE("dplbadm --import-keepalived takes one file") {
+    auto inv = parse_args({"--import-keepalived", "/etc/keepalived/keepalived.conf"});
+    REQUIRE(inv.ok());
+    CHECK(inv->output == Output::import_keepalived);
+    CHECK(inv->file == "/etc/keepalived/keepalived.conf");
+    CHECK_FALSE(parse_args({"--import-keepalived"}).ok());
+    CHECK_FALSE(parse_args({"--import-keepalived", "a.conf", "b.conf"}).ok());
+    CHECK_FALSE(parse_args({"--import-keepalived", "a.conf", "-t", "10.0.0.1:80"}).ok());
+}

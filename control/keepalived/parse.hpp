@@ -1,0 +1,29 @@
+// keepalived.conf -> dplb: reads the file and its includes, keeps what describes the LVS
+// table (virtual_server blocks, DPVS's local_address_group) and lists what it leaves to
+// keepalived (global_defs, vrrp_* and the other non-LVS blocks) as warnings.
+//
+// All or nothing: the first problem is the Error, "file:line: keyword: what is wrong", and
+// nothing else is returned. The services also pass the model's rules (validate_service and
+// validate_config), with a failure named by the virtual_server or real_server line.
+// virtual_server_group is "not supported yet".
+//
+// Threading: none; reads files.
+#pragma once
+
+#include <string>
+
+#include "common/result.hpp"
+#include "control/keepalived/keepalived_config.hpp"
+#include "dplb/config.hpp"
+
+namespace dplb::keepalived {
+
+model::Result<KeepalivedConfig> parse_keepalived(const std::string& path);
+
+// What `dplbadm --import-keepalived` sends: the file's services replace every service of
+// `current`, whose timeouts and port groups are kept (the file has none; fwmark services
+// need their port group). A fwmark service whose port group is missing is an error naming
+// its line; the result passes validate_config.
+model::Result<config::Config> replacement_config(const config::Config& current, const KeepalivedConfig& file);
+
+}  // namespace dplb::keepalived
