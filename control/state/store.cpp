@@ -223,7 +223,7 @@ bool Store::maybe_compact(const config::Config& config, uint64_t generation) {
 model::Status Store::poll_compaction() {
     if (!job_) return std::exchange(rotate_error_, std::nullopt);
     if (!job_->done.load(std::memory_order_acquire)) return std::nullopt;
-    job_->thread.join();
+    if (job_->thread.joinable()) job_->thread.join();
     model::Status result = std::move(job_->result);
     job_.reset();
     if (!result) {
@@ -237,8 +237,7 @@ model::Status Store::write_snapshot(const config::Config& config, uint64_t gener
     if (job_) {
         // The snapshot replaces whatever the compaction writes: let it finish first (this is
         // a rare path: replace after a failed fsync, start-up migration, tests).
-        job_->thread.join();
-        job_->done.store(true, std::memory_order_release);
+        if (job_->thread.joinable()) job_->thread.join();
         (void)poll_compaction();
     }
     if (generation < last_generation_)

@@ -10,6 +10,7 @@
 #include <chrono>
 #include <filesystem>
 #include <fstream>
+#include <atomic>
 #include <future>
 #include <sstream>
 #include <thread>
@@ -549,4 +550,51 @@ TEST_CASE("store: a state file that cannot be decoded is an error naming it, and
         CHECK(r.error().message.find(c.problem) != std::string::npos);
         CHECK(slurp(path) == c.text);
     }
+}
+
+TEST_CASE("store: a failed sync cuts the unacknowledged records off the journal") {
+    test::TempDir dir;
+    std::string path = dir.file("config.json");
+    test::RecordingFileSystem fs;
+    state::Store s(path, fs);
+    REQUIRE(s.load().ok());
+    REQUIRE_FALSE(s.append(1, "kept"));
+    REQUIRE_FALSE(s.sync());
+    REQUIRE_FALSE(s.append(2, "refused"));
+    REQUIRE_FALSE(s.append(3, "refused too"));
+    fs.fail_fdatasync = true;
+    REQUIRE(s.sync());
+    fs.fail_fdatasync = false;
+    // Their clients were told no: a restart must not bring them back.
+    auto after = load(path);
+    CHECK(after.records == Records{{1, "kept"}});
+}
+
+TEST_CASE("store: write_snapshot while a compaction runs waits for it, then replaces everything") {
+    test::TempDir dir;
+    std::string path = dir.file("config.json");
+    test::RecordingFileSystem fs;
+    state::Store s(path, fs, state::StoreOptions{16});
+    REQUIRE(s.load().ok());
+    REQUIRE_FALSE(s.append(1, std::string(40, 'a')));
+    REQUIRE_FALSE(s.sync());
+    std::promise<void> reached;
+    std::atomic<bool> signalled{false};
+    fs.before = [&](const std::string& call) {
+        if (call == "rename config.json.tmp config.json" && !signalled.exchange(true)) {
+            reached.set_value();
+            std::this_thread::sleep_for(std::chrono::milliseconds(100));  // still running when asked
+        }
+    };
+    REQUIRE(s.maybe_compact(test::nat_lab(), 1));
+    REQUIRE(reached.get_future().wait_for(std::chrono::seconds(20)) == std::future_status::ready);
+    REQUIRE_FALSE(s.write_snapshot(test::every_feature(), 5));
+    CHECK_FALSE(s.compacting());
+    auto after = load(path);
+    CHECK(after.config == test::every_feature());
+    CHECK(after.generation == 5);
+    CHECK(after.records.empty());
+    REQUIRE_FALSE(s.append(6, "next"));
+    REQUIRE_FALSE(s.sync());
+    CHECK(load(path).records == Records{{6, "next"}});
 }
