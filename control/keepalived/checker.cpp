@@ -1,6 +1,7 @@
 #include "control/keepalived/checker.hpp"
 
 #include <array>
+#include <cctype>
 #include <charconv>
 #include <utility>
 

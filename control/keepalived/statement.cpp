@@ -4,9 +4,14 @@ namespace dplb::keepalived {
 
 namespace {
 
+// keepalived's own nesting is 3-4 levels deep: a cap keeps a hostile file from exhausting
+// the stack through recursion.
+constexpr int max_depth = 32;
+
 struct Parser {
     const std::vector<Token>& t;
     std::size_t i = 0;
+    int depth = 0;
 
     // Statements up to the `}` closing `opener` (consumed), or to the end when opener is null.
     model::Result<std::vector<Statement>> block(const Statement* opener) {
@@ -24,9 +29,12 @@ struct Parser {
             ++i;
             while (i < t.size() && !t[i].line_start && !t[i].is_open() && !t[i].is_close()) s.args.push_back(t[i++]);
             if (i < t.size() && t[i].is_open()) {
+                if (depth == max_depth) return error_at(t[i].where, "{", "blocks nested too deeply");
                 ++i;
                 s.has_block = true;
+                ++depth;
                 auto inner = block(&s);
+                --depth;
                 if (!inner) return inner.error();
                 s.block = std::move(*inner);
             }

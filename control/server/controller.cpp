@@ -163,6 +163,7 @@ json Controller::query(const std::string& cmd, const json& request) {
             if (*only) zr["service"] = model::key_to_json(**only);
             auto reply = link_.call(zr);
             if (!reply) log_(reply.error().message);
+            else if (!(*reply)["ok"].get<bool>()) log_("dataplane refused zero-rates: " + reason(*reply));
         }
         return json{{"ok", true}, {"dataplane", dataplane_state()}};
     }

@@ -21,8 +21,14 @@ json ControlServer::apply_batch(const json& req) {
 }
 
 void ControlServer::publish(std::unique_ptr<Snapshot> next) {
-    for (uint32_t id : builder_.recycled_real_ids()) real_baseline_[id] = real_totals(id);
-    for (uint32_t id : builder_.recycled_service_ids()) service_baseline_[id] = service_totals(id);
+    for (uint32_t id : builder_.recycled_real_ids()) {
+        real_baseline_[id] = real_totals(id);
+        rates_.forget_real(id);
+    }
+    for (uint32_t id : builder_.recycled_service_ids()) {
+        service_baseline_[id] = service_totals(id);
+        rates_.forget_service(id);
+    }
 
     const Snapshot* old = rt_.snapshot.exchange(next.release());
     flow_rules_.sync(*rt_.snapshot.load());  // steering for new local addresses (a hint only)

@@ -96,8 +96,9 @@ json ControlServer::zero_rates(const json& req) {
     if (snap)
         for (const ServiceSnap* svc : snap->service_list) {
             if (only && !(key_of(*svc) == *only)) continue;
-            rates_.reset_service(svc->id);
-            for (const auto& r : svc->reals) rates_.reset_real(r.id);
+            rates_.reset_service(svc->id, model::minus(service_totals(svc->id), service_baseline_[svc->id]));
+            for (const auto& r : svc->reals)
+                rates_.reset_real(r.id, model::minus(real_totals(r.id), real_baseline_[r.id]));
         }
     return {{"ok", true}};
 }

@@ -28,12 +28,20 @@ model::Rates RateTracker::real_rates(uint32_t id) const {
     return id < reals_.size() ? model::read_estimate(reals_[id].est) : model::Rates{};
 }
 
-void RateTracker::reset_service(uint32_t id) {
-    if (id < services_.size()) services_[id].est = model::RateEstimate{services_[id].est.last};
+void RateTracker::reset_service(uint32_t id, const model::Counters& now) {
+    if (id < services_.size()) services_[id] = Slot{model::RateEstimate{now}, true};
 }
 
-void RateTracker::reset_real(uint32_t id) {
-    if (id < reals_.size()) reals_[id].est = model::RateEstimate{reals_[id].est.last};
+void RateTracker::reset_real(uint32_t id, const model::Counters& now) {
+    if (id < reals_.size()) reals_[id] = Slot{model::RateEstimate{now}, true};
+}
+
+void RateTracker::forget_service(uint32_t id) {
+    if (id < services_.size()) services_[id] = Slot{};
+}
+
+void RateTracker::forget_real(uint32_t id) {
+    if (id < reals_.size()) reals_[id] = Slot{};
 }
 
 }  // namespace dplb

@@ -5,9 +5,8 @@
 // the estimates with the counters.
 //
 // Estimates are kept by stable id (service ids, real-server ids), so a round costs one sum
-// per configured object and no allocation. An id handed to a new object starts again by
-// itself: its counters (minus the id's baseline) fall below the old object's, which restarts
-// the estimate (model::update_estimate).
+// per configured object and no allocation. An id handed to a new object is forgotten when the
+// snapshot that reuses it is published (forget_*).
 //
 // Threading: control thread only (its owner); reads the per-worker counters through the
 // totals functions it is given.
@@ -34,10 +33,13 @@ public:
     model::Rates service_rates(uint32_t id) const;
     model::Rates real_rates(uint32_t id) const;
 
-    // ipvsadm -Z: the estimate restarts from zero at the current counters. Also for ids that
-    // are recycled for a new object.
-    void reset_service(uint32_t id);
-    void reset_real(uint32_t id);
+    // ipvsadm -Z (ip_vs_zero_estimator): the estimate restarts from zero, counting from
+    // `now`, the id's current counters.
+    void reset_service(uint32_t id, const model::Counters& now);
+    void reset_real(uint32_t id, const model::Counters& now);
+    // An id handed to a new object: nothing of the old object's estimate is kept.
+    void forget_service(uint32_t id);
+    void forget_real(uint32_t id);
 
 private:
     struct Slot {

@@ -5,6 +5,7 @@
 #include <catch2/catch.hpp>
 
 #include <sys/wait.h>
+#include <unistd.h>
 
 #include <algorithm>
 #include <cstdlib>
@@ -313,6 +314,10 @@ TEST_CASE("keepalived: the replacement keeps port groups and timeouts and needs 
 
 // The oracle: keepalived itself accepts every good fixture (good/ and its includes).
 TEST_CASE("keepalived: keepalived -t accepts every good fixture") {
+    if (::geteuid() != 0) {
+        WARN("not root: keepalived -t was not run on the fixtures (CI and tools/test run as root)");
+        return;
+    }
     if (std::system("command -v keepalived >/dev/null 2>&1") != 0) {
         WARN("keepalived is not installed (tools/bootstrap installs it): the fixtures were not checked by keepalived -t");
         return;

@@ -59,12 +59,24 @@ TEST_CASE("rates restart when counters go back (a reused id), and on zero", "[ra
     CHECK(t.service_rates(3) == model::Rates{});
     round(t, 6.0, counters(2010, 10, 10));
     CHECK(t.service_rates(3).cps == 250);
-    t.reset_service(3);
-    t.reset_real(7);
+    t.reset_service(3, counters(2010, 10, 10));
+    t.reset_real(7, counters(2010, 10, 10));
     CHECK(t.service_rates(3) == model::Rates{});
     CHECK(t.real_rates(7) == model::Rates{});
     round(t, 8.0, counters(2010, 10, 10));  // no change since the zero
     CHECK(t.service_rates(3).cps == 0);
+    // The zero counts from the counters at its moment, not from the last round's.
+    round(t, 10.0, counters(2410, 10, 10));
+    t.reset_service(3, counters(3010, 10, 10));  // 600 more connections before the zero
+    round(t, 12.0, counters(3010, 10, 10));
+    CHECK(t.service_rates(3).cps == 0);
+    // An id reused for a new object keeps nothing of the old one, even with larger counters.
+    round(t, 14.0, counters(4010, 10, 10));
+    CHECK(t.service_rates(3).cps > 0);
+    t.forget_service(3);
+    CHECK(t.service_rates(3) == model::Rates{});
+    round(t, 16.0, counters(9000, 10, 10));  // the new object's first round: nothing to compare with
+    CHECK(t.service_rates(3) == model::Rates{});
     // Ids beyond the table are ignored, not written.
     t.service(99, counters(1, 1, 1));
     CHECK(t.service_rates(99) == model::Rates{});
