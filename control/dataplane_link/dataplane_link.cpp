@@ -51,8 +51,6 @@ void DataplaneLink::disconnect() {
     if (fd_ >= 0) ::close(fd_);
     fd_ = -1;
     reader_.reset();
-    if (async_outstanding_) async_reply_ = Error{"", "dataplane: connection closed"};
-    async_outstanding_ = false;
 }
 
 model::Result<json> DataplaneLink::finish_read(model::LineReader::Status st, const std::string& line) {
@@ -75,7 +73,6 @@ model::Result<json> DataplaneLink::finish_read(model::LineReader::Status st, con
 model::Result<json> DataplaneLink::call(const json& request) { return call_line(model::dump_line(request)); }
 
 model::Result<json> DataplaneLink::call_line(const std::string& request_line) {
-    if (async_outstanding_) complete_async();
     if (!connected()) return Error{"", "dataplane not connected"};
     if (!model::write_line(fd_, request_line)) {
         std::string why = std::strerror(errno);
@@ -85,49 +82,6 @@ model::Result<json> DataplaneLink::call_line(const std::string& request_line) {
     std::string line;
     auto st = reader_->read_line_blocking(fd_, line, reply_timeout_);
     return finish_read(st, line);
-}
-
-model::Status DataplaneLink::send_async(const json& request) {
-    if (!connected()) return Error{"", "dataplane not connected"};
-    if (async_outstanding_) return Error{"", "a request to the dataplane is already outstanding"};
-    if (!model::write_line(fd_, model::dump_line(request))) {
-        std::string why = std::strerror(errno);
-        disconnect();
-        return Error{"", "dataplane: send failed: " + why};
-    }
-    async_outstanding_ = true;
-    async_deadline_ = Clock::now() + reply_timeout_;
-    return std::nullopt;
-}
-
-void DataplaneLink::read_async() {
-    if (!async_outstanding_ || !connected()) return;
-    std::string line;
-    auto st = reader_->read_line(fd_, line);
-    if (st == model::LineReader::Status::would_block) return;
-    async_outstanding_ = false;
-    async_reply_ = finish_read(st, line);
-}
-
-void DataplaneLink::complete_async() {
-    auto left = std::chrono::duration_cast<std::chrono::milliseconds>(async_deadline_ - Clock::now());
-    std::string line;
-    auto st = model::LineReader::Status::timeout;
-    if (left.count() > 0) st = reader_->read_line_blocking(fd_, line, left);
-    async_outstanding_ = false;
-    async_reply_ = finish_read(st, line);
-}
-
-void DataplaneLink::expire_async(Clock::time_point now) {
-    if (!async_outstanding_ || now < async_deadline_) return;
-    async_outstanding_ = false;
-    async_reply_ = finish_read(model::LineReader::Status::timeout, {});
-}
-
-std::optional<model::Result<json>> DataplaneLink::take_async_reply() {
-    auto out = std::move(async_reply_);
-    async_reply_.reset();
-    return out;
 }
 
 std::string DataplaneLink::on_unsolicited_input() {

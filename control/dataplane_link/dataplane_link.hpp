@@ -6,10 +6,8 @@
 // connection, so a late reply can never be taken for the answer to a later request, and the
 // next connection starts with a full `apply` again.
 //
-// One request at a time may instead be sent without waiting (send_async: the event loop's
-// periodic `stats`); its reply is read when the socket is readable (read_async) and handed
-// over by take_async_reply. A call() made while it is outstanding first waits for it (and
-// keeps it for take_async_reply), so replies are never taken for another request's.
+// Every request waits for its reply: one request is outstanding at a time, so a reply is
+// never taken for another request's.
 //
 // Threading: used by the control process's single event-loop thread only.
 #pragma once
@@ -57,26 +55,9 @@ public:
     // connection (or broke the protocol). Disconnects; returns a reason to log.
     std::string on_unsolicited_input();
 
-    using Clock = std::chrono::steady_clock;
-    // Sends `request` and returns at once. Fails when not connected or another async request
-    // is outstanding.
-    model::Status send_async(const nlohmann::json& request);
-    bool async_outstanding() const { return async_outstanding_; }
-    // When the outstanding request's reply is due.
-    Clock::time_point async_deadline() const { return async_deadline_; }
-    // Reads what the socket has, without blocking, towards the outstanding reply.
-    void read_async();
-    // Past the deadline without a reply: disconnects, and the reply becomes that error.
-    void expire_async(Clock::time_point now);
-    // The outstanding request's reply (or why there is none: the link then is disconnected),
-    // once it is complete; nullopt before.
-    std::optional<model::Result<nlohmann::json>> take_async_reply();
-
 private:
     // The reply in `line` (read with status `st`), or the link's failure, which disconnects.
     model::Result<nlohmann::json> finish_read(model::LineReader::Status st, const std::string& line);
-    // Waits for the outstanding async reply (call() does, before sending its own request).
-    void complete_async();
 
     std::string path_;
     std::size_t max_reply_bytes_;
@@ -84,9 +65,6 @@ private:
     int fd_ = -1;
     uint64_t connection_id_ = 0;
     std::unique_ptr<model::LineReader> reader_;
-    bool async_outstanding_ = false;
-    Clock::time_point async_deadline_{};
-    std::optional<model::Result<nlohmann::json>> async_reply_;
 };
 
 // How a push of a whole configuration ended.

@@ -89,7 +89,6 @@ Controller::Controller(model::ConfigEditor initial, uint64_t generation, state::
                        Logger log)
     : editor_(std::move(initial)),
       generation_(generation),
-      durable_generation_(generation),
       last_number_(generation),
       store_(store),
       link_(link),
@@ -305,7 +304,6 @@ std::vector<json> Controller::complete_staged() {
         return replies;
     }
     editor_.commit();
-    durable_generation_ = generation_;
     bool everything = false;
     for (auto& s : staged) {
         everything |= s.removes_any;
@@ -338,11 +336,8 @@ void Controller::resync_dataplane(const char* why) {
 }
 
 void Controller::rewrite_store() {
-    if (auto e = store_.write_snapshot(editor_.config(), generation_)) {
+    if (auto e = store_.write_snapshot(editor_.config(), generation_))
         log_("the state file cannot be rewritten (" + e->message + "); changes are refused until it can");
-        return;
-    }
-    durable_generation_ = generation_;
 }
 
 void Controller::on_dataplane_connected() {

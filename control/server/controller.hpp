@@ -97,7 +97,6 @@ private:
 
     model::ConfigEditor editor_;  // applied changes; those not yet durable are its pending ones
     uint64_t generation_;         // of editor_.config(), staged changes included
-    uint64_t durable_generation_; // of what the journal holds durably
     // The highest generation number handed out in this run (>= generation_): every push and
     // journal record gets a fresh one, so no number ever names two configurations.
     uint64_t last_number_;

@@ -308,22 +308,6 @@ TEST_CASE("controller: rates are the dataplane's estimates; zero restarts them t
     CHECK(stats == 3);
 }
 
-TEST_CASE("dataplane link: one request without waiting; a call waits for it first and keeps its reply") {
-    Fixture f;
-    FakeDataplane dp(f.dir.file("dp.sock"));
-    f.connect();
-    REQUIRE_FALSE(f.link.send_async(json{{"cmd", "stats"}}));
-    CHECK(f.link.async_outstanding());
-    CHECK(f.link.send_async(json{{"cmd", "stats"}}));  // one at a time
-    auto status = f.controller.handle_line(R"({"cmd":"status"})");
-    CHECK(status["dataplane"] == "connected");
-    auto kept = f.link.take_async_reply();
-    REQUIRE(kept);
-    REQUIRE(kept->ok());
-    CHECK((*kept)->contains("services"));
-    CHECK_FALSE(f.link.take_async_reply());
-}
-
 TEST_CASE("controller: get-config names its generation, replace-config can require it") {
     Fixture f;
     auto got = f.controller.handle_line(R"({"cmd":"get-config"})");
