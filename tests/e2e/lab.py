@@ -97,9 +97,9 @@ class Host:
     def __init__(self, lab, name, ns, address):
         self.lab, self.name, self.ns, self.address = lab, name, ns, address
 
-    def run(self, *args, check=True, timeout=30):
+    def run(self, *args, check=True, timeout=30, input=None):
         return sh("ip", "netns", "exec", self.ns, "taskset", "-c", DRIVER_CPU, *args,
-                  check=check, timeout=timeout)
+                  check=check, timeout=timeout, input=input)
 
     def spawn(self, *args, **kw):
         return self.lab.spawn(["ip", "netns", "exec", self.ns, "taskset", "-c", DRIVER_CPU, *args], **kw)
@@ -110,6 +110,11 @@ class Host:
 
     def ping(self, address, count=3):
         return self.run("ping", "-c", count, "-W", 1, "-i", 0.2, address, check=False)
+
+    def nft(self, ruleset):
+        """Loads nftables rules (`nft -f` syntax) into this host's namespace: its tables go
+        away with the namespace."""
+        return self.run("nft", "-f", "-", input=ruleset)
 
     def sysctl(self, settings):
         """Sets {"net.ipv4.conf.all.arp_ignore": 1, ...} in this namespace."""
@@ -309,12 +314,26 @@ class Lab:
         shutil.rmtree(f"/var/run/dpdk/{self.eal_prefix}", ignore_errors=True)
         return p.returncode
 
-    def start_control(self):
+    def start_control(self, extra=(), netns_leg=None, netns=None):
+        """Starts dplb-control (its pid: `self.control.pid`, `ip netns exec` and taskset exec
+        it). `extra`: more arguments (e.g. ["--keepalived-conf", path]).
+
+        The health checks run from dplb-control through the kernel's network stack, not
+        through the dataplane: `netns_leg=(segment, "A.B.C.D/LEN")` runs it in a "director"
+        namespace with a veth on that segment (self.hosts["director"]); `netns=NAME` in an
+        existing namespace. Its sockets are files in the lab's directory, so dplbadm and the
+        dataplane reach them from any namespace."""
         self.control_socket = str(self.tmp / "control.sock")
         self.state_file = str(self.tmp / "state" / "config.json")
-        self.control = self.spawn([CONTROL, "--socket", self.control_socket, "--dataplane-socket",
-                                   self.dataplane_socket, "--state", self.state_file],
-                                  log="control.log", cpu=DRIVER_CPU)
+        argv = [CONTROL, "--socket", self.control_socket, "--dataplane-socket", self.dataplane_socket,
+                "--state", self.state_file, *extra]
+        if netns_leg is not None:
+            if "director" not in self.hosts:
+                self.host("director", *netns_leg)
+            netns = self.hosts["director"].ns
+        if netns is not None:
+            argv = ["ip", "netns", "exec", netns, *argv]
+        self.control = self.spawn(argv, log="control.log", cpu=DRIVER_CPU)
         wait_until(lambda: Path(self.control_socket).exists() or self.control.poll() is not None, 15,
                    "the control socket")
         if self.control.poll() is not None:
@@ -325,6 +344,10 @@ class Lab:
     def kill_control(self):
         self._kill(self.control)
         self.control = None
+
+    def reload_control(self):
+        """SIGHUP to dplb-control (by its pid): re-reads its --keepalived-conf."""
+        os.kill(self.control.pid, signal.SIGHUP)
 
     def adm(self, *args, check=True, input=None):
         """Runs dplbadm against this lab's control socket (`input`: text on its stdin)."""
@@ -348,12 +371,18 @@ class Lab:
     def listing(self):
         return json.loads(self.adm("-L", "-n", "--json").stdout)
 
+    def health(self):
+        """`dplbadm --health --json`: every checked real server and its checkers' states."""
+        return json.loads(self.adm("--health", "--json").stdout)
+
     # ----- servers ---------------------------------------------------------------------
-    def http_server(self, host, name, port=80, bind=None):
+    def http_server(self, host, name, port=80, bind=None, status_file=None):
         """An HTTP server in `host` answering GET / with "<name>\\n" and GET /client with the
         peer address it sees. It listens on the host's address, or on `bind` ("0.0.0.0" for
-        DR/TUN real servers, which must also answer on the VIP they hold on lo)."""
-        p = host.spawn(SYSTEM_PYTHON, HERE / "name_server.py", bind or host.address, str(port), name)
+        DR/TUN real servers, which must also answer on the VIP they hold on lo). With
+        `status_file`, GET /health answers what the file says (name_server.py)."""
+        p = host.spawn(SYSTEM_PYTHON, HERE / "name_server.py", bind or host.address, str(port), name,
+                       *([status_file] if status_file else []))
         wait_until(lambda: host.run("ss", "-ltn", f"sport = :{port}", check=False).stdout.count("LISTEN") > 0,
                    10, f"{name}'s HTTP server")
         return p
@@ -433,10 +462,13 @@ class RequestLoop:
     """Sequential HTTP requests from `host` in a background thread, bounded in count and
     time; every failure is recorded with its error. Use as a context manager."""
 
-    def __init__(self, host, url, count=150, max_seconds=60):
+    def __init__(self, host, url, count=150, max_seconds=60, timeout=5):
         import threading
         self.host, self.url, self.count, self.max_seconds = host, url, count, max_seconds
+        self.timeout = timeout
         self.bodies, self.failures = [], []
+        # (monotonic start, monotonic end, body or None when it failed), in order.
+        self.events = []
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._run, daemon=True)
 
@@ -445,11 +477,15 @@ class RequestLoop:
         for i in range(self.count):
             if self._stop.is_set() or time.monotonic() > deadline:
                 break
+            start = time.monotonic()
             try:
-                self.bodies.append(self.host.curl(self.url, timeout=5).strip())
+                body = self.host.curl(self.url, timeout=self.timeout).strip()
+                self.bodies.append(body)
+                self.events.append((start, time.monotonic(), body))
             except (subprocess.CalledProcessError, subprocess.TimeoutExpired) as e:
                 err = getattr(e, "stderr", "") or str(e)
                 self.failures.append(f"request {i}: {err.strip()}")
+                self.events.append((start, time.monotonic(), None))
 
     def wait_for(self, n, timeout=30):
         wait_until(lambda: len(self.bodies) + len(self.failures) >= n or not self._thread.is_alive(),
@@ -462,6 +498,11 @@ class RequestLoop:
     def __exit__(self, *exc):
         self._thread.join(timeout=self.max_seconds + 30)
         self._stop.set()
+
+    def stop(self):
+        """Ends the loop after the request in flight."""
+        self._stop.set()
+        self._thread.join(timeout=self.timeout + 15)
 
     @property
     def done(self):

@@ -1,6 +1,11 @@
 """A real server for the labs: GET / answers "<name>\n" (like `echo RS1 > index.html`),
 GET /client answers the client address the server sees (FULLNAT shows the local address),
-GET /slow?ms=N answers after N ms (for connections held open across a change)."""
+GET /slow?ms=N answers after N ms (for connections held open across a change).
+
+An optional fourth argument names a status file for the HTTP_GET health checks: GET /health
+answers with the status code the file holds and, after the code, the body the file holds
+("500", "200", "200 another body"; the body defaults to "<name>\n"); no file: 200 "<name>\n".
+"""
 import socketserver
 import sys
 import time
@@ -8,6 +13,16 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from urllib.parse import parse_qs, urlparse
 
 address, port, name = sys.argv[1], int(sys.argv[2]), sys.argv[3]
+status_file = sys.argv[4] if len(sys.argv) > 4 else None
+
+
+def health_answer():
+    try:
+        with open(status_file) as f:
+            code, _, body = f.read().strip().partition(" ")
+        return int(code), (body + "\n" if body else name + "\n")
+    except (OSError, ValueError):
+        return 200, name + "\n"
 
 
 class Handler(BaseHTTPRequestHandler):
@@ -15,15 +30,18 @@ class Handler(BaseHTTPRequestHandler):
 
     def do_GET(self):
         url = urlparse(self.path)
+        status = 200
         if url.path == "/client":
             body = self.client_address[0] + "\n"
         elif url.path == "/slow":
             time.sleep(int(parse_qs(url.query).get("ms", ["100"])[0]) / 1000)
             body = name + "\n"
+        elif url.path == "/health" and status_file:
+            status, body = health_answer()
         else:
             body = name + "\n"
         data = body.encode()
-        self.send_response(200)
+        self.send_response(status)
         self.send_header("Content-Length", str(len(data)))
         self.end_headers()
         self.wfile.write(data)
