@@ -1,6 +1,7 @@
 """A stand-in for dplb-dataplane's socket (docs/api.md "Dataplane socket requests").
 
-It serves `apply`, `apply-batch` (always answered with `resync`), `stats`, `status` and `connections` from threads inside the test process,
+It serves `apply`, `apply-batch` (always answered with `resync`), `stats`, `status`, `connections` and
+`passive-failures` (none) from threads inside the test process,
 records every request, and can be told to refuse applies or to hang up on them, so the tests
 can check what dplb-control pushes and how it reacts. `stop()` closes everything like a dataplane
 that exited; `start()` again is a restarted dataplane with no configuration.
@@ -167,6 +168,9 @@ class FakeDataplane:
             limit = request.get("limit", len(self.connection_table))
             return {"ok": True, "truncated": len(self.connection_table) > limit,
                     "connections": self.connection_table[:limit]}
+        if cmd == "passive-failures":
+            # The passive check's counters (docs/api.md): the fake's connections never fail.
+            return {"ok": True, "reals": []}
         if cmd == "status":
             return {"ok": True, "generation": self.generation,
                     "workers": [{"lcore": 1, "rx_packets": 10, "tx_packets": 9}],

@@ -300,7 +300,8 @@ def test_http_get_status_and_digest(health_lab):
 def test_misc_check_exit_codes_and_dynamic_weight(health_lab):
     lab = health_lab
     # keepalived's MISC_CHECK: exit 0 up, 1 down; with misc_dynamic 2..255 up with weight
-    # (exit - 2). The test sets the exit code through RS2.code.
+    # (exit - 2). The test sets the exit code through RS2.code. misc_path is split into words
+    # and executed (no shell), as keepalived does.
     misc = script(lab, "misc.sh", f'#!/bin/sh\nexit "$(cat {lab.tmp}/$1.code 2>/dev/null || echo 0)"\n')
     code = lab.tmp / "RS2.code"
     code.write_text("0")
@@ -327,10 +328,12 @@ def test_misc_check_exit_codes_and_dynamic_weight(health_lab):
     measure("misc_check_down", t - t0, DELAY_LOOP + CONNECT_TIMEOUT + SLACK)
     assert real_health(lab, "RS2")[1]["state"] == "removed"
 
-    code.write_text("4")  # up again, weight 2 from the exit code
+    code.write_text("6")  # up again, weight 4 from the exit code
     t0 = time.monotonic()
-    t = wait_reals(lab, {"RS1": 1, "RS2": 2}, DELAY_LOOP + CONNECT_TIMEOUT + SLACK + 2, "RS2 back with weight 2")
+    t = wait_reals(lab, {"RS1": 1, "RS2": 4}, DELAY_LOOP + CONNECT_TIMEOUT + SLACK + 2, "RS2 back with weight 4")
     measure("misc_check_up", t - t0)
+    code.write_text("0")  # docs/health.md: with misc_dynamic, exit 0 restores the configured weight
+    wait_reals(lab, {"RS1": 1, "RS2": 2}, DELAY_LOOP + CONNECT_TIMEOUT + SLACK + 2, "RS2's configured weight back")
 
 
 # ----- 4. inhibit_on_failure -------------------------------------------------------------
