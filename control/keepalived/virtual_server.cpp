@@ -66,7 +66,7 @@ model::Status parse_real(const Statement& s, const config::ServiceKey& key, conf
     // keepalived 2.x: warmup on a real server is the default of its checkers.
     if (rs_warmup)
         for (auto& c : h.checkers)
-            if (c.warmup == 0) c.warmup = *rs_warmup;
+            if (!c.warmup) c.warmup = *rs_warmup;
     h.weight = rs.weight;
     svc.reals.push_back(rs);
     health.reals.push_back(std::move(h));
