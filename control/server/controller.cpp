@@ -10,6 +10,7 @@
 #include "codec/config_json.hpp"
 #include "codec/json_reader.hpp"
 #include "model/paths.hpp"
+#include "model/runtime_state.hpp"
 #include "model/config_find.hpp"
 #include "model/connections.hpp"
 #include "codec/json_parse.hpp"
@@ -232,6 +233,10 @@ std::optional<json> Controller::stage_change(const std::string& cmd, const json&
         return error_reply(*e);
     }
     std::string changes = model::dump_line(model::to_json(batch));
+    // The journal never holds runtime health state: after a restart the checker decides it again.
+    std::string journaled = model::has_runtime_state(batch)
+                                ? model::dump_line(model::to_json(batch, model::RuntimeState::omit))
+                                : std::string();
     // A number never used before in this run, even by a change that was later taken back:
     // the dataplane's `base` check then never mistakes one configuration for another.
     const uint64_t next = ++last_number_;
@@ -264,7 +269,7 @@ std::optional<json> Controller::stage_change(const std::string& cmd, const json&
                 break;
         }
     }
-    if (auto e = store_.append(next, changes)) {
+    if (auto e = store_.append(next, journaled.empty() ? changes : journaled)) {
         editor_.rollback_to(mark);
         if (pushed) resync_dataplane("the journal refused the change");
         if (!store_.healthy() && staged_.empty()) rewrite_store();
