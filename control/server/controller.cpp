@@ -39,7 +39,7 @@ json error_reply(const Error& e) {
 std::string known_commands() {
     return "add-service, edit-service, delete-service, clear, add-real, edit-real, delete-real, add-laddr, "
            "delete-laddr, get-laddr, add-port-group, delete-port-group, get-port-groups, list, connections, "
-           "get-config, replace-config, set-timeouts, batch, zero, status";
+           "get-config, replace-config, set-timeouts, batch, zero, status, health, load-keepalived";
 }
 
 // replace-config's optional precondition: the configuration is still the one the client read.
@@ -133,6 +133,14 @@ std::optional<json> Controller::stage(const json& request) {
 
 std::optional<json> Controller::dispatch(const std::string& cmd, const json& request) {
     if (api::is_mutation(cmd) || cmd == "batch") return stage_change(cmd, request);
+    if (cmd == "load-keepalived") {
+        auto r = api::request_reader(request);
+        std::string path;
+        if (auto e = r.required_string("path", path)) return error_reply(*e);
+        if (auto e = r.finish()) return error_reply(*e);
+        return stage_keepalived(path);
+    }
+    if (cmd == "health") return health_reply(request);
     const config::Config& config = editor_.config();
     if (cmd == "list" || cmd == "get-laddr" || cmd == "zero") return query(cmd, request);
     if (cmd == "connections") return connections_reply(request);
@@ -232,6 +240,10 @@ std::optional<json> Controller::stage_change(const std::string& cmd, const json&
         editor_.rollback_to(mark);
         return error_reply(*e);
     }
+    return stage_applied(std::move(batch), mark);
+}
+
+std::optional<json> Controller::stage_applied(model::Batch batch, std::size_t mark) {
     std::string changes = model::dump_line(model::to_json(batch));
     // The journal never holds runtime health state: after a restart the checker decides it again.
     std::string journaled = model::has_runtime_state(batch)
@@ -299,6 +311,7 @@ std::vector<json> Controller::complete_staged() {
         // journal, as far as a failing disk allows).
         log_(e->message);
         editor_.rollback();
+        loading_.reset();
         resync_dataplane("the journal could not be made durable");
         rewrite_store();
         for (auto& s : staged) {
@@ -309,6 +322,13 @@ std::vector<json> Controller::complete_staged() {
         return replies;
     }
     editor_.commit();
+    requests_changed_config_ = true;
+    if (loading_ && health_) {
+        // The file's table is durable: its checkers are the checked set from now on.
+        health_->adopt(std::move(loaded_keepalived_), std::move(*loading_), editor_.config());
+        requests_changed_config_ = false;
+    }
+    loading_.reset();
     bool everything = false;
     for (auto& s : staged) {
         everything |= s.removes_any;

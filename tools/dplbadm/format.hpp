@@ -37,6 +37,8 @@ model::Result<std::string> format_port_groups(const nlohmann::json& get_port_gro
 // dplb's status: connection, generation, then the dataplane's report; every nonzero drop
 // reason on a line "  drop <reason> <count>".
 model::Result<std::string> format_status(const nlohmann::json& status_reply);
+// --health: per virtual server its quorum, per real server its state and each checker's.
+model::Result<std::string> format_health(const nlohmann::json& health_reply);
 
 // ipvsadm's print_largenum: 9 columns, K/M/G/T above 10^8 unless `exact`.
 std::string largenum(uint64_t n, bool exact);
