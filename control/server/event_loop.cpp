@@ -120,6 +120,8 @@ void EventLoop::run() {
 void EventLoop::run_health() {
     if (!health_) return;
     health_->engine().run_due();
+    // MISC_CHECK scripts killed on timeout that were not dead yet (probes/child_reaper.hpp).
+    reap_pending_ = health::reap_children() > 0;
     if (health_->passive() && Clock::now() >= next_passive_poll_) {
         next_passive_poll_ = Clock::now() + options_.passive_poll_interval;
         controller_.poll_passive();
@@ -296,6 +298,7 @@ int EventLoop::next_timeout_ms() const {
     if (controller_.compacting()) sooner(Clock::now() + std::chrono::milliseconds(50));  // reap it soon after it ends
     if (health_) {
         if (auto d = health_->engine().next_deadline()) sooner(*d);
+        if (reap_pending_) sooner(Clock::now() + std::chrono::milliseconds(100));
         if (health_->passive() && link_.connected()) sooner(next_passive_poll_);
     }
     if (!until) return -1;  // nothing is due but what epoll reports

@@ -80,6 +80,7 @@ private:
     LoopOptions options_;
     HealthDriver* health_;
     int health_fd_ = -1;
+    bool reap_pending_ = false;  // killed MISC_CHECK scripts still to reap
     std::chrono::steady_clock::time_point next_passive_poll_{};
 
     int epoll_fd_ = -1;

@@ -68,6 +68,10 @@ void HealthDriver::seed_runtime(const config::Config& current, config::Config& t
 
 void HealthDriver::adopt(std::string path, keepalived::KeepalivedConfig file, const config::Config& config) {
     path_ = std::move(path);
+    std::vector<std::string> fifos;
+    for (const auto& f : {file.lvs_notify_fifo, file.notify_fifo})
+        if (f && std::find(fifos.begin(), fifos.end(), *f) == fifos.end()) fifos.push_back(*f);
+    engine_->set_notify_fifos(std::move(fifos));
     file_health_ = std::move(file.health);
     reconfigure(config);
 }
