@@ -200,6 +200,12 @@ model::Result<ParsedVirtualServer> parse_virtual_server(const Statement& s, cons
     svc.scheduler = scheduler.value_or(config::Scheduler::wlc);
     if (!forward) warnings.push_back(s.where().str() + ": " + vs_name + ": no lb_kind set; NAT, as keepalived");
     for (auto& rs : svc.reals) rs.forward = forward.value_or(ForwardMethod::nat);
+    if (h.sorry_server) {
+        // keepalived gives the sorry server the virtual server's lb_kind (sorry_server_lvs_method
+        // is not read here: an unknown keyword).
+        svc.sorry_server = config::SorryServer{h.sorry_server->address, h.sorry_server->port,
+                                               forward.value_or(ForwardMethod::nat), h.sorry_server->inhibit};
+    }
     if (persistence_timeout) {
         svc.persistence = config::Persistence{.timeout = *persistence_timeout};
         if (granularity) svc.persistence->netmask = *granularity;

@@ -3,6 +3,7 @@
 #include <limits>
 
 #include "control/api/connections.hpp"
+#include "control/server/health_driver.hpp"
 #include "control/api/mutations.hpp"
 #include "control/api/queries.hpp"
 #include "control/api/request_members.hpp"
