@@ -16,8 +16,8 @@ namespace {
 
 
 // An edit-service's service: its key and attributes, not its lists.
-json attributes_to_json(const cfg::Service& s) {
-    json j = to_json(attributes_of(s));
+json attributes_to_json(const cfg::Service& s, RuntimeState runtime) {
+    json j = to_json(attributes_of(s), runtime);
     j.erase("real_servers");
     j.erase("local_addresses");
     return j;
@@ -43,6 +43,7 @@ Result<Change> decode_op(const std::string& op, ObjectReader& r) {
         cfg::Service s;
         if (auto e = read_service_key(sr, s.key)) return *e;
         if (auto e = read_service_attributes(sr, s)) return *e;
+        if (auto e = sr.optional_bool("sorry_active", s.sorry_active)) return *e;
         if (auto e = sr.finish()) return *e;
         return Change{EditService{std::move(s)}};
     }
@@ -109,24 +110,59 @@ Result<Change> decode_op(const std::string& op, ObjectReader& r) {
         if (!c) return c.error();
         return Change{ReplaceConfig{std::move(*c)}};
     }
+    if (op == "set-real-health") {
+        auto k = key_member(r);
+        if (!k) return k.error();
+        SetRealHealth c{*k, {}, k->port, cfg::RealHealth::up, std::nullopt};
+        if (auto e = r.required("real_server", m)) return *e;
+        ObjectReader rr(*m, r.field("real_server"));
+        const json* addr = nullptr;
+        if (auto e = rr.required("address", addr)) return *e;
+        auto a = address_from_json(*addr, rr.field("address"));
+        if (!a) return a.error();
+        c.address = *a;
+        uint64_t port = c.port;
+        if (auto e = rr.optional_uint("port", 0, 65535, port)) return *e;
+        c.port = uint16_t(port);
+        if (auto e = rr.finish()) return *e;
+        std::string health;
+        if (auto e = r.required_string("health", health)) return *e;
+        auto h = cfg::parse_health(health);
+        if (!h) return Error{r.field("health"), "unknown health '" + health + "' (expected one of: up, removed, inhibited)"};
+        c.health = *h;
+        uint64_t weight = 0;
+        bool has_weight = false;
+        if (auto e = r.optional_uint("dynamic_weight", 0, 65535, weight, &has_weight)) return *e;
+        if (has_weight) c.dynamic_weight = uint32_t(weight);
+        return Change{c};
+    }
+    if (op == "set-sorry-active") {
+        auto k = key_member(r);
+        if (!k) return k.error();
+        const json* a = nullptr;
+        if (auto e = r.required("active", a)) return *e;
+        bool active = false;
+        if (auto e = read_bool(*a, r.field("active"), active)) return *e;
+        return Change{SetSorryActive{*k, active}};
+    }
     return Error{r.field("op"), "unknown change '" + op + "'"};
 }
 
 }  // namespace
 
-json to_json(const Change& change) {
+json to_json(const Change& change, RuntimeState runtime) {
     json j{{"op", op_name(change)}};
     std::visit(Overloaded{
-                   [&](const AddService& c) { j["service"] = to_json(c.service); },
-                   [&](const EditService& c) { j["service"] = attributes_to_json(c.service); },
+                   [&](const AddService& c) { j["service"] = to_json(c.service, runtime); },
+                   [&](const EditService& c) { j["service"] = attributes_to_json(c.service, runtime); },
                    [&](const DeleteService& c) { j["service"] = key_to_json(c.key); },
                    [&](const AddReal& c) {
                        j["service"] = key_to_json(c.service);
-                       j["real_server"] = to_json(c.real);
+                       j["real_server"] = to_json(c.real, runtime);
                    },
                    [&](const EditReal& c) {
                        j["service"] = key_to_json(c.service);
-                       j["real_server"] = to_json(c.real);
+                       j["real_server"] = to_json(c.real, runtime);
                    },
                    [&](const DeleteReal& c) {
                        j["service"] = key_to_json(c.service);
@@ -151,7 +187,17 @@ json to_json(const Change& change) {
                        j["timeouts"] = to_json(c.timeouts);
                    },
                    [&](const Clear&) {},
-                   [&](const ReplaceConfig& c) { j["config"] = to_json(c.config); },
+                   [&](const ReplaceConfig& c) { j["config"] = to_json(c.config, runtime); },
+                   [&](const SetRealHealth& c) {
+                       j["service"] = key_to_json(c.service);
+                       j["real_server"] = json{{"address", c.address.str()}, {"port", c.port}};
+                       j["health"] = cfg::to_string(c.health);
+                       if (c.dynamic_weight) j["dynamic_weight"] = *c.dynamic_weight;
+                   },
+                   [&](const SetSorryActive& c) {
+                       j["service"] = key_to_json(c.service);
+                       j["active"] = c.active;
+                   },
                },
                change);
     return j;
@@ -167,9 +213,10 @@ Result<Change> change_from_json(const json& j, const std::string& path) {
     return change;
 }
 
-json to_json(const Batch& batch) {
+json to_json(const Batch& batch, RuntimeState runtime) {
     json out = json::array();
-    for (const Change& c : batch.changes) out.push_back(to_json(c));
+    for (const Change& c : batch.changes)
+        if (runtime == RuntimeState::include || !is_runtime(c)) out.push_back(to_json(c, runtime));
     return out;
 }
 

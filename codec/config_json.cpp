@@ -115,8 +115,46 @@ Result<cfg::RealServer> real_server_from_json(const json& j, const std::string& 
     }
     if (auto e = read_u32(r, "upper_threshold", max_threshold, rs.upper_threshold)) return *e;
     if (auto e = read_u32(r, "lower_threshold", max_threshold, rs.lower_threshold)) return *e;
+    // Runtime state, tolerated whether or not the encoder wrote it.
+    if (const json* h = r.get("health")) {
+        std::string name;
+        if (auto e = read_string(*h, r.field("health"), name)) return *e;
+        auto health = cfg::parse_health(name);
+        if (!health)
+            return Error{r.field("health"), "unknown health '" + name + "' (expected one of: up, removed, inhibited)"};
+        rs.health = *health;
+    }
+    if (const json* w = r.get("dynamic_weight")) {
+        if (w->is_null()) {
+            rs.dynamic_weight.reset();
+        } else {
+            uint64_t v = 0;
+            if (auto e = read_uint(*w, r.field("dynamic_weight"), 0, max_weight, v)) return *e;
+            rs.dynamic_weight = uint32_t(v);
+        }
+    }
     if (auto e = r.finish()) return *e;
     return rs;
+}
+
+Result<cfg::SorryServer> sorry_server_from_json(const json& j, const std::string& path, uint16_t default_port) {
+    ObjectReader r(j, path);
+    cfg::SorryServer s;
+    s.port = default_port;
+    const json* addr = nullptr;
+    if (auto e = r.required("address", addr)) return *e;
+    auto a = address_from_json(*addr, r.field("address"));
+    if (!a) return a.error();
+    s.address = *a;
+    if (auto e = read_port(r, "port", s.port, false)) return *e;
+    if (const json* f = r.get("forward")) {
+        auto fwd = forward_from_json(*f, r.field("forward"));
+        if (!fwd) return fwd.error();
+        s.forward = *fwd;
+    }
+    if (auto e = r.optional_bool("inhibit", s.inhibit)) return *e;
+    if (auto e = r.finish()) return *e;
+    return s;
 }
 
 Status read_service_attributes(ObjectReader& r, cfg::Service& svc, AttributesGiven* given) {
@@ -154,6 +192,16 @@ Status read_service_attributes(ObjectReader& r, cfg::Service& svc, AttributesGiv
         svc.timeouts = *overrides;
         g.timeouts = true;
     }
+    if (const json* s = r.get("sorry_server")) {
+        g.sorry_server = true;
+        if (s->is_null()) {
+            svc.sorry_server.reset();
+        } else {
+            auto sorry = sorry_server_from_json(*s, r.field("sorry_server"), svc.key.port);
+            if (!sorry) return sorry.error();
+            svc.sorry_server = *sorry;
+        }
+    }
     if (given) *given = g;
     return std::nullopt;
 }
@@ -163,6 +211,7 @@ Result<cfg::Service> service_from_json(const json& j, const std::string& path) {
     cfg::Service svc;
     if (auto e = read_service_key(r, svc.key)) return *e;
     if (auto e = read_service_attributes(r, svc)) return *e;
+    if (auto e = r.optional_bool("sorry_active", svc.sorry_active)) return *e;  // runtime state
     if (auto e = read_array<Ip4>(r, "local_addresses", svc.local_addresses, address_from_json)) return *e;
     cfg::RealServer defaults;
     defaults.port = svc.key.port;
@@ -205,16 +254,28 @@ json key_to_json(const cfg::ServiceKey& k) {
     return json{{"protocol", cfg::to_string(k.protocol)}, {"address", k.address.str()}, {"port", k.port}};
 }
 
-json to_json(const cfg::RealServer& rs) {
-    return json{{"address", rs.address.str()},
-                {"port", rs.port},
-                {"weight", rs.weight},
-                {"forward", cfg::to_string(rs.forward)},
-                {"upper_threshold", rs.upper_threshold},
-                {"lower_threshold", rs.lower_threshold}};
+json to_json(const cfg::RealServer& rs, RuntimeState runtime) {
+    json j{{"address", rs.address.str()},
+           {"port", rs.port},
+           {"weight", rs.weight},
+           {"forward", cfg::to_string(rs.forward)},
+           {"upper_threshold", rs.upper_threshold},
+           {"lower_threshold", rs.lower_threshold}};
+    if (runtime == RuntimeState::include) {
+        if (rs.health != cfg::RealHealth::up) j["health"] = cfg::to_string(rs.health);
+        if (rs.dynamic_weight) j["dynamic_weight"] = *rs.dynamic_weight;
+    }
+    return j;
 }
 
-json to_json(const cfg::Service& s) {
+json to_json(const cfg::SorryServer& s) {
+    return json{{"address", s.address.str()},
+                {"port", s.port},
+                {"forward", cfg::to_string(s.forward)},
+                {"inhibit", s.inhibit}};
+}
+
+json to_json(const cfg::Service& s, RuntimeState runtime) {
     json j = key_to_json(s.key);
     j["scheduler"] = cfg::to_string(s.scheduler);
     j["sched_flags"] = sched_flags_to_json(s.sched_flags);
@@ -223,11 +284,13 @@ json to_json(const cfg::Service& s) {
         j["mh_table_size"] = s.mh_table_size;
     if (s.persistence) j["persistence"] = to_json(*s.persistence);
     j["timeouts"] = to_json(s.timeouts);
+    if (s.sorry_server) j["sorry_server"] = to_json(*s.sorry_server);
+    if (runtime == RuntimeState::include && s.sorry_active) j["sorry_active"] = true;
     json laddrs = json::array();
     for (Ip4 a : s.local_addresses) laddrs.push_back(a.str());
     j["local_addresses"] = std::move(laddrs);
     json reals = json::array();
-    for (const auto& rs : s.reals) reals.push_back(to_json(rs));
+    for (const auto& rs : s.reals) reals.push_back(to_json(rs, runtime));
     j["real_servers"] = std::move(reals);
     return j;
 }
@@ -236,11 +299,11 @@ json to_json(const cfg::Timeouts& t) {
     return json{{"tcp", t.tcp}, {"tcp_fin", t.tcp_fin}, {"udp", t.udp}};
 }
 
-json to_json(const cfg::Config& c) {
+json to_json(const cfg::Config& c, RuntimeState runtime) {
     json groups = json::array();
     for (const auto& g : c.port_groups) groups.push_back(to_json(g));
     json services = json::array();
-    for (const auto& s : c.services) services.push_back(to_json(s));
+    for (const auto& s : c.services) services.push_back(to_json(s, runtime));
     return json{{"timeouts", to_json(c.timeouts)}, {"port_groups", std::move(groups)}, {"services", std::move(services)}};
 }
 

@@ -3,6 +3,11 @@
 //
 // Decoders are strict (unknown members, wrong types and out-of-range numbers are errors) and
 // report the path of the member at fault, built from `path` ("config.services[2].port").
+//
+// Runtime health state (config.hpp: a real server's "health" and "dynamic_weight", a
+// service's "sorry_active") is encoded only where it differs from "up, none, false", and
+// only with RuntimeState::include: the dataplane push and get-config carry it, the state file
+// (RuntimeState::omit) does not. Decoders accept it either way (absent: the default).
 // Only `config_from_json` also runs the semantic checks of validate.hpp; the per-object
 // decoders are building blocks for request handlers, which validate what they build.
 // Nothing here throws.
@@ -19,6 +24,9 @@
 
 namespace dplb::model {
 
+// Whether encoders write the runtime health state.
+enum class RuntimeState : uint8_t { include, omit };
+
 // A whole configuration, decoded and validated (validate_config). This is what the
 // dataplane calls on an `apply` request's `config` member.
 Result<config::Config> config_from_json(const nlohmann::json& j, const std::string& path = "config");
@@ -33,17 +41,23 @@ Result<config::Service> service_from_json(const nlohmann::json& j, const std::st
 
 // Which of a service's attributes an object gave (read_service_attributes).
 struct AttributesGiven {
-    bool scheduler = false, sched_flags = false, mh_table_size = false, persistence = false, timeouts = false;
+    bool scheduler = false, sched_flags = false, mh_table_size = false, persistence = false, timeouts = false,
+         sorry_server = false;
 };
 // The attributes of a service besides its key and lists: "scheduler", "sched_flags",
-// "mh_table_size", "persistence" (null = not persistent) and "timeouts" (merged into the
-// service's overrides: a member sets, null clears). Absent members leave `svc` as it was.
+// "mh_table_size", "persistence" (null = not persistent), "timeouts" (merged into the
+// service's overrides: a member sets, null clears) and "sorry_server" (null = none). Absent
+// members leave `svc` as it was. Not the runtime "sorry_active" (service_from_json reads it).
 Status read_service_attributes(ObjectReader& r, config::Service& svc, AttributesGiven* given = nullptr);
 
 // Members that are absent keep their value from `defaults` (whose `port` should be the
 // service's port); `address` is required.
 Result<config::RealServer> real_server_from_json(const nlohmann::json& j, const std::string& path,
                                                  const config::RealServer& defaults);
+// {"address", "port", "forward", "inhibit"}: `address` required, the port defaults to
+// `default_port` (the service's), forward to nat, inhibit to false.
+Result<config::SorryServer> sorry_server_from_json(const nlohmann::json& j, const std::string& path,
+                                                   uint16_t default_port);
 // Any subset of {"tcp","tcp_fin","udp"}; missing members keep the value from `base`.
 Result<config::Timeouts> timeouts_from_json(const nlohmann::json& j, const std::string& path,
                                             const config::Timeouts& base = {});
@@ -66,9 +80,10 @@ Result<Ip4> address_from_json(const nlohmann::json& j, const std::string& path);
 Result<config::Scheduler> scheduler_from_json(const nlohmann::json& j, const std::string& path);
 Result<config::ForwardMethod> forward_from_json(const nlohmann::json& j, const std::string& path);
 
-nlohmann::json to_json(const config::Config&);
-nlohmann::json to_json(const config::Service&);
-nlohmann::json to_json(const config::RealServer&);
+nlohmann::json to_json(const config::Config&, RuntimeState = RuntimeState::include);
+nlohmann::json to_json(const config::Service&, RuntimeState = RuntimeState::include);
+nlohmann::json to_json(const config::RealServer&, RuntimeState = RuntimeState::include);
+nlohmann::json to_json(const config::SorryServer&);
 nlohmann::json to_json(const config::Timeouts&);
 nlohmann::json to_json(const config::TimeoutOverrides&);  // only the overrides that are set
 nlohmann::json to_json(const config::Persistence&);

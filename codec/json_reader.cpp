@@ -31,6 +31,12 @@ Status read_string(const json& j, const std::string& field, std::string& out) {
     return std::nullopt;
 }
 
+Status read_bool(const json& j, const std::string& field, bool& out) {
+    if (!j.is_boolean()) return type_error(field, "a boolean", j);
+    out = j.get<bool>();
+    return std::nullopt;
+}
+
 ObjectReader::ObjectReader(const json& j, std::string path) : j_(j), path_(std::move(path)) {
     if (!j_.is_object()) status_ = type_error(path_, "an object", j_);
 }
@@ -76,6 +82,14 @@ Status ObjectReader::optional_uint(std::string_view name, uint64_t min, uint64_t
     if (present) *present = m != nullptr;
     if (!m) return std::nullopt;
     return read_uint(*m, field(name), min, max, out);
+}
+
+Status ObjectReader::optional_bool(std::string_view name, bool& out, bool* present) {
+    if (status_) return status_;
+    const json* m = get(name);
+    if (present) *present = m != nullptr;
+    if (!m) return std::nullopt;
+    return read_bool(*m, field(name), out);
 }
 
 Status ObjectReader::finish() const {

@@ -25,6 +25,7 @@ Error type_error(const std::string& field, std::string_view expected, const nloh
 Status read_uint(const nlohmann::json& j, const std::string& field, uint64_t min, uint64_t max,
                  uint64_t& out);
 Status read_string(const nlohmann::json& j, const std::string& field, std::string& out);
+Status read_bool(const nlohmann::json& j, const std::string& field, bool& out);
 
 class ObjectReader {
 public:
@@ -45,6 +46,7 @@ public:
     Status required_uint(std::string_view name, uint64_t min, uint64_t max, uint64_t& out);
     Status optional_uint(std::string_view name, uint64_t min, uint64_t max, uint64_t& out,
                          bool* present = nullptr);
+    Status optional_bool(std::string_view name, bool& out, bool* present = nullptr);
 
     // The first member that no call above asked for, as an error. Call last.
     Status finish() const;

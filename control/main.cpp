@@ -7,6 +7,7 @@
 #include "control/dataplane_link/dataplane_link.hpp"
 #include "control/server/controller.hpp"
 #include "control/server/event_loop.hpp"
+#include "control/server/health_driver.hpp"
 #include "control/server/options.hpp"
 #include "control/state/file_system.hpp"
 #include "control/state/recover.hpp"
@@ -52,11 +53,32 @@ int main(int argc, char** argv) {
     // A dataplane reply may carry every service's counters: allow as much as requests.
     dataplane_link::DataplaneLink link(opts->dataplane_socket, opts->max_request_bytes, dataplane_reply_timeout);
     server::Controller controller(std::move(initial->config), initial->generation, store, link, log_line);
+    health::EngineOptions engine_options;
+    engine_options.make_probe = [](const keepalived::CheckerSpec& s, const health::ProbeTarget& t) {
+        return health::make_probe(s, t);
+    };
+    engine_options.attempt_timeout = [](const keepalived::CheckerSpec& s, double delay_loop) {
+        return health::attempt_timeout(s, delay_loop);
+    };
+    server::HealthDriver health(std::move(engine_options), opts->passive_check_seconds, log_line);
+    controller.set_health(&health);
     server::EventLoop loop(controller, link, log_line,
-                           server::LoopOptions{opts->socket, opts->max_request_bytes, std::chrono::milliseconds(200)});
+                           server::LoopOptions{opts->socket, opts->max_request_bytes, std::chrono::milliseconds(200)},
+                           &health);
     if (auto e = loop.open()) {
         log_line("cannot serve " + opts->socket + ": " + e->str());
         return 1;
+    }
+    if (!opts->keepalived_conf.empty()) {
+        // The file owns the table: a file that is not valid is refused whole, and so is the start.
+        auto reply = controller.load_keepalived(opts->keepalived_conf);
+        if (!reply.value("ok", false)) {
+            log_line("refusing to start: " + reply.value("error", std::string("?")));
+            return 1;
+        }
+        for (const auto& w : reply.value("warnings", nlohmann::json::array()))
+            if (w.is_string()) log_line("keepalived.conf: " + w.get<std::string>());
+        log_line("loaded " + opts->keepalived_conf + " (" + std::to_string(reply.value("changes", 0)) + " changes)");
     }
     loop.run();
     log_line("stopped");

@@ -12,7 +12,13 @@ config::Service attributes_of(const config::Service& s) {
     out.mh_table_size = s.mh_table_size;
     out.persistence = s.persistence;
     out.timeouts = s.timeouts;
+    out.sorry_server = s.sorry_server;
+    out.sorry_active = s.sorry_active;
     return out;
+}
+
+bool is_runtime(const Change& change) {
+    return std::holds_alternative<SetRealHealth>(change) || std::holds_alternative<SetSorryActive>(change);
 }
 
 Touched touched_by(const Batch& batch) {
@@ -34,6 +40,8 @@ Touched touched_by(const Batch& batch) {
                        [&](const SetServiceTimeouts& c) { t.services.push_back(c.service); },
                        [&](const Clear&) { t.everything = true; },
                        [&](const ReplaceConfig&) { t.everything = true; },
+                       [&](const SetRealHealth& c) { t.services.push_back(c.service); },
+                       [&](const SetSorryActive& c) { t.services.push_back(c.service); },
                    },
                    change);
     return t;
@@ -43,7 +51,8 @@ const char* op_name(const Change& change) {
     static constexpr const char* names[] = {
         "add-service", "edit-service",  "delete-service",    "add-real",     "edit-real",
         "delete-real", "add-laddr",     "delete-laddr",      "add-port-group", "delete-port-group",
-        "set-timeouts", "set-timeouts", "clear",             "replace-config",
+        "set-timeouts", "set-timeouts", "clear",             "replace-config", "set-real-health",
+        "set-sorry-active",
     };
     static_assert(std::size(names) == std::variant_size_v<Change>);
     return names[change.index()];

@@ -23,13 +23,15 @@
 namespace dplb::model {
 
 struct AddService { config::Service service; };  // with its real servers and local addresses
-// The service's new attributes (scheduler, flags, mh size, persistence, timeouts); its real
-// servers and local addresses are kept whatever `service` holds.
+// The service's new attributes (scheduler, flags, mh size, persistence, timeouts, sorry
+// server and its runtime sorry_active); its real servers and local addresses are kept
+// whatever `service` holds.
 struct EditService { config::Service service; };
 struct DeleteService { config::ServiceKey key; };
 
 struct AddReal { config::ServiceKey service; config::RealServer real; };
-// Replaces the real server with real.address:real.port, every member.
+// Replaces the real server with real.address:real.port, every member (the runtime ones too:
+// the request decoder copies them from the current server).
 struct EditReal { config::ServiceKey service; config::RealServer real; };
 struct DeleteReal { config::ServiceKey service; Ip4 address; uint16_t port = 0; };
 
@@ -48,9 +50,22 @@ struct SetServiceTimeouts { config::ServiceKey service; config::TimeoutOverrides
 struct Clear {};  // every service and port group
 struct ReplaceConfig { config::Config config; };
 
+// Runtime health state (config.hpp), decided by dplb-control's health checker: never an
+// operator's request, never journaled (is_runtime).
+// The real server's health and dynamic weight (nullopt: none, the configured weight).
+struct SetRealHealth {
+    config::ServiceKey service;
+    Ip4 address;
+    uint16_t port = 0;
+    config::RealHealth health = config::RealHealth::up;
+    std::optional<uint32_t> dynamic_weight;
+};
+// The service's quorum is lost (active) or back: its sorry server replaces its real servers.
+struct SetSorryActive { config::ServiceKey service; bool active = false; };
+
 using Change = std::variant<AddService, EditService, DeleteService, AddReal, EditReal, DeleteReal, AddLocalAddress,
                             DeleteLocalAddress, AddPortGroup, DeletePortGroup, SetTimeouts, SetServiceTimeouts,
-                            Clear, ReplaceConfig>;
+                            Clear, ReplaceConfig, SetRealHealth, SetSorryActive>;
 
 struct Batch {
     std::vector<Change> changes;
@@ -68,6 +83,10 @@ Touched touched_by(const Batch&);
 
 // The service without its real servers and local addresses: what an EditService carries.
 config::Service attributes_of(const config::Service&);
+
+// Whether the change only sets runtime health state (SetRealHealth, SetSorryActive): pushed
+// to the dataplane, never persisted.
+bool is_runtime(const Change&);
 
 // "add-real", "edit-service", ...: the request name a change comes from (the "op" member of
 // its JSON form).

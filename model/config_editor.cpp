@@ -15,6 +15,7 @@
 #include "model/nat_owners.hpp"
 #include "model/paths.hpp"
 #include "model/port_matches.hpp"
+#include "model/scheduling_set.hpp"
 #include "model/validate.hpp"
 
 namespace dplb::model {
@@ -43,11 +44,15 @@ void set_attributes(cfg::Service& to, const cfg::Service& from) {
     to.mh_table_size = from.mh_table_size;
     to.persistence = from.persistence;
     to.timeouts = from.timeouts;
+    to.sorry_server = from.sorry_server;
+    to.sorry_active = from.sorry_active;
 }
 
+// Real or sorry server: both take FULLNAT connections from the local addresses.
 bool has_fullnat(const cfg::Service& s) {
-    return std::any_of(s.reals.begin(), s.reals.end(),
-                       [](const cfg::RealServer& r) { return r.forward == cfg::ForwardMethod::fullnat; });
+    bool any = false;
+    for_each_configured_server(s, [&](const cfg::RealServer& r) { any = any || r.forward == cfg::ForwardMethod::fullnat; });
+    return any;
 }
 
 }  // namespace
@@ -81,8 +86,8 @@ struct ConfigEditor::Impl {
             services[s.key] = i;
             matches.add_service(s.key);
             if (auto bad = nat_add(s); bad && !first)
-                first = Error{index_path(member_path(index_path(member_path(path, "services"), i), "real_servers"), *bad),
-                              nat_owner_message(s.reals[*bad])};
+                first = Error{nat_refused_path(s, *bad, index_path(member_path(path, "services"), i)),
+                              nat_refused_message(s, *bad)};
         }
         return first;
     }
@@ -98,20 +103,35 @@ struct ConfigEditor::Impl {
         return out;
     }
 
-    // Every NAT server of `s`, or none: the index of the first refused server.
+    // Every NAT server of `s` (its sorry server included), or none: the first refused one,
+    // as an index in s.reals (s.reals.size(): the sorry server).
     std::optional<std::size_t> nat_add(const cfg::Service& s) {
         uint8_t protos = protocols_of(s);
         auto owner = NatOwners::owner_of(s);
-        for (std::size_t i = 0; i < s.reals.size(); ++i)
-            if (!nat.add(protos, s.reals[i], owner)) {
-                for (std::size_t k = 0; k < i; ++k) nat.remove(protos, s.reals[k]);
-                return i;
-            }
-        return std::nullopt;
+        std::optional<std::size_t> refused;
+        std::size_t i = 0;
+        for_each_configured_server(s, [&](const cfg::RealServer& r) {
+            if (!refused && !nat.add(protos, r, owner)) refused = i;
+            ++i;
+        });
+        if (!refused) return std::nullopt;
+        std::size_t k = 0;
+        for_each_configured_server(s, [&](const cfg::RealServer& r) {
+            if (k++ < *refused) nat.remove(protos, r);
+        });
+        return refused;
     }
     void nat_remove(const cfg::Service& s) {
         uint8_t protos = protocols_of(s);
-        for (const auto& r : s.reals) nat.remove(protos, r);
+        for_each_configured_server(s, [&](const cfg::RealServer& r) { nat.remove(protos, r); });
+    }
+    // Where nat_add's refusal is, and the message for it.
+    static std::string nat_refused_path(const cfg::Service& s, std::size_t i, const std::string& service_path) {
+        if (i == s.reals.size()) return member_path(service_path, "sorry_server");
+        return index_path(member_path(service_path, "real_servers"), i);
+    }
+    static std::string nat_refused_message(const cfg::Service& s, std::size_t i) {
+        return nat_owner_message(i == s.reals.size() ? sorry_as_real(*s.sorry_server) : s.reals[i]);
     }
 
     const cfg::PortGroup* find_group(uint32_t mark) const {
@@ -179,8 +199,7 @@ struct ConfigEditor::Impl {
         if (auto f = matches.covering(s.key))
             return Error{field, "service " + describe(s.key) + " is also matched by " + describe_found(*f) +
                                     "; a packet can belong to one service only"};
-        if (auto bad = nat_add(s))
-            return Error{index_path(member_path(field, "real_servers"), *bad), nat_owner_message(s.reals[*bad])};
+        if (auto bad = nat_add(s)) return Error{nat_refused_path(s, *bad, field), nat_refused_message(s, *bad)};
         push_service(s);
         undo.push_back([this] { nat_remove(take_service(c.services.size() - 1)); });
         return std::nullopt;
@@ -190,21 +209,24 @@ struct ConfigEditor::Impl {
         const std::string field = member_path(path, "service");
         auto it = services.find(ch.service.key);
         if (it == services.end()) return no_service(ch.service.key, path);
-        // The lists stay; their validity does not depend on the attributes (only on the key).
-        cfg::Service probe = attributes_of(ch.service);
-        if (auto e = validate_service(probe, field)) return e;
         std::size_t pos = it->second;
+        // The lists stay; their validity does not depend on the attributes (only on the key).
+        // The local addresses are the sorry server's concern too (fullnat needs one).
+        cfg::Service probe = attributes_of(ch.service);
+        probe.local_addresses = c.services[pos].local_addresses;
+        if (auto e = validate_service(probe, field)) return e;
         cfg::Service old = attributes_of(c.services[pos]);
-        if (auto e = set_owned_attributes(pos, probe)) return Error{member_path(field, "persistence"), e->message};
+        if (auto e = set_owned_attributes(pos, probe)) return Error{member_path(field, e->field), e->message};
         undo.push_back([this, pos, old] { set_owned_attributes(pos, old); });
         return std::nullopt;
     }
 
     // Sets a service's attributes, moving its NAT servers to the new owner when persistence
-    // changes; refused (and nothing changed) when that owner conflicts.
+    // changes, and the sorry server's NAT keys when it changes; refused (and nothing changed)
+    // when an owner conflicts. The error's field is the member at fault under the service.
     Status set_owned_attributes(std::size_t pos, const cfg::Service& attrs) {
         cfg::Service& s = c.services[pos];
-        if (NatOwners::owner_of(s) == NatOwners::owner_of(attrs)) {
+        if (NatOwners::owner_of(s) == NatOwners::owner_of(attrs) && s.sorry_server == attrs.sorry_server) {
             set_attributes(s, attrs);
             return std::nullopt;
         }
@@ -212,7 +234,9 @@ struct ConfigEditor::Impl {
         nat_remove(s);
         set_attributes(s, attrs);
         if (auto bad = nat_add(s)) {
-            Error e{"", nat_owner_message(s.reals[*bad])};
+            bool sorry = *bad == s.reals.size();
+            bool owner_moved = !(NatOwners::owner_of(old) == NatOwners::owner_of(attrs));
+            Error e{sorry && !owner_moved ? "sorry_server" : "persistence", nat_refused_message(s, *bad)};
             set_attributes(s, old);
             nat_add(s);
             return e;
@@ -346,7 +370,7 @@ struct ConfigEditor::Impl {
             return Error{field, "no local address " + ch.address.str() + " in service " + describe(ch.service)};
         if (pool.size() == 1 && has_fullnat(s))
             return Error{field, ch.address.str() + " is the last local address of service " + describe(ch.service) +
-                                    ", which has fullnat real servers"};
+                                    ", which has fullnat real (or sorry) servers"};
         std::size_t i = std::size_t(at - pool.begin());
         pool.erase(at);
         undo.push_back([this, pos, i, a = ch.address] {
@@ -388,7 +412,7 @@ struct ConfigEditor::Impl {
         set_group(mark, before, after, pos);
         if (!svc) return true;
         if (auto i = nat_add(*svc)) {
-            if (bad) *bad = svc->reals[*i];
+            if (bad) *bad = *i == svc->reals.size() ? sorry_as_real(*svc->sorry_server) : svc->reals[*i];
             set_group(mark, after, before, pos);
             nat_add(*svc);
             return false;
@@ -429,7 +453,7 @@ struct ConfigEditor::Impl {
         }
         std::optional<cfg::RealServer> bad;
         if (!replace_group(mark, after, pos, &bad))
-            return Error{field, nat_owner_message(*bad) + " (a real server of service " + describe(mark_key(mark)) + ")"};
+            return Error{field, nat_owner_message(*bad) + " (a server of service " + describe(mark_key(mark)) + ")"};
         undo.push_back([this, mark, before, pos] { replace_group(mark, before, pos); });
         return std::nullopt;
     }
@@ -471,6 +495,41 @@ struct ConfigEditor::Impl {
         std::size_t pos = it->second;
         undo.push_back([this, pos, old = c.services[pos].timeouts] { c.services[pos].timeouts = old; });
         c.services[pos].timeouts = ch.timeouts;
+        return std::nullopt;
+    }
+
+    // ---- runtime health state: one service, positions unchanged ------------------------
+
+    Status apply(const SetRealHealth& ch, const std::string& path) {
+        auto it = services.find(ch.service);
+        if (it == services.end()) return no_service(ch.service, path);
+        if (ch.dynamic_weight)
+            if (*ch.dynamic_weight > 65535)
+                return Error{member_path(path, "dynamic_weight"), "must be between 0 and 65535"};
+        std::size_t pos = it->second;
+        auto ri = locate_real(c.services[pos], ch.address, ch.port, member_path(path, "real_server"));
+        if (!ri) return ri.error();
+        cfg::RealServer& r = c.services[pos].reals[*ri];
+        undo.push_back([this, pos, ri = *ri, health = r.health, weight = r.dynamic_weight] {
+            cfg::RealServer& back = c.services[pos].reals[ri];
+            back.health = health;
+            back.dynamic_weight = weight;
+        });
+        r.health = ch.health;
+        r.dynamic_weight = ch.dynamic_weight;
+        return std::nullopt;
+    }
+
+    Status apply(const SetSorryActive& ch, const std::string& path) {
+        auto it = services.find(ch.service);
+        if (it == services.end()) return no_service(ch.service, path);
+        std::size_t pos = it->second;
+        cfg::Service& s = c.services[pos];
+        if (ch.active && !s.sorry_server)
+            return Error{member_path(path, "active"), "service " + describe(ch.service) +
+                                                          " has no sorry server to activate"};
+        undo.push_back([this, pos, old = s.sorry_active] { c.services[pos].sorry_active = old; });
+        s.sorry_active = ch.active;
         return std::nullopt;
     }
 

@@ -21,6 +21,12 @@ constexpr std::array<std::pair<ForwardMethod, std::string_view>, 4> forward_name
     {ForwardMethod::tunnel, "tunnel"},
 }};
 
+constexpr std::array<std::pair<RealHealth, std::string_view>, 3> health_names{{
+    {RealHealth::up, "up"},
+    {RealHealth::removed, "removed"},
+    {RealHealth::inhibited, "inhibited"},
+}};
+
 // In the order ipvsadm(8) lists them.
 constexpr std::array<std::pair<Scheduler, std::string_view>, 13> scheduler_names{{
     {Scheduler::rr, "rr"},
@@ -57,6 +63,7 @@ auto value_of(const Table& table, std::string_view name) -> std::optional<typena
 std::string_view to_string(Protocol p) { return name_of(protocol_names, p); }
 std::string_view to_string(ForwardMethod f) { return name_of(forward_names, f); }
 std::string_view to_string(Scheduler s) { return name_of(scheduler_names, s); }
+std::string_view to_string(RealHealth h) { return name_of(health_names, h); }
 
 std::string_view ipvsadm_name(ForwardMethod f) {
     switch (f) {
@@ -71,6 +78,7 @@ std::string_view ipvsadm_name(ForwardMethod f) {
 std::optional<Protocol> parse_protocol(std::string_view s) { return value_of(protocol_names, s); }
 std::optional<ForwardMethod> parse_forward(std::string_view s) { return value_of(forward_names, s); }
 std::optional<Scheduler> parse_scheduler(std::string_view s) { return value_of(scheduler_names, s); }
+std::optional<RealHealth> parse_health(std::string_view s) { return value_of(health_names, s); }
 
 // The dataplane implements every IPVS scheduler and all four forwarding methods.
 bool scheduler_supported(Scheduler) { return true; }

@@ -7,6 +7,7 @@
 #include "model/describe.hpp"
 #include "model/paths.hpp"
 #include "model/sched_flags.hpp"
+#include "model/scheduling_set.hpp"
 
 namespace dplb::model {
 
@@ -122,12 +123,24 @@ Status validate_real_server(const cfg::Service& svc, const cfg::RealServer& rs, 
                                                  : "the service's port " + std::to_string(svc.key.port)) +
                                ", not " + std::to_string(rs.port)};
     if (auto e = check_range(rs.weight, 0, 65535, member_path(path, "weight"))) return e;
+    if (rs.dynamic_weight)
+        if (auto e = check_range(*rs.dynamic_weight, 0, 65535, member_path(path, "dynamic_weight"))) return e;
     if (auto e = check_range(rs.upper_threshold, 0, max_threshold, member_path(path, "upper_threshold"))) return e;
     if (auto e = check_range(rs.lower_threshold, 0, max_threshold, member_path(path, "lower_threshold"))) return e;
     if (rs.upper_threshold && rs.lower_threshold > rs.upper_threshold)
         return Error{member_path(path, "lower_threshold"), "must not be above upper_threshold (" +
                                                                std::to_string(rs.upper_threshold) + ")"};
     return check_forward(rs.forward, member_path(path, "forward"));
+}
+
+Status validate_sorry_server(const cfg::Service& svc, const cfg::SorryServer& sorry, const std::string& path) {
+    // The same rules as a real server's, which it stands in for.
+    if (auto e = validate_real_server(svc, sorry_as_real(sorry), path)) return e;
+    if (sorry.forward == cfg::ForwardMethod::fullnat && svc.local_addresses.empty())
+        return Error{member_path(path, "forward"), "service " + describe(svc.key) +
+                                                       " has no local address; a fullnat sorry server needs one "
+                                                       "(add one with --add-laddr first)"};
+    return std::nullopt;
 }
 
 Status validate_service(const cfg::Service& s, const std::string& path) {
@@ -162,6 +175,10 @@ Status validate_service(const cfg::Service& s, const std::string& path) {
     if (any_fullnat && s.local_addresses.empty())
         return Error{laddrs, "service " + describe(s.key) +
                                  " has fullnat real servers but no local address (add one with --add-laddr)"};
+    if (s.sorry_server)
+        if (auto e = validate_sorry_server(s, *s.sorry_server, member_path(path, "sorry_server"))) return e;
+    if (s.sorry_active && !s.sorry_server)
+        return Error{member_path(path, "sorry_active"), "service " + describe(s.key) + " has no sorry server"};
     return std::nullopt;
 }
 

@@ -45,8 +45,12 @@ Status validate_scheduler_options(const config::Service&, const std::string& pat
 // One real server of `service`: address, port (0 only in fwmark and port-0 services; DR and
 // TUN keep the service's port), weight, forward method, thresholds.
 Status validate_real_server(const config::Service& service, const config::RealServer&, const std::string& path);
+// The sorry server of `service`: a real server's rules (sorry_as_real), and a fullnat one
+// needs a local address of the service.
+Status validate_sorry_server(const config::Service& service, const config::SorryServer&, const std::string& path);
 // Key, scheduler options, persistence, timeouts, every real server and local address,
-// duplicates inside the service, and "fullnat needs a local address".
+// duplicates inside the service, "fullnat needs a local address", the sorry server, and
+// sorry_active only with a sorry server.
 Status validate_service(const config::Service&, const std::string& path);
 // Mark, at least one match, each match's address and ports (1..65535, first <= last).
 Status validate_port_group(const config::PortGroup&, const std::string& path);

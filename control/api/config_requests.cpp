@@ -3,12 +3,13 @@
 #include "codec/config_json.hpp"
 #include "control/api/mutation_decoders.hpp"
 #include "control/api/request_members.hpp"
+#include "model/runtime_state.hpp"
 
 namespace dplb::api::decoders {
 
 using nlohmann::json;
 
-model::Result<model::Change> replace_config(const model::ConfigEditor&, const json& request) {
+model::Result<model::Change> replace_config(const model::ConfigEditor& working, const json& request) {
     auto r = request_reader(request);
     const json* m = nullptr;
     if (auto e = r.required("config", m)) return *e;
@@ -17,6 +18,9 @@ model::Result<model::Change> replace_config(const model::ConfigEditor&, const js
     // Decoded and validated whole before it replaces anything: all or nothing.
     auto c = model::config_from_json(*m, "config");
     if (!c) return c.error();
+    // Runtime health state is the health checker's, whatever the request says: the servers
+    // that stay keep theirs (a dead one is not brought back by a restore), new ones start up.
+    model::carry_runtime_state(*c, [&](const config::ServiceKey& k) { return working.find_service(k); });
     return model::Change{model::ReplaceConfig{std::move(*c)}};
 }
 

@@ -4,6 +4,7 @@
 
 #include "model/config_find.hpp"
 #include "codec/config_json.hpp"
+#include "model/scheduling_set.hpp"
 #include "model/service_id.hpp"
 
 namespace dplb::api {
@@ -12,10 +13,28 @@ using nlohmann::json;
 
 namespace {
 
-const model::RealServerStats* find_real_stats(const model::ServiceStats& s, const config::RealServer& rs) {
+const model::RealServerStats* find_real_stats(const model::ServiceStats& s, Ip4 address, uint16_t port) {
     for (const auto& r : s.reals)
-        if (r.address == rs.address && r.port == rs.port) return &r;
+        if (r.address == address && r.port == port) return &r;
     return nullptr;
+}
+
+// Connection counts, counters and rates of the server at address:port: the dataplane reports
+// every configured server, in the table or not (0 when it has not, e.g. while disconnected).
+void add_server_stats(json& j, const model::ServiceStats* ss, Ip4 address, uint16_t port) {
+    const model::RealServerStats* rst = ss ? find_real_stats(*ss, address, port) : nullptr;
+    j["active_conns"] = rst ? rst->active_conns : 0;
+    j["inactive_conns"] = rst ? rst->inactive_conns : 0;
+    j["persistent_conns"] = rst ? rst->persistent_conns : 0;
+    j["stats"] = model::to_json(rst ? rst->stats : model::Counters{});
+    j["rates"] = model::to_json(rst ? rst->rates : model::Rates{});
+}
+
+// Whether the server is in the service's scheduling set and at which weight: what ipvsadm
+// would list after keepalived's changes (model/scheduling_set.hpp).
+void add_table_place(json& j, const model::ScheduledServer* in_set) {
+    j["in_table"] = in_set != nullptr;
+    j["table_weight"] = in_set ? in_set->weight : 0;
 }
 
 json laddrs_json(const config::Service& s) {
@@ -28,18 +47,30 @@ json service_entry(const config::Service& svc, const model::ServiceStats* ss) {
     json js = model::to_json(svc);
     js["stats"] = model::to_json(ss ? ss->stats : model::Counters{});
     js["rates"] = model::to_json(ss ? ss->rates : model::Rates{});
+    // The set holds the real servers in configuration order, then the sorry server.
+    const auto set = model::scheduling_set(svc);
+    std::size_t next = 0;
     json reals = json::array();
     for (const auto& rs : svc.reals) {
-        const model::RealServerStats* rst = ss ? find_real_stats(*ss, rs) : nullptr;
         json jr = model::to_json(rs);
-        jr["active_conns"] = rst ? rst->active_conns : 0;
-        jr["inactive_conns"] = rst ? rst->inactive_conns : 0;
-        jr["persistent_conns"] = rst ? rst->persistent_conns : 0;
-        jr["stats"] = model::to_json(rst ? rst->stats : model::Counters{});
-        jr["rates"] = model::to_json(rst ? rst->rates : model::Rates{});
+        jr["health"] = config::to_string(rs.health);  // explicit here: listings show it
+        const bool placed = next < set.size() && set[next].real == &rs;
+        add_table_place(jr, placed ? &set[next++] : nullptr);
+        add_server_stats(jr, ss, rs.address, rs.port);
         reals.push_back(std::move(jr));
     }
     js["real_servers"] = std::move(reals);
+    if (svc.sorry_server) {
+        json& jsorry = js["sorry_server"];
+        // Listed like a real server (keepalived's sorry server is an IPVS destination).
+        jsorry["weight"] = config::sorry_server_weight;
+        jsorry["upper_threshold"] = 0u;
+        jsorry["lower_threshold"] = 0u;
+        jsorry["active"] = svc.sorry_active;
+        add_table_place(jsorry, next < set.size() && set[next].is_sorry() ? &set[next] : nullptr);
+        add_server_stats(jsorry, ss, svc.sorry_server->address, svc.sorry_server->port);
+    }
+    js["sorry_active"] = svc.sorry_active;
     return js;
 }
 

@@ -3,6 +3,7 @@
 #include "control/api/mutation_decoders.hpp"
 #include "control/api/request_members.hpp"
 #include "model/config_find.hpp"
+#include "model/runtime_state.hpp"
 
 namespace dplb::api::decoders {
 
@@ -41,6 +42,8 @@ model::Result<model::Change> add_real(const model::ConfigEditor&, const json& re
     if (!req) return req.error();
     auto rs = read_real(*req);
     if (!rs) return rs.error();
+    // Runtime health state is the health checker's: a new real server starts up.
+    model::clear_runtime_state(*rs);
     return model::Change{model::AddReal{req->key, *rs}};
 }
 
@@ -59,6 +62,9 @@ model::Result<model::Change> edit_real(const model::ConfigEditor& working, const
     // Decoded again over the existing server, so that absent members keep their values.
     auto merged = model::real_server_from_json(*req->real, "real_server", *existing);
     if (!merged) return merged.error();
+    // Runtime health state is the health checker's: the server keeps its own.
+    merged->health = existing->health;
+    merged->dynamic_weight = existing->dynamic_weight;
     return model::Change{model::EditReal{req->key, *merged}};
 }
 

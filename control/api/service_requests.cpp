@@ -2,6 +2,7 @@
 #include "codec/config_json.hpp"
 #include "control/api/mutation_decoders.hpp"
 #include "control/api/request_members.hpp"
+#include "model/runtime_state.hpp"
 #include "model/sched_flags.hpp"
 
 namespace dplb::api::decoders {
@@ -16,6 +17,8 @@ model::Result<model::Change> add_service(const model::ConfigEditor&, const json&
     auto svc = model::service_from_json(*m, "service");
     if (!svc) return svc.error();
     if (auto e = r.finish()) return *e;
+    // Runtime health state is the health checker's: a new service starts up, whatever was sent.
+    model::clear_runtime_state(*svc);
     return model::Change{model::AddService{std::move(*svc)}};
 }
 
@@ -33,6 +36,10 @@ model::Result<model::Change> edit_service(const model::ConfigEditor& working, co
     edited.key = key;
     model::AttributesGiven given;
     if (auto e = model::read_service_attributes(sr, edited, &given)) return *e;
+    // Runtime state (get-config shows it) is the health checker's: accepted and ignored, the
+    // current value stays, unless the sorry server it activates is gone.
+    sr.get("sorry_active");
+    edited.sorry_active = svc && svc->sorry_active && edited.sorry_server.has_value();
     for (const char* list : {"real_servers", "local_addresses"})
         if (sr.get(list))
             return Error{sr.field(list), std::string(list) +

@@ -25,12 +25,16 @@ struct RealEffect {
     uint16_t port = 0;
     RealState state = RealState::up;
     std::optional<uint32_t> weight;  // misc_dynamic's weight while up; nullopt = configured
+
+    friend bool operator==(const RealEffect&, const RealEffect&) = default;
 };
 
 // The sorry server replaces every real server while the service's quorum is lost.
 struct SorryEffect {
     config::ServiceKey service;
     bool active = false;
+
+    friend bool operator==(const SorryEffect&, const SorryEffect&) = default;
 };
 
 }  // namespace dplb::health

@@ -8,6 +8,12 @@
 // epoll_fd() for readability, calls on_ready() when it is, and run_due() whenever
 // next_deadline() passes. Effects accumulate until take_effects().
 //
+// keepalived's semantics, as found in its 2.2 sources, are described where they are kept:
+// checker_schedule.hpp (timing, retry), real_health.hpp (a real server from its checkers),
+// service_health.hpp (quorum, sorry server, notifications), notify.hpp (scripts, FIFO).
+// Not kept: ha_suspend (dplb does not track VIPs), per-checker/real alpha (the parser has
+// none), rs_init_notifies, smtp_alert, SNMP.
+//
 // Threading: one thread (dplb-control's event loop) calls everything.
 #pragma once
 
@@ -17,26 +23,26 @@
 #include <memory>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <vector>
 
+#include "control/health/checker_schedule.hpp"
 #include "control/health/health_effect.hpp"
 #include "control/health/probe.hpp"
 #include "control/keepalived/keepalived_config.hpp"
 
 namespace dplb::health {
 
-using Clock = std::chrono::steady_clock;
-
 // The state of one checker, for `dplbadm --health` and the JSON API.
 struct CheckerStatus {
     keepalived::CheckerType type = keepalived::CheckerType::tcp;
     ProbeTarget target;
     bool up = true;
-    uint32_t failures_in_a_row = 0;  // this round's failed attempts (retry counts them)
+    uint32_t failures_in_a_row = 0;  // failed attempts since the last success
     std::optional<bool> last_result;  // nullopt: never ran
     std::string last_failure;         // reason of the last failed attempt ("" if none)
     Clock::time_point last_change{};  // when `up` last changed (engine start if never)
-    Clock::time_point next_run{};
+    Clock::time_point next_run{};  // while an attempt runs: when it started
 };
 
 struct RealStatus {
@@ -59,13 +65,21 @@ struct ServiceStatus {
 
 struct EngineOptions {
     std::function<Clock::time_point()> now = [] { return Clock::now(); };
-    // Makes one attempt's probe; tests give scripted ones.
-    std::function<std::unique_ptr<Probe>(const keepalived::CheckerSpec&, const ProbeTarget&)> make_probe =
-        [](const keepalived::CheckerSpec& s, const ProbeTarget& t) { return health::make_probe(s, t); };
-    // Runs a notify/quorum script (`sh -c`), without waiting for it; tests record them.
-    std::function<void(const std::string& command)> run_script;  // default: spawn and reap
-    std::optional<std::string> notify_fifo;  // lvs_notify_fifo path
-    uint64_t seed = 0;  // warmup randomness; 0 = from the clock
+    // Makes one attempt's probe. Required (the constructor throws std::invalid_argument
+    // without it): dplb-control passes health::make_probe (control/health/probes/), tests
+    // scripted probes. The engine itself does not link the probes.
+    std::function<std::unique_ptr<Probe>(const keepalived::CheckerSpec&, const ProbeTarget&)> make_probe;
+    // One attempt's deadline, seconds after it starts, given the checker's delay_loop.
+    // Required as make_probe: dplb-control passes health::attempt_timeout.
+    std::function<double(const keepalived::CheckerSpec&, double delay_loop)> attempt_timeout;
+    // Runs a notify/quorum script without waiting for it; tests record them. Empty: the
+    // engine starts `/bin/sh -c COMMAND` itself and reaps it from run_due().
+    std::function<void(const std::string& command)> run_script;
+    // The FIFOs that get keepalived's lines ("RS [1.2.3.4]:tcp:80 [10.0.0.1]:tcp:80 UP",
+    // "VS [10.0.0.1]:tcp:80 DOWN"): global_defs' lvs_notify_fifo and notify_fifo
+    // (keepalived writes each line to both). See notify.hpp for how they are written.
+    std::vector<std::string> notify_fifos;
+    uint64_t seed = 0;  // warmup randomness; 0 = from std::random_device
 };
 
 class HealthEngine {
@@ -76,16 +90,26 @@ public:
     HealthEngine& operator=(const HealthEngine&) = delete;
 
     // The checked set. A real server (service, address, port) whose checkers are unchanged
-    // keeps its state and schedule across a reconfigure (SIGHUP); new ones start as
-    // keepalived starts them (up, or down with alpha); the effects of the new set (new
-    // real servers down with alpha, ...) come out of take_effects().
+    // (CheckerSpec ==) keeps its state, schedule and running attempt across a reconfigure
+    // (SIGHUP); new ones, and those whose checkers changed, start as keepalived starts them
+    // (up, or down with alpha; first attempt 1 s + warmup later). Real servers and services
+    // no longer there vanish without effects or notifications. The effects relative to
+    // what was given out before (new real servers down with alpha, ...) come out of
+    // take_*_effects(); the quorum of each service is settled as keepalived's
+    // init_service_vs does (see service_health.hpp: quorum_up runs for a new service that
+    // has it).
     void configure(const std::vector<keepalived::VirtualServerHealth>& services);
+
+    // A reload changed global_defs' FIFOs (a FIFO kept stays open).
+    void set_notify_fifos(std::vector<std::string> paths);
 
     int epoll_fd() const;
     // Drives the probes whose descriptors are ready (never blocks).
     void on_ready();
     // Starts the attempts that are due, times out the late ones, retries, reaps scripts.
     void run_due();
+    // When run_due() has work; while scripts the engine started are running, at most
+    // 100 ms ahead so that they are reaped. May be early (then run_due() does nothing).
     std::optional<Clock::time_point> next_deadline() const;
 
     // The dataplane saw this real server's new connections fail (SYN timeouts, resets
@@ -99,12 +123,16 @@ public:
     std::vector<SorryEffect> take_sorry_effects();
     // Every effect the current states imply, for a configuration that lost them (a
     // restarted dataplane is re-pushed from the controller's configuration, which has them;
-    // a reload that replaced the services does not).
+    // a reload that replaced the services does not): each real server down or at a dynamic
+    // weight, each sorry server in; those as written in the file (up, configured weight,
+    // sorry server out) give none. They come out of take_*_effects().
     void replay_all_effects();
 
     std::vector<ServiceStatus> status() const;
 
-    // omega: on shutdown, run the notify_down / quorum_down scripts keepalived would.
+    // keepalived's shutdown: stops every attempt, and for the virtual servers with omega
+    // notifies (scripts and FIFO) every real server alive as down, then the quorum as down;
+    // waits up to 1 s for the scripts it started. Afterwards the engine only reaps scripts.
     void shutdown();
 
 private:

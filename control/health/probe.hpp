@@ -9,9 +9,13 @@
 // the engine destroys it. fd() and events() may change after every step (a TCP connect
 // waits for EPOLLOUT, the HTTP answer for EPOLLIN, a MISC_CHECK waits on a pidfd).
 //
+// The implementations live in control/health/probes/, one checker type per file, and follow
+// keepalived 2.2.7's checkers (what each takes for up is written at the top of its file).
+//
 // Threading: one probe is driven by one thread (dplb-control's event loop).
 #pragma once
 
+#include <cstddef>
 #include <cstdint>
 #include <memory>
 #include <optional>
@@ -27,7 +31,8 @@ struct ProbeResult {
     // Why it failed, for the --health listing and the log: "connect: Connection refused",
     // "HTTP status 500 not in 200-299", "digest 9e10... != expected 1f2e...", "timeout".
     std::string reason;
-    // MISC_CHECK with misc_dynamic: the weight the exit code asked for (exit - 2).
+    // MISC_CHECK with misc_dynamic: the weight the exit code asked for (exit 2..255 ->
+    // 0..253); nullopt after exit 0, which keepalived takes for "the configured weight".
     std::optional<uint32_t> weight;
 };
 
@@ -49,7 +54,9 @@ public:
     virtual std::optional<ProbeResult> start() = 0;
     // fd() became ready with these epoll events (EPOLLIN/OUT/ERR/HUP).
     virtual std::optional<ProbeResult> on_event(uint32_t epoll_events) = 0;
-    // The engine's deadline passed first: give up, release everything, say why.
+    // The engine's deadline passed first: give up, release everything, say why. Usually
+    // down ("timeout ..."), but not always: a UDP_CHECK without require_reply is *up* when
+    // its deadline passes without an ICMP error (keepalived takes silence for success).
     virtual ProbeResult on_timeout() = 0;
 
     // What the probe waits on now (valid between start() and a result): -1 = nothing.
@@ -58,10 +65,18 @@ public:
 };
 
 // The deadline the engine gives one attempt, seconds: connect_timeout for network
-// checkers; misc_timeout (default: the checker's delay_loop) for MISC_CHECK.
+// checkers, times the number of urls for HTTP_GET / SSL_GET (one attempt checks every url,
+// one connection each); for MISC_CHECK misc_timeout, or when unset (or 0) `delay_loop`,
+// which must be the virtual server's: keepalived uses vs->delay_loop here, not the
+// checker's own.
 double attempt_timeout(const keepalived::CheckerSpec&, double delay_loop);
 
 // A probe for the spec's checker type. Never null.
 std::unique_ptr<Probe> make_probe(const keepalived::CheckerSpec&, const ProbeTarget&);
+
+// Reaps MISC_CHECK scripts that were killed on timeout but had not died yet when their
+// probe let go of them (probes/child_reaper.hpp); returns how many are still pending. The
+// engine calls it from run_due(). Never blocks; callable from any thread.
+std::size_t reap_children();
 
 }  // namespace dplb::health

@@ -3,6 +3,7 @@
 #include <array>
 #include <cctype>
 #include <charconv>
+#include <tuple>
 #include <utility>
 
 #include "control/keepalived/values.hpp"
@@ -155,6 +156,24 @@ model::Status typed_keyword(const Statement& k, CheckerSpec& c, bool& known) {
 }
 
 }  // namespace
+
+namespace {
+
+// Every field of a CheckerSpec but its Location, for operator==.
+auto fields(const CheckerSpec& c) {
+    return std::tie(c.type, c.connect_ip, c.connect_port, c.bindto, c.bind_port, c.connect_timeout, c.retry,
+                    c.delay_before_retry, c.warmup, c.delay_loop, c.urls, c.http_protocol, c.virtualhost,
+                    c.enable_sni, c.sni_name, c.misc_path, c.misc_timeout, c.misc_dynamic, c.user, c.payload,
+                    c.require_reply, c.reply_data, c.dns_type, c.dns_name, c.helo_name);
+}
+
+}  // namespace
+
+// A field added to CheckerSpec must be added to fields() too: this size check fails first
+// (x86-64 with libstdc++, the only target).
+static_assert(sizeof(void*) != 8 || sizeof(CheckerSpec) == 560, "CheckerSpec changed: update fields()");
+
+bool operator==(const CheckerSpec& a, const CheckerSpec& b) { return fields(a) == fields(b); }
 
 const char* keyword_of(CheckerType t) {
     for (const auto& [name, type] : checker_names)

@@ -32,6 +32,8 @@ struct UrlCheck {
     // Inclusive ranges; empty = keepalived's default, any 2xx (200-299).
     std::vector<std::pair<uint16_t, uint16_t>> status_codes;
     std::optional<std::string> virtualhost;
+
+    friend bool operator==(const UrlCheck&, const UrlCheck&) = default;
 };
 
 struct CheckerSpec {
@@ -46,7 +48,9 @@ struct CheckerSpec {
     double connect_timeout = 5;
     uint32_t retry = 1;                // DNS_CHECK 3, MISC_CHECK 0
     double delay_before_retry = 1;     // HTTP_GET / SSL_GET 3
-    double warmup = 0;                 // 0 = none; else a random first delay up to it
+    // The first attempt waits 1 s plus a random delay up to this. Unset: the real server's
+    // warmup, else the checker's delay_loop (keepalived 2.x scatters by default); 0 = none.
+    std::optional<double> warmup;
     std::optional<double> delay_loop;  // unset: the virtual server's
 
     // HTTP_GET / SSL_GET
@@ -73,6 +77,10 @@ struct CheckerSpec {
 
     // SMTP_CHECK
     std::optional<std::string> helo_name;
+
+    // The same checker: every field but `where` (a checker moved to another line of the
+    // file on a reload is still the same checker and keeps its state).
+    friend bool operator==(const CheckerSpec&, const CheckerSpec&);
 };
 
 struct RealServerHealth {
@@ -109,6 +117,11 @@ struct VirtualServerHealth {
 struct KeepalivedConfig {
     std::vector<config::Service> services;     // file order
     std::vector<VirtualServerHealth> health;   // health[i] belongs to services[i]
+    // global_defs: the FIFOs keepalived writes its checker events to ("RS ... UP", "VS ...
+    // DOWN"); it writes each line to both when both are set. Paths as written; a user/group
+    // after the path is ignored (with a warning).
+    std::optional<std::string> lvs_notify_fifo;
+    std::optional<std::string> notify_fifo;
     std::vector<std::string> warnings;         // "file:line: ..."
 };
 

@@ -13,7 +13,7 @@ namespace {
 
 // Top-level blocks of keepalived that are not the LVS table.
 bool left_to_keepalived(const std::string& n) {
-    static const char* const others[] = {"global_defs",   "static_ipaddress", "static_routes", "static_rules",
+    static const char* const others[] = {"static_ipaddress", "static_routes", "static_rules",
                                          "linkbeat_interfaces", "track_file", "track_process", "bfd_instance",
                                          "garp_group",    "net_namespace",   "instance",      "use_symlink_paths",
                                          "child_wait_time"};
@@ -34,6 +34,29 @@ model::Status check_service(const config::Service& svc, const VirtualServerHealt
             return error_at(h.reals[i].where, "real_server", member.empty() ? e->message : member + ": " + e->message);
     }
     return error_at(h.where, "virtual_server", e->str());
+}
+
+// global_defs: dplb-control reads the FIFOs its checker engine writes to; everything else
+// there is about VRRP, mail and the daemon, left to keepalived.
+model::Status parse_global_defs(const Statement& s, KeepalivedConfig& out) {
+    bool others = false, fifos = false;
+    for (const auto& k : s.block) {
+        const std::string& n = k.name();
+        if (n != "lvs_notify_fifo" && n != "notify_fifo") {
+            others = true;
+            continue;
+        }
+        if (k.args.empty() || k.has_block) return error_at(k.where(), n, "needs a FIFO path: " + n + " PATH [user [group]]");
+        (n == "lvs_notify_fifo" ? out.lvs_notify_fifo : out.notify_fifo) = k.args[0].text;
+        fifos = true;
+        if (k.args.size() > 1)
+            out.warnings.push_back(k.where().str() + ": " + n + ": user/group ignored (dplb-control opens the FIFO as itself)");
+    }
+    if (others)
+        out.warnings.push_back(s.where().str() + ": global_defs ignored" +
+                               (fifos ? std::string(" but for its notify FIFOs") : std::string()) +
+                               " (VRRP is left to keepalived)");
+    return std::nullopt;
 }
 
 }  // namespace
@@ -57,7 +80,9 @@ model::Result<KeepalivedConfig> parse_keepalived(const std::string& path) {
     for (const auto& s : *top) {
         const std::string& n = s.name();
         if (n == "local_address_group") continue;
-        if (n == "virtual_server") {
+        if (n == "global_defs") {
+            if (auto e = parse_global_defs(s, out)) return *e;
+        } else if (n == "virtual_server") {
             auto vs = parse_virtual_server(s, groups, out.warnings);
             if (!vs) return vs.error();
             if (auto e = check_service(vs->service, vs->health)) return *e;
@@ -71,7 +96,7 @@ model::Result<KeepalivedConfig> parse_keepalived(const std::string& path) {
         } else if (n == "virtual_server_group") {
             return error_at(s.where(), n, "not supported yet");
         } else if (left_to_keepalived(n)) {
-            bool vrrp = n.starts_with("vrrp_") || n == "global_defs";
+            bool vrrp = n.starts_with("vrrp_");
             out.warnings.push_back(s.where().str() + ": " + n + " ignored (" +
                                    (vrrp ? "VRRP is left to keepalived" : "left to keepalived") + ")");
         } else {

@@ -1,6 +1,7 @@
 // keepalived.conf -> dplb: reads the file and its includes, keeps what describes the LVS
-// table (virtual_server blocks, DPVS's local_address_group) and lists what it leaves to
-// keepalived (global_defs, vrrp_* and the other non-LVS blocks) as warnings.
+// table (virtual_server blocks, DPVS's local_address_group) and global_defs' notify FIFOs
+// (lvs_notify_fifo, notify_fifo), and lists what it leaves to keepalived (the rest of
+// global_defs, vrrp_* and the other non-LVS blocks) as warnings.
 //
 // All or nothing: the first problem is the Error, "file:line: keyword: what is wrong", and
 // nothing else is returned. The services also pass the model's rules (validate_service and

@@ -66,7 +66,7 @@ model::Status parse_real(const Statement& s, const config::ServiceKey& key, conf
     // keepalived 2.x: warmup on a real server is the default of its checkers.
     if (rs_warmup)
         for (auto& c : h.checkers)
-            if (c.warmup == 0) c.warmup = *rs_warmup;
+            if (!c.warmup) c.warmup = *rs_warmup;
     h.weight = rs.weight;
     svc.reals.push_back(rs);
     health.reals.push_back(std::move(h));
@@ -200,6 +200,12 @@ model::Result<ParsedVirtualServer> parse_virtual_server(const Statement& s, cons
     svc.scheduler = scheduler.value_or(config::Scheduler::wlc);
     if (!forward) warnings.push_back(s.where().str() + ": " + vs_name + ": no lb_kind set; NAT, as keepalived");
     for (auto& rs : svc.reals) rs.forward = forward.value_or(ForwardMethod::nat);
+    if (h.sorry_server) {
+        // keepalived gives the sorry server the virtual server's lb_kind (sorry_server_lvs_method
+        // is not read here: an unknown keyword).
+        svc.sorry_server = config::SorryServer{h.sorry_server->address, h.sorry_server->port,
+                                               forward.value_or(ForwardMethod::nat), h.sorry_server->inhibit};
+    }
     if (persistence_timeout) {
         svc.persistence = config::Persistence{.timeout = *persistence_timeout};
         if (granularity) svc.persistence->netmask = *granularity;

@@ -3,6 +3,7 @@
 #include <limits>
 
 #include "control/api/connections.hpp"
+#include "control/server/health_driver.hpp"
 #include "control/api/mutations.hpp"
 #include "control/api/queries.hpp"
 #include "control/api/request_members.hpp"
@@ -10,6 +11,7 @@
 #include "codec/config_json.hpp"
 #include "codec/json_reader.hpp"
 #include "model/paths.hpp"
+#include "model/runtime_state.hpp"
 #include "model/config_find.hpp"
 #include "model/connections.hpp"
 #include "codec/json_parse.hpp"
@@ -38,7 +40,7 @@ json error_reply(const Error& e) {
 std::string known_commands() {
     return "add-service, edit-service, delete-service, clear, add-real, edit-real, delete-real, add-laddr, "
            "delete-laddr, get-laddr, add-port-group, delete-port-group, get-port-groups, list, connections, "
-           "get-config, replace-config, set-timeouts, batch, zero, status";
+           "get-config, replace-config, set-timeouts, batch, zero, status, health, load-keepalived";
 }
 
 // replace-config's optional precondition: the configuration is still the one the client read.
@@ -132,6 +134,14 @@ std::optional<json> Controller::stage(const json& request) {
 
 std::optional<json> Controller::dispatch(const std::string& cmd, const json& request) {
     if (api::is_mutation(cmd) || cmd == "batch") return stage_change(cmd, request);
+    if (cmd == "load-keepalived") {
+        auto r = api::request_reader(request);
+        std::string path;
+        if (auto e = r.required_string("path", path)) return error_reply(*e);
+        if (auto e = r.finish()) return error_reply(*e);
+        return stage_keepalived(path);
+    }
+    if (cmd == "health") return health_reply(request);
     const config::Config& config = editor_.config();
     if (cmd == "list" || cmd == "get-laddr" || cmd == "zero") return query(cmd, request);
     if (cmd == "connections") return connections_reply(request);
@@ -231,7 +241,15 @@ std::optional<json> Controller::stage_change(const std::string& cmd, const json&
         editor_.rollback_to(mark);
         return error_reply(*e);
     }
+    return stage_applied(std::move(batch), mark);
+}
+
+std::optional<json> Controller::stage_applied(model::Batch batch, std::size_t mark) {
     std::string changes = model::dump_line(model::to_json(batch));
+    // The journal never holds runtime health state: after a restart the checker decides it again.
+    std::string journaled = model::has_runtime_state(batch)
+                                ? model::dump_line(model::to_json(batch, model::RuntimeState::omit))
+                                : std::string();
     // A number never used before in this run, even by a change that was later taken back:
     // the dataplane's `base` check then never mistakes one configuration for another.
     const uint64_t next = ++last_number_;
@@ -264,7 +282,7 @@ std::optional<json> Controller::stage_change(const std::string& cmd, const json&
                 break;
         }
     }
-    if (auto e = store_.append(next, changes)) {
+    if (auto e = store_.append(next, journaled.empty() ? changes : journaled)) {
         editor_.rollback_to(mark);
         if (pushed) resync_dataplane("the journal refused the change");
         if (!store_.healthy() && staged_.empty()) rewrite_store();
@@ -294,6 +312,7 @@ std::vector<json> Controller::complete_staged() {
         // journal, as far as a failing disk allows).
         log_(e->message);
         editor_.rollback();
+        loading_.reset();
         resync_dataplane("the journal could not be made durable");
         rewrite_store();
         for (auto& s : staged) {
@@ -304,6 +323,13 @@ std::vector<json> Controller::complete_staged() {
         return replies;
     }
     editor_.commit();
+    requests_changed_config_ = true;
+    if (loading_ && health_) {
+        // The file's table is durable: its checkers are the checked set from now on.
+        health_->adopt(std::move(loaded_keepalived_), std::move(*loading_), editor_.config());
+        requests_changed_config_ = false;
+    }
+    loading_.reset();
     bool everything = false;
     for (auto& s : staged) {
         everything |= s.removes_any;

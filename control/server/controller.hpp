@@ -27,7 +27,12 @@
 #include "dplb/config.hpp"
 #include "model/change.hpp"
 #include "model/config_editor.hpp"
+#include "control/keepalived/keepalived_config.hpp"
 #include "codec/stats_json.hpp"
+
+namespace dplb::server {
+class HealthDriver;
+}
 
 namespace dplb::server {
 
@@ -64,6 +69,19 @@ public:
     void on_dataplane_connected();
 
 
+    // Health checking (controller_health.cpp). Without a driver, health requests are refused.
+    void set_health(HealthDriver* driver) { health_ = driver; }
+    // Loads a keepalived.conf: its virtual servers replace the services (only the differences
+    // are applied, as one durable change; real servers that stay keep their health) and its
+    // checkers become the checked set. Nothing changes when the file is not valid. Made
+    // durable before returning (not staged): for start-up and SIGHUP, between turns.
+    nlohmann::json load_keepalived(const std::string& path);
+    // The engine's decisions since the last call, applied and pushed (never journaled).
+    // Call between turns, when nothing is staged.
+    void apply_health();
+    // Asks the dataplane for its passive-check counters (when passive checks are on).
+    void poll_passive();
+
     const config::Config& config() const { return editor_.config(); }
     uint64_t generation() const { return generation_; }
 
@@ -73,6 +91,12 @@ private:
     // Decodes and applies the request's changes (one, or a `batch`'s) into `batch`.
     model::Status apply_request(const std::string& cmd, const nlohmann::json& request, model::Batch& batch);
     std::optional<nlohmann::json> stage_change(const std::string& cmd, const nlohmann::json& request);
+    // The rest of a change's path once `batch` is applied to editor_ (after `mark`): push,
+    // journal, stage. A reply on failure (everything taken back), nullopt when staged.
+    std::optional<nlohmann::json> stage_applied(model::Batch batch, std::size_t mark);
+    // load-keepalived's change, staged like any request's.
+    std::optional<nlohmann::json> stage_keepalived(const std::string& path);
+    nlohmann::json health_reply(const nlohmann::json& request);
     // Brings the dataplane to the current configuration at generation_ after a change it
     // ran was taken back.
     void resync_dataplane(const char* why);
@@ -109,6 +133,10 @@ private:
     api::ZeroBaselines baselines_;
     std::string last_push_error_;  // why the dataplane refused the last re-push, if it did
     Logger log_;
+    HealthDriver* health_ = nullptr;
+    bool requests_changed_config_ = false;  // the passive checks' set must follow
+    std::string loaded_keepalived_;  // set by stage_keepalived: adopted when durable
+    std::optional<keepalived::KeepalivedConfig> loading_;
 };
 
 }  // namespace dplb::server

@@ -11,6 +11,7 @@
 #include <cstring>
 
 #include "codec/json_parse.hpp"
+#include "control/server/health_driver.hpp"
 
 namespace dplb::server {
 
@@ -30,8 +31,9 @@ void epoll_set(int epfd, int op, int fd, uint32_t events) {
 
 }  // namespace
 
-EventLoop::EventLoop(Controller& controller, dataplane_link::DataplaneLink& link, Logger log, LoopOptions options)
-    : controller_(controller), link_(link), log_(std::move(log)), options_(std::move(options)) {}
+EventLoop::EventLoop(Controller& controller, dataplane_link::DataplaneLink& link, Logger log, LoopOptions options,
+                     HealthDriver* health)
+    : controller_(controller), link_(link), log_(std::move(log)), options_(std::move(options)), health_(health) {}
 
 EventLoop::~EventLoop() {
     for (auto& [fd, c] : clients_) ::close(fd);
@@ -49,6 +51,7 @@ model::Status EventLoop::open() {
     sigemptyset(&mask);
     sigaddset(&mask, SIGTERM);
     sigaddset(&mask, SIGINT);
+    sigaddset(&mask, SIGHUP);
     ::sigprocmask(SIG_BLOCK, &mask, nullptr);
     signal_fd_ = ::signalfd(-1, &mask, SFD_CLOEXEC | SFD_NONBLOCK);
     // A dataplane or client that disappears must cost an EPIPE, never the process.
@@ -58,6 +61,10 @@ model::Status EventLoop::open() {
     if (signal_fd_ < 0 || epoll_fd_ < 0) return model::Error{"", std::strerror(errno)};
     epoll_set(epoll_fd_, EPOLL_CTL_ADD, listen_fd_, EPOLLIN);
     epoll_set(epoll_fd_, EPOLL_CTL_ADD, signal_fd_, EPOLLIN);
+    if (health_) {
+        health_fd_ = health_->engine().epoll_fd();
+        epoll_set(epoll_fd_, EPOLL_CTL_ADD, health_fd_, EPOLLIN);
+    }
     return std::nullopt;
 }
 
@@ -68,6 +75,7 @@ void EventLoop::run() {
         maybe_connect_dataplane();
         sync_link_watch();
         int n = ::epoll_wait(epoll_fd_, events, 64, next_timeout_ms());
+        bool reload = false;
         if (n < 0 && errno != EINTR) {
             log_(std::string("epoll_wait: ") + std::strerror(errno));
             break;
@@ -76,10 +84,15 @@ void EventLoop::run() {
             int fd = events[i].data.fd;
             uint32_t ev = events[i].events;
             if (fd == listen_fd_) accept_clients();
+            else if (fd == health_fd_) health_->engine().on_ready();
             else if (fd == signal_fd_) {
                 signalfd_siginfo si{};
-                if (::read(signal_fd_, &si, sizeof si) == sizeof si)
-                    log_(std::string("received ") + strsignal(int(si.ssi_signo)) + ", exiting");
+                if (::read(signal_fd_, &si, sizeof si) != sizeof si) continue;
+                if (si.ssi_signo == SIGHUP) {
+                    reload = true;
+                    continue;
+                }
+                log_(std::string("received ") + strsignal(int(si.ssi_signo)) + ", exiting");
                 stop_ = true;
             } else if (link_.connected() && fd == link_.fd()) on_link_input();
             else if (auto it = clients_.find(fd); it != clients_.end()) {
@@ -96,9 +109,38 @@ void EventLoop::run() {
         for (int fd : pending)
             if (auto it = clients_.find(fd); it != clients_.end() && !it->second->writing) serve(*it->second);
         finish_staged();
+        if (reload) reload_keepalived();
+        run_health();
         controller_.poll_store();
     }
+    if (health_) health_->engine().shutdown();
     ::unlink(options_.socket_path.c_str());
+}
+
+void EventLoop::run_health() {
+    if (!health_) return;
+    health_->engine().run_due();
+    // MISC_CHECK scripts killed on timeout that were not dead yet (probes/child_reaper.hpp).
+    reap_pending_ = health::reap_children() > 0;
+    if (health_->passive() && Clock::now() >= next_passive_poll_) {
+        next_passive_poll_ = Clock::now() + options_.passive_poll_interval;
+        controller_.poll_passive();
+    }
+    // Nothing is staged after finish_staged(): the decisions go out as their own change.
+    controller_.apply_health();
+}
+
+void EventLoop::reload_keepalived() {
+    if (!health_ || health_->keepalived_path().empty()) {
+        log_("SIGHUP: no keepalived.conf to reload (--keepalived-conf)");
+        return;
+    }
+    const std::string path = health_->keepalived_path();
+    auto reply = controller_.load_keepalived(path);
+    if (reply.value("ok", false))
+        log_("SIGHUP: reloaded " + path + " (" + std::to_string(reply.value("changes", 0)) + " changes)");
+    else
+        log_("SIGHUP: " + path + " not reloaded, nothing changed: " + reply.value("error", std::string("?")));
 }
 
 void EventLoop::finish_staged() {
@@ -248,11 +290,20 @@ void EventLoop::sync_link_watch() {
 
 int EventLoop::next_timeout_ms() const {
     if (!pending_.empty()) return 0;
-    if (controller_.compacting()) return 50;  // reap the compaction soon after it ends
-    if (link_.connected()) return -1;  // nothing is due but what epoll reports
-    auto until = next_connect_;
-    auto left = std::chrono::duration_cast<std::chrono::milliseconds>(until - Clock::now()).count();
-    return left < 0 ? 0 : int(left) + 1;
+    std::optional<Clock::time_point> until;
+    auto sooner = [&](Clock::time_point t) {
+        if (!until || t < *until) until = t;
+    };
+    if (!link_.connected()) sooner(next_connect_);
+    if (controller_.compacting()) sooner(Clock::now() + std::chrono::milliseconds(50));  // reap it soon after it ends
+    if (health_) {
+        if (auto d = health_->engine().next_deadline()) sooner(*d);
+        if (reap_pending_) sooner(Clock::now() + std::chrono::milliseconds(100));
+        if (health_->passive() && link_.connected()) sooner(next_passive_poll_);
+    }
+    if (!until) return -1;  // nothing is due but what epoll reports
+    auto left = std::chrono::duration_cast<std::chrono::milliseconds>(*until - Clock::now()).count();
+    return left < 0 ? 0 : int(std::min<long long>(left + 1, 60000));
 }
 
 }  // namespace dplb::server

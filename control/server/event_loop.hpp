@@ -1,5 +1,7 @@
 // dplb-control's single-threaded epoll loop: the control socket and its clients, the
-// dataplane link's reconnection timer, and SIGTERM/SIGINT. (Rates are estimated by the
+// dataplane link's reconnection timer, the health checks' probes (the engine's own epoll
+// set, nested in this one) and timers, the passive-check poll, SIGHUP (reload the
+// keepalived.conf) and SIGTERM/SIGINT. (Rates are estimated by the
 // dataplane itself: nothing is sampled periodically.)
 //
 // Clients are non-blocking and each has its own LineReader and output buffer, so a client
@@ -30,11 +32,16 @@ struct LoopOptions {
     std::string socket_path;
     std::size_t max_request_bytes = 0;
     std::chrono::milliseconds reconnect_interval{200};
+    std::chrono::milliseconds passive_poll_interval{500};
 };
+
+class HealthDriver;
 
 class EventLoop {
 public:
-    EventLoop(Controller& controller, dataplane_link::DataplaneLink& link, Logger log, LoopOptions options);
+    // `health` may be null (no checks, SIGHUP only logged).
+    EventLoop(Controller& controller, dataplane_link::DataplaneLink& link, Logger log, LoopOptions options,
+              HealthDriver* health = nullptr);
     ~EventLoop();
     EventLoop(const EventLoop&) = delete;
     EventLoop& operator=(const EventLoop&) = delete;
@@ -64,11 +71,17 @@ private:
     void maybe_connect_dataplane();
     void sync_link_watch();
     int next_timeout_ms() const;
+    void run_health();  // due checks, their decisions, the passive poll
+    void reload_keepalived();
 
     Controller& controller_;
     dataplane_link::DataplaneLink& link_;
     Logger log_;
     LoopOptions options_;
+    HealthDriver* health_;
+    int health_fd_ = -1;
+    bool reap_pending_ = false;  // killed MISC_CHECK scripts still to reap
+    std::chrono::steady_clock::time_point next_passive_poll_{};
 
     int epoll_fd_ = -1;
     int listen_fd_ = -1;

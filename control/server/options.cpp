@@ -1,6 +1,7 @@
 #include "control/server/options.hpp"
 
 #include <charconv>
+#include <cstdlib>
 
 #include "dplb/api.hpp"
 
@@ -25,6 +26,10 @@ std::string usage() {
            "  --max-request-bytes N     longest request line accepted (default " +
            std::to_string(api::default_max_message_bytes) +
            ")\n"
+           "  --keepalived-conf FILE    run this keepalived.conf's virtual servers and their health\n"
+           "                            checks (SIGHUP reloads it, applying only what changed)\n"
+           "  --passive-check SECONDS   take out for SECONDS a NAT/FULLNAT real server whose new\n"
+           "                            connections fail in the dataplane (default: off)\n"
            "  --help                    this text\n";
 }
 
@@ -47,7 +52,8 @@ model::Result<Options> parse_options(const std::vector<std::string>& args) {
             o.help = true;
             continue;
         }
-        if (name != "--socket" && name != "--dataplane-socket" && name != "--state" && name != "--max-request-bytes")
+        if (name != "--socket" && name != "--dataplane-socket" && name != "--state" && name != "--max-request-bytes" &&
+            name != "--keepalived-conf" && name != "--passive-check")
             return Error{"", "unknown option '" + args[i] + "'"};
         if (!inline_value) {
             if (i + 1 >= args.size()) return Error{"", "option " + name + " needs a value"};
@@ -57,6 +63,14 @@ model::Result<Options> parse_options(const std::vector<std::string>& args) {
         if (name == "--socket") o.socket = value;
         else if (name == "--dataplane-socket") o.dataplane_socket = value;
         else if (name == "--state") o.state_file = value;
+        else if (name == "--keepalived-conf") o.keepalived_conf = value;
+        else if (name == "--passive-check") {
+            char* end = nullptr;
+            double v = std::strtod(value.c_str(), &end);
+            if (end != value.c_str() + value.size() || !(v > 0) || v > 86400)
+                return Error{"", "--passive-check: '" + value + "' is not a number of seconds in (0, 86400]"};
+            o.passive_check_seconds = v;
+        }
         else {
             std::size_t n = 0;
             auto [end, ec] = std::from_chars(value.data(), value.data() + value.size(), n);

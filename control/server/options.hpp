@@ -14,6 +14,11 @@ struct Options {
     std::string dataplane_socket;
     std::string state_file;
     std::size_t max_request_bytes = 0;
+    // keepalived.conf whose virtual_server blocks own the table and whose checkers run here;
+    // reloaded on SIGHUP. Empty: none (services come from the state file and requests).
+    std::string keepalived_conf;
+    // Passive checks: seconds a real server whose new connections fail is taken out; 0 = off.
+    double passive_check_seconds = 0;
     bool help = false;
 };
 

@@ -11,7 +11,8 @@ using model::Error;
 std::string encode_snapshot(const config::Config& config, uint64_t generation) {
     nlohmann::json j = nlohmann::json::object();
     j["generation"] = generation;
-    j["config"] = model::to_json(config);
+    // Runtime health state is the checker's to decide again after a restart, never persisted.
+    j["config"] = model::to_json(config, model::RuntimeState::omit);
     return j.dump(2) + "\n";
 }
 

@@ -1,8 +1,9 @@
 // The state file: the configuration as of one generation, replaced atomically.
 //
 // Format: {"generation":N,"config":{...}} with the configuration in the JSON form of
-// codec/config_json.hpp. A bare configuration object (the format before the journal) still
-// loads, as generation 0.
+// codec/config_json.hpp, without the runtime health state (RuntimeState::omit): a restart
+// starts every real server up and every sorry server inactive. A bare configuration object
+// (the format before the journal) still loads, as generation 0.
 #pragma once
 
 #include <cstdint>

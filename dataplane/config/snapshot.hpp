@@ -52,7 +52,16 @@ struct ServiceSnap {
     config::Scheduler scheduler = config::Scheduler::rr;
     uint32_t sched_flags = 0;       // config::SchedFlag bits
     uint32_t mh_table_size = 65537;
+    // The scheduling set (model/scheduling_set.hpp): exactly the servers that may get new
+    // connections or sit at weight 0 in the table (quiesced, inhibited, an inhibit sorry
+    // server). A session whose real_id is not here has lost its server (removed by the health
+    // checker, deleted, or replaced by the active sorry server).
     std::vector<RealSnap> reals;
+    // The other servers of the configuration, never scheduled: real servers the health
+    // checker removed, real servers an active sorry server replaces, a sorry server that is
+    // neither active nor inhibit. They keep their ids, so that their remaining connections
+    // keep counting and a server that comes back is the same one (counters, rates, -Z).
+    std::vector<RealSnap> standby;
     std::vector<uint16_t> laddr_ids;  // FULLNAT source addresses (LocalAddressRegistry ids)
     SchedTables sched;                // built by prepare_scheduler()
     std::vector<std::unique_ptr<SchedScratch>> sched_scratch;  // by worker (may be empty)

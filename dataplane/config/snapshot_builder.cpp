@@ -8,6 +8,7 @@
 #include "dataplane/sched/scheduler.hpp"
 #include "dataplane/session/tcp_state.hpp"
 #include "model/describe.hpp"
+#include "model/scheduling_set.hpp"
 
 namespace dplb {
 
@@ -131,12 +132,25 @@ void lookup_keys(const config::Config& cfg, const config::Service& svc, std::vec
     if (svc.key.is_fwmark()) expanded = keys.size();
 }
 
-std::vector<uint64_t> nat_keys_of(const ServiceSnap& s, const std::vector<uint8_t>& protos) {
+// Every configured NAT server's keys, in or out of the scheduling set: replies of the
+// connections of a server the health checker removed must still find their worker.
+std::vector<uint64_t> nat_keys_of(const config::Service& svc, const std::vector<uint8_t>& protos) {
     std::vector<uint64_t> out;
-    for (const auto& r : s.reals)
-        if (r.mode == ForwardMode::nat)
-            for (uint8_t proto : protos) out.push_back(service_lookup_key(proto, r.addr, r.port));
+    model::for_each_configured_server(svc, [&](const config::RealServer& r) {
+        if (r.forward == config::ForwardMethod::nat)
+            for (uint8_t proto : protos) out.push_back(service_lookup_key(proto, r.address.be, be16(r.port)));
+    });
+    // A sorry server at a NAT real server's address and port is one server.
+    std::sort(out.begin(), out.end());
+    out.erase(std::unique(out.begin(), out.end()), out.end());
     return out;
+}
+
+// real_key() of every server a ServiceSnap gives an id (scheduling set and standby).
+template <class F>
+void for_each_id_holder(const ServiceSnap& s, F&& f) {
+    for (const auto& r : s.reals) f(r);
+    for (const auto& r : s.standby) f(r);
 }
 
 ServiceTimeouts timeouts_of(const config::Timeouts& global, const config::TimeoutOverrides* o) {
@@ -182,39 +196,43 @@ model::Status SnapshotBuilder::check(const std::vector<Plan>& plans) const {
         expanded -= p.old->expanded;
     }
     std::unordered_map<uint64_t, NatRealOwner> arriving;
+    // One configured server (real or sorry, whatever its health: it may come back) named
+    // `where` in errors.
+    auto check_server = [&](const Plan& p, const config::RealServer& r, const std::string& where) -> model::Status {
+        if (p.rebuild && r.forward == config::ForwardMethod::dr && !connected_route(r.address.be).found)
+            return model::Error{where + ".address", "a DR real server must be on a network of a dataplane port; " +
+                                                        r.address.str() + " is not"};
+        if (p.rebuild && r.forward == config::ForwardMethod::tunnel && !tunnel_route_(r.address.be).found)
+            return model::Error{where + ".address", "no route to tunnel real server " + r.address.str()};
+        if (r.forward != config::ForwardMethod::nat) return std::nullopt;
+        // Replies from a NAT server carry no service; their owner comes from the server.
+        for (uint8_t proto : p.protos) {
+            uint64_t key = service_lookup_key(proto, r.address.be, be16(r.port));
+            auto differs = [&](const NatRealOwner& o) {
+                return o.persistent != p.owner.persistent || o.client_mask != p.owner.client_mask;
+            };
+            auto [it, fresh] = arriving.emplace(key, p.owner);
+            bool clash = !fresh && differs(it->second);
+            if (auto ref = nat_refs_.find(key); !clash && ref != nat_refs_.end()) {
+                auto gone = leaving.find(key);
+                uint32_t left = gone == leaving.end() ? 0 : gone->second;
+                clash = ref->second.refs > left && differs(ref->second.owner);
+            }
+            if (clash)
+                return model::Error{where, "NAT real server " + r.address.str() + ":" + std::to_string(r.port) +
+                                               " is in services with different persistence; its replies could not "
+                                               "be matched to one worker"};
+        }
+        return std::nullopt;
+    };
     for (const Plan& p : plans) {
         if (!p.cfg || !(p.rebuild || p.rekey)) continue;
         expanded += p.expanded;
-        for (size_t ri = 0; ri < p.cfg->reals.size(); ++ri) {
-            const auto& r = p.cfg->reals[ri];
-            if (p.rebuild && r.forward == config::ForwardMethod::dr && !connected_route(r.address.be).found)
-                return model::Error{real_path(p.path, ri) + ".address",
-                                    "a DR real server must be on a network of a dataplane port; " +
-                                        r.address.str() + " is not"};
-            if (p.rebuild && r.forward == config::ForwardMethod::tunnel && !tunnel_route_(r.address.be).found)
-                return model::Error{real_path(p.path, ri) + ".address",
-                                    "no route to tunnel real server " + r.address.str()};
-            if (r.forward != config::ForwardMethod::nat) continue;
-            // Replies from a NAT server carry no service; their owner comes from the server.
-            for (uint8_t proto : p.protos) {
-                uint64_t key = service_lookup_key(proto, r.address.be, be16(r.port));
-                auto differs = [&](const NatRealOwner& o) {
-                    return o.persistent != p.owner.persistent || o.client_mask != p.owner.client_mask;
-                };
-                auto [it, fresh] = arriving.emplace(key, p.owner);
-                bool clash = !fresh && differs(it->second);
-                if (auto ref = nat_refs_.find(key); !clash && ref != nat_refs_.end()) {
-                    auto gone = leaving.find(key);
-                    uint32_t left = gone == leaving.end() ? 0 : gone->second;
-                    clash = ref->second.refs > left && differs(ref->second.owner);
-                }
-                if (clash)
-                    return model::Error{real_path(p.path, ri),
-                                        "NAT real server " + r.address.str() + ":" + std::to_string(r.port) +
-                                            " is in services with different persistence; its replies could not "
-                                            "be matched to one worker"};
-            }
-        }
+        for (size_t ri = 0; ri < p.cfg->reals.size(); ++ri)
+            if (auto e = check_server(p, p.cfg->reals[ri], real_path(p.path, ri))) return e;
+        if (p.cfg->sorry_server)
+            if (auto e = check_server(p, model::sorry_as_real(*p.cfg->sorry_server), p.path + ".sorry_server"))
+                return e;
     }
     if (expanded > limits_.max_port_group_ports)
         return model::Error{"config.port_groups", "port groups used by services cover " + std::to_string(expanded) +
@@ -233,9 +251,12 @@ model::Status SnapshotBuilder::check_limits(const std::vector<Plan>& plans) cons
         if (!p.old) ++new_services;
         had.clear();
         if (p.old)
-            for (const auto& r : p.old->config.reals) had.insert(real_key(r.address, r.port));
-        for (const auto& r : p.cfg->reals)
-            if (!had.count(real_key(r.address, r.port))) ++new_reals;
+            for_each_id_holder(*p.old->snap, [&](const RealSnap& r) { had.insert(real_key(Ip4{r.addr}, be16(r.port))); });
+        // Every configured server needs an id, in the scheduling set or not (a sorry server at
+        // a real server's address and port shares its id).
+        model::for_each_configured_server(*p.cfg, [&](const config::RealServer& r) {
+            if (had.insert(real_key(r.address, r.port)).second) ++new_reals;
+        });
         for (const auto& a : p.cfg->local_addresses)
             if (laddrs.insert(a.be).second && !laddrs_.contains(a.be)) ++new_laddrs;
     }
@@ -273,34 +294,45 @@ std::shared_ptr<ServiceSnap> SnapshotBuilder::build_service(const config::Servic
         snap->persist_mask = svc.persistence->netmask.be;
         snap->persist_timeout_ms = ms(svc.persistence->timeout);
     }
-    // A real server keeps its id while it stays in the service.
-    std::unordered_map<uint64_t, uint32_t> prev_ids;
+    // A server keeps its id while it stays in the service's configuration, in the scheduling
+    // set or out of it (standby), and an address:port has one id (a sorry server at a real
+    // server's place is that server).
+    std::unordered_map<uint64_t, uint32_t> prev_ids, ids;
     if (prev)
-        for (size_t i = 0; i < prev->config.reals.size(); ++i)
-            prev_ids.emplace(real_key(prev->config.reals[i].address, prev->config.reals[i].port), prev->snap->reals[i].id);
-    snap->reals.reserve(svc.reals.size());
-    for (const auto& r : svc.reals) {
+        for_each_id_holder(*prev->snap, [&](const RealSnap& r) { prev_ids.emplace(real_key(Ip4{r.addr}, be16(r.port)), r.id); });
+    auto make = [&](Ip4 address, uint16_t port, config::ForwardMethod forward, uint32_t weight) {
         RealSnap rs;
-        rs.addr = r.address.be;
-        rs.port = be16(r.port);
-        rs.mode = mode_of(r.forward);
-        rs.weight = r.weight;
-        rs.upper_threshold = r.upper_threshold;
-        rs.lower_threshold = r.lower_threshold;
-        if (auto it = prev_ids.find(real_key(r.address, r.port)); it != prev_ids.end()) {
+        rs.addr = address.be;
+        rs.port = be16(port);
+        rs.mode = mode_of(forward);
+        rs.weight = weight;
+        const uint64_t key = real_key(address, port);
+        if (auto it = prev_ids.find(key); it != prev_ids.end()) {
             rs.id = it->second;
         } else {
             bool recycled = false;
             real_id_pool_.take(rs.id, recycled);  // check_limits() made sure one is free
             if (recycled) recycled_reals_.push_back(rs.id);
         }
+        ids.emplace(key, rs.id);
         if (rs.mode == ForwardMode::tunnel) {
             TunnelRoute tr = tunnel_route_(rs.addr);
             rs.tunnel_source = tr.source;
             rs.tunnel_mtu = tr.mtu;
         }
+        return rs;
+    };
+    const auto set = model::scheduling_set(svc);
+    snap->reals.reserve(set.size());
+    for (const auto& e : set) {
+        RealSnap rs = make(e.address, e.port, e.forward, e.weight);
+        rs.upper_threshold = e.upper_threshold;
+        rs.lower_threshold = e.lower_threshold;
         snap->reals.push_back(rs);
     }
+    model::for_each_configured_server(svc, [&](const config::RealServer& r) {
+        if (!ids.count(real_key(r.address, r.port))) snap->standby.push_back(make(r.address, r.port, r.forward, 0));
+    });
     for (const auto& a : svc.local_addresses) snap->laddr_ids.push_back(laddrs_.acquire(a.be));
     return snap;  // scheduler tables are prepared by apply_plans(), in parallel
 }
@@ -428,7 +460,7 @@ model::Result<std::unique_ptr<Snapshot>> SnapshotBuilder::apply_plans(const conf
             release(e);
             service_ids_.retire(e.id);
             draining_services_[e.id] = OwnerKeys{e.keys, e.owner};
-            for (const auto& r : e.snap->reals) retire_real(r, e);
+            for_each_id_holder(*e.snap, [&](const RealSnap& r) { retire_real(r, e); });
             service_by_id_[e.id] = nullptr;
             set_timeouts(e.id, nullptr);
             retired_.push_back(std::move(e.snap));
@@ -462,9 +494,10 @@ model::Result<std::unique_ptr<Snapshot>> SnapshotBuilder::apply_plans(const conf
             if (p.old) {
                 carry.emplace_back(snap.get(), p.old->snap.get());
                 std::unordered_set<uint32_t> kept;
-                for (const auto& r : snap->reals) kept.insert(r.id);
-                for (const auto& r : p.old->snap->reals)
+                for_each_id_holder(*snap, [&](const RealSnap& r) { kept.insert(r.id); });
+                for_each_id_holder(*p.old->snap, [&](const RealSnap& r) {
                     if (!kept.count(r.id)) retire_real(r, *p.old);
+                });
                 retired_.push_back(std::move(e->snap));
             }
             e->snap = std::move(snap);
@@ -480,7 +513,7 @@ model::Result<std::unique_ptr<Snapshot>> SnapshotBuilder::apply_plans(const conf
         e->protos = std::move(p.protos);
         e->owner = p.owner;
         e->expanded = p.expanded;
-        auto nat = nat_keys_of(*e->snap, e->protos);
+        auto nat = nat_keys_of(e->config, e->protos);
         if (nat != e->nat_keys) nat_dirty_ = true;
         e->nat_keys = std::move(nat);
         if (keys_moved) services_dirty_ = true;

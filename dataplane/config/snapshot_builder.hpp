@@ -1,7 +1,9 @@
 // Turns a validated service configuration into a Snapshot.
 //
 // Keeps what must outlive one snapshot: stable ids for services and real servers (workers
-// index counters and scheduler state by them), the last built ServiceSnap of each service so
+// index counters and scheduler state by them; every configured server has one, in the
+// scheduling set or on standby, keyed by service, address and port, the sorry server
+// included), the last built ServiceSnap of each service so
 // unchanged services are shared, not rebuilt, and each service's lookup entries so that a
 // snapshot is assembled without walking the configuration. Ids of removed objects are
 // quarantined until the caller reports them idle (no session refers to them), then reused.

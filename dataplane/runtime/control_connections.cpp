@@ -75,8 +75,9 @@ json ControlServer::connections(const json& req) {
             if (tpl) {
                 const RealSnap* real = nullptr;
                 if (svc)
-                    for (const auto& r : svc->reals)
-                        if (r.id == s.real_id) real = &r;
+                    for (const auto* servers : {&svc->reals, &svc->standby})
+                        for (const auto& r : *servers)
+                            if (r.id == s.real_id) real = &r;
                 c["real"] = real ? endpoint(real->addr, real->port) : "0.0.0.0:0";
                 c["forward"] = real ? mode_name(real->mode) : "nat";
             } else {

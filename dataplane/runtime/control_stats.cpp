@@ -1,5 +1,8 @@
 // `stats`: ipvsadm's counters per service and real server, summed over workers, minus the
-// baselines of recycled ids.
+// baselines of recycled ids. Every configured server is reported, in the scheduling set or
+// on standby (ServiceSnap::standby: removed by the health checker, replaced by the sorry
+// server): it still counts its remaining connections, and its rates go on being estimated so
+// that one coming back shows no burst.
 #include <chrono>
 #include <optional>
 
@@ -15,6 +18,13 @@ using nlohmann::json;
 namespace {
 
 // Sums one id's ipvsadm counters over every worker; `pick` selects the per-worker array.
+// Every server of the service that has an id: the scheduling set, then the standby ones.
+template <class F>
+void for_each_server(const ServiceSnap& svc, F&& f) {
+    for (const auto& r : svc.reals) f(r);
+    for (const auto& r : svc.standby) f(r);
+}
+
 template <class Pick>
 model::Counters sum_over_workers(const Runtime& rt, uint32_t id, Pick pick) {
     model::Counters c;
@@ -50,8 +60,8 @@ json ControlServer::stats() const {
             ss.key = key_of(*svc);
             ss.stats = model::minus(service_totals(svc->id), service_baseline_[svc->id]);
             ss.rates = rates_.service_rates(svc->id);
-            ss.reals.reserve(svc->reals.size());
-            for (const auto& r : svc->reals) {
+            ss.reals.reserve(svc->reals.size() + svc->standby.size());
+            for_each_server(*svc, [&](const RealSnap& r) {
                 model::RealServerStats rs;
                 rs.address = Ip4{r.addr};
                 rs.port = __builtin_bswap16(r.port);
@@ -64,7 +74,7 @@ json ControlServer::stats() const {
                     rs.persistent_conns += rc.persistent.get();  // templates (ipvsadm --persistent-conn)
                 }
                 ss.reals.push_back(rs);
-            }
+            });
             s.services.push_back(std::move(ss));
         }
     }
@@ -80,7 +90,9 @@ void ControlServer::estimate_rates_if_due() {
     rates_.begin_round(now);
     for (const ServiceSnap* svc : snap->service_list) {
         rates_.service(svc->id, model::minus(service_totals(svc->id), service_baseline_[svc->id]));
-        for (const auto& r : svc->reals) rates_.real(r.id, model::minus(real_totals(r.id), real_baseline_[r.id]));
+        for_each_server(*svc, [&](const RealSnap& r) {
+            rates_.real(r.id, model::minus(real_totals(r.id), real_baseline_[r.id]));
+        });
     }
 }
 
@@ -97,8 +109,9 @@ json ControlServer::zero_rates(const json& req) {
         for (const ServiceSnap* svc : snap->service_list) {
             if (only && !(key_of(*svc) == *only)) continue;
             rates_.reset_service(svc->id, model::minus(service_totals(svc->id), service_baseline_[svc->id]));
-            for (const auto& r : svc->reals)
+            for_each_server(*svc, [&](const RealSnap& r) {
                 rates_.reset_real(r.id, model::minus(real_totals(r.id), real_baseline_[r.id]));
+            });
         }
     return {{"ok", true}};
 }

@@ -4,6 +4,14 @@
 // turns it into an immutable forwarding snapshot. Plain values, no behaviour: the JSON codec
 // lives in codec/, validation in model/, the fast-path form in dataplane/config.
 //
+// Runtime health state (RealServer::health, dynamic_weight, Service::sorry_active) is set by
+// dplb-control's health checker through typed changes (model/change.hpp) and travels with the
+// configuration to the dataplane and to get-config/list, but is never persisted: the state
+// file and the journal omit it (codec RuntimeState::omit), so a restart starts every server
+// up and lets the checker decide again, as keepalived does. It takes part in operator==:
+// the dataplane's snapshot builder detects changed services by comparing them, and a health
+// change must rebuild the service's scheduling set.
+//
 // Threading: plain data, copied between threads/processes, never shared mutable.
 #pragma once
 
@@ -26,6 +34,14 @@ enum class ForwardMethod : uint8_t { nat, fullnat, dr, tunnel };
 // instead of "unknown"; `scheduler_supported` says which ones the dataplane implements.
 enum class Scheduler : uint8_t { rr, wrr, lc, wlc, sed, nq, sh, dh, lblc, lblcr, fo, ovf, mh };
 
+// What the health checker says of a real server (keepalived's two ways of taking a failed
+// one out of IPVS). Runtime state: see the top of this file.
+enum class RealHealth : uint8_t {
+    up,         // in the scheduling set with its weight (or its dynamic weight)
+    removed,    // out of the scheduling set; its connections are left as a deleted server's
+    inhibited,  // in the set with weight 0 (inhibit_on_failure): no new connections, old ones kept
+};
+
 struct RealServer {
     Ip4 address;
     uint16_t port = 0;  // host order; 0 only for port-0 and fwmark services: keep the packet's port
@@ -34,8 +50,28 @@ struct RealServer {
     uint32_t upper_threshold = 0;  // ipvsadm -x; 0 = none
     uint32_t lower_threshold = 0;  // ipvsadm -y; 0 = none
 
+    // Runtime, never persisted (see the top of this file).
+    RealHealth health = RealHealth::up;
+    std::optional<uint32_t> dynamic_weight;  // MISC_CHECK misc_dynamic: replaces `weight` while up
+
     friend bool operator==(const RealServer&, const RealServer&) = default;
 };
+
+// keepalived's sorry_server: takes every new connection of its service while the service's
+// quorum is lost (Service::sorry_active). Persisted configuration.
+struct SorryServer {
+    Ip4 address;
+    uint16_t port = 0;  // host order; the same rules as a real server's port
+    // sorry_server_lvs_method; keepalived's default is the virtual server's lb_kind, itself
+    // NAT by default: the JSON API's default is nat, the keepalived importer passes lb_kind.
+    ForwardMethod forward = ForwardMethod::nat;
+    // sorry_server_inhibit: while not active it stays in the table at weight 0 (and is
+    // "disabled", not removed, when the quorum comes back).
+    bool inhibit = false;
+
+    friend bool operator==(const SorryServer&, const SorryServer&) = default;
+};
+inline constexpr uint32_t sorry_server_weight = 1;  // keepalived's, not configurable
 
 // A service is keyed by (protocol, address, port), or by a firewall mark (ipvsadm -f) that a
 // port group defines. For a mark service `fwmark` != 0 and the other members are canonical
@@ -81,8 +117,13 @@ struct Service {
     uint32_t mh_table_size = 65537;        // mh lookup table size, a prime
     std::optional<Persistence> persistence;
     TimeoutOverrides timeouts;
+    std::optional<SorryServer> sorry_server;
     std::vector<RealServer> reals;
     std::vector<Ip4> local_addresses;  // FULLNAT source (SNAT) pool
+
+    // Runtime, never persisted (see the top of this file): the quorum is lost, the sorry
+    // server takes the real servers' place. Only with a sorry_server.
+    bool sorry_active = false;
 
     friend bool operator==(const Service&, const Service&) = default;
 };
@@ -127,11 +168,13 @@ std::string_view to_string(Protocol);
 std::string_view to_string(ForwardMethod);   // "nat", "fullnat", "dr", "tunnel"
 std::string_view ipvsadm_name(ForwardMethod);  // "Masq", "FullNat", "Route", "Tunnel"
 std::string_view to_string(Scheduler);
+std::string_view to_string(RealHealth);          // "up", "removed", "inhibited"
 
 // Parsing the same names; nullopt for anything else (case-sensitive, as ipvsadm).
 std::optional<Protocol> parse_protocol(std::string_view);
 std::optional<ForwardMethod> parse_forward(std::string_view);  // "nat", "fullnat", "dr", "tunnel"
 std::optional<Scheduler> parse_scheduler(std::string_view);    // every IPVS name
+std::optional<RealHealth> parse_health(std::string_view);      // "up", "removed", "inhibited"
 
 // What the dataplane implements today; the model rejects the rest as "not supported yet".
 bool scheduler_supported(Scheduler);

@@ -283,6 +283,10 @@ model::Result<Invocation> parse_args(const std::vector<std::string>& args) {
             inv.output = Output::status;
             rq = {{"cmd", "status"}};
             break;
+        case Cmd::health:
+            inv.output = Output::health;
+            rq = {{"cmd", "health"}};
+            break;
         case Cmd::set_timeouts: {
             auto t = timeouts(p);
             if (!t) return t.error();

@@ -24,7 +24,8 @@ enum class Output {
     laddrs,       // --get-laddr: DPVS's table
     port_groups,  // --get-mark
     status,       // --status
-    import_keepalived,  // --import-keepalived FILE: parsed here, then get-config + replace-config (main.cpp)
+    import_keepalived,  // --import-keepalived FILE: load-keepalived with the file's absolute path (main.cpp)
+    health,       // --health: each real server's checkers
 };
 
 struct ListFormat {

@@ -17,6 +17,8 @@ namespace dplb::dplbadm {
 
 // Services sorted as ipvsadm sorts them (address services by protocol, address and port,
 // then fwmark services by mark) and real servers by address then port, unless !format.sort.
+// The servers listed are the table the health checker leaves (the reply's `in_table`, at
+// `table_weight`), the sorry server among them when it is in the table.
 model::Result<std::string> format_list(const nlohmann::json& list_reply, const ListFormat& format);
 // "Timeout (tcp tcpfin udp): 900 120 300" from a get-config reply, then a line per service
 // that overrides the global values; for one `service` (a key, or null), its effective values.
@@ -24,7 +26,8 @@ model::Result<std::string> format_timeouts(const nlohmann::json& get_config_repl
                                            const nlohmann::json& service = nullptr);
 // -L -c from a connections reply: "IPVS connection entries", expire as mm:ss.
 model::Result<std::string> format_connections(const nlohmann::json& connections_reply);
-// -S: the rules -R reads (see format_save.cpp for the order).
+// -S: the rules -R reads (see format_save.cpp for the order): the configuration, never the
+// runtime health state.
 std::string format_save(const config::Config& config, bool sort = true);
 // DPVS's `ipvsadm -G` table (without its per-address conflict/connection columns, which the
 // dataplane does not report).
@@ -34,6 +37,8 @@ model::Result<std::string> format_port_groups(const nlohmann::json& get_port_gro
 // dplb's status: connection, generation, then the dataplane's report; every nonzero drop
 // reason on a line "  drop <reason> <count>".
 model::Result<std::string> format_status(const nlohmann::json& status_reply);
+// --health: per virtual server its quorum, per real server its state and each checker's.
+model::Result<std::string> format_health(const nlohmann::json& health_reply);
 
 // ipvsadm's print_largenum: 9 columns, K/M/G/T above 10^8 unless `exact`.
 std::string largenum(uint64_t n, bool exact);

@@ -1,5 +1,11 @@
 // ipvsadm -L and its column variants (--stats, --rate, --thresholds, --persistent-conn), as
 // ipvsadm.c's print_title / print_service_entry / print_largenum print them.
+//
+// The servers listed are those keepalived would leave in IPVS: the list reply marks each real
+// server and the sorry server with `in_table` and the weight it has there, `table_weight`
+// (model/scheduling_set.hpp); a removed real server is not listed, an inhibited one is at
+// weight 0, an active sorry server is listed like a real server. A reply without these
+// members lists every real server at its weight.
 #include <algorithm>
 #include <tuple>
 #include <vector>
@@ -89,6 +95,16 @@ void append_service(std::string& out, ReplyFields& f, const json& s, const ListF
     }
 }
 
+// The weight the server has in the table.
+uint64_t table_weight(ReplyFields& f, const json& r) {
+    return ReplyFields::has(r, "table_weight") ? f.u64(r, "table_weight") : f.u64(r, "weight");
+}
+
+bool in_table(const json& r) {
+    auto it = r.find("in_table");
+    return it == r.end() || !it->is_boolean() || it->get<bool>();
+}
+
 void append_real(std::string& out, ReplyFields& f, const json& r, const ListFormat& fmt) {
     std::string dname = cut(f.str(r, "address") + ":" + std::to_string(f.u64(r, "port")), 28);
     const char* d = dname.c_str();
@@ -107,12 +123,12 @@ void append_real(std::string& out, ReplyFields& f, const json& r, const ListForm
                              ull(f.u64(r, "lower_threshold")), ull(f.u64(r, "active_conns")),
                              ull(f.u64(r, "inactive_conns")));
     } else if (fmt.persistent_conn) {
-        out += printf_string("  -> %-28s %-9llu %-11llu %-10llu %-10llu\n", d, ull(f.u64(r, "weight")),
+        out += printf_string("  -> %-28s %-9llu %-11llu %-10llu %-10llu\n", d, ull(table_weight(f, r)),
                              ull(f.u64(r, "persistent_conns")), ull(f.u64(r, "active_conns")),
                              ull(f.u64(r, "inactive_conns")));
     } else {
         out += printf_string("  -> %-28s %-7s %-6llu %-10llu %-10llu\n", d, forward_column(f.str(r, "forward")).c_str(),
-                             ull(f.u64(r, "weight")), ull(f.u64(r, "active_conns")), ull(f.u64(r, "inactive_conns")));
+                             ull(table_weight(f, r)), ull(f.u64(r, "active_conns")), ull(f.u64(r, "inactive_conns")));
     }
 }
 
@@ -147,7 +163,11 @@ model::Result<std::string> format_list(const json& reply, const ListFormat& fmt)
         append_service(out, f, s, fmt);
         std::vector<std::pair<std::pair<uint32_t, uint64_t>, const json*>> reals;
         for (const json& r : f.array(s, "real_servers"))
-            reals.push_back({{host_order(f.str(r, "address")), f.u64(r, "port")}, &r});
+            if (in_table(r)) reals.push_back({{host_order(f.str(r, "address")), f.u64(r, "port")}, &r});
+        if (ReplyFields::has(s, "sorry_server")) {
+            const json& sorry = f.object(s, "sorry_server");
+            if (in_table(sorry)) reals.push_back({{host_order(f.str(sorry, "address")), f.u64(sorry, "port")}, &sorry});
+        }
         if (fmt.sort)
             std::stable_sort(reals.begin(), reals.end(), [](const auto& a, const auto& b) { return a.first < b.first; });
         for (const auto& [rkey, rp] : reals) append_real(out, f, *rp, fmt);

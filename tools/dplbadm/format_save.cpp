@@ -3,6 +3,9 @@
 // global --set first when it is not the default, port groups as --add-mark lines, and after
 // each -A its local addresses (--add-laddr) and timeout overrides (--set ... -t VIP:PORT).
 // Services and real servers are sorted as ipvsadm sorts them unless `sort` is false.
+// It saves the intent, not the momentary health: every real server at its configured weight
+// whatever the health checker says (runtime state), and no sorry server (ipvsadm's rules have
+// no syntax for one).
 #include <algorithm>
 #include <vector>
 

@@ -5,6 +5,7 @@
 // virtual_server blocks of a keepalived.conf.
 #include <cstdio>
 #include <cstdlib>
+#include <filesystem>
 #include <iostream>
 #include <iterator>
 #include <string>
@@ -62,6 +63,7 @@ model::Result<std::string> render(const dplbadm::Invocation& inv, const json& re
         case dplbadm::Output::laddrs: return dplbadm::format_laddrs(reply);
         case dplbadm::Output::port_groups: return dplbadm::format_port_groups(reply);
         case dplbadm::Output::status: return dplbadm::format_status(reply);
+        case dplbadm::Output::health: return dplbadm::format_health(reply);
         default: break;
     }
     warn_if_disconnected(reply);
@@ -98,40 +100,32 @@ std::string reply_error(const json& reply, const char* otherwise) {
     return e != reply.end() && e->is_string() ? e->get<std::string>() : std::string(otherwise);
 }
 
-// --import-keepalived FILE: the file is parsed here (all or nothing), its warnings go to
-// stderr, and its services replace every service in one `replace-config`, guarded by the
-// generation the current configuration was read at (port groups and timeouts are kept from
-// it; a change made in between makes the request fail rather than be overwritten).
+// --import-keepalived FILE: dplb-control reads the file (all or nothing) and makes it the
+// table and the checked set, as `--keepalived-conf` at its start; the file's path is sent
+// absolute, so SIGHUP reloads the same file later. The file is parsed here first too, so
+// its errors and warnings are reported even when dplb-control is an older one.
 int import_keepalived(const std::string& socket, const std::string& file) {
     auto parsed = keepalived::parse_keepalived(file);
     if (!parsed) return fail(exit_request_error, parsed.error().str());
-    for (const auto& w : parsed->warnings) std::fprintf(stderr, "dplbadm: warning: %s\n", w.c_str());
-    auto current = dplbadm::call_control(socket, json{{"cmd", "get-config"}});
-    if (!current) return fail(exit_request_error, current.error().str());
-    if (!current->contains("ok") || (*current)["ok"] != true)
-        return fail(exit_request_error, reply_error(*current, "get-config failed"));
-    auto cfg = config_of(*current);
-    if (!cfg) return fail(exit_request_error, cfg.error().str());
-    auto replacement = keepalived::replacement_config(*cfg, *parsed);
-    if (!replacement) return fail(exit_request_error, replacement.error().str());
-    json request{{"cmd", "replace-config"}, {"config", model::to_json(*replacement)}};
-    if (auto g = current->find("generation"); g != current->end()) request["if_generation"] = *g;
+    std::error_code ec;
+    auto absolute = std::filesystem::absolute(file, ec);
+    json request{{"cmd", "load-keepalived"}, {"path", ec ? file : absolute.string()}};
     auto reply = dplbadm::call_control(socket, request);
     if (!reply) return fail(exit_request_error, reply.error().str());
     if (!reply->contains("ok") || (*reply)["ok"] != true) {
-        std::string error = reply_error(*reply, "replace-config failed");
+        std::string error = reply_error(*reply, "load-keepalived failed");
         if (auto f = reply->find("field"); f != reply->end() && f->is_string() && !f->get<std::string>().empty())
             error = f->get<std::string>() + ": " + error;
         return fail(exit_request_error, error);
     }
     warn_if_disconnected(*reply);
+    for (const auto& w : reply->value("warnings", json::array()))
+        if (w.is_string()) std::fprintf(stderr, "dplbadm: warning: %s\n", w.get<std::string>().c_str());
     std::size_t checkers = 0;
     for (const auto& h : parsed->health)
         for (const auto& r : h.reals) checkers += r.checkers.size();
-    std::fprintf(stderr,
-                 "dplbadm: imported %zu virtual server(s) from %s; %zu checker(s) were read but are not run yet "
-                 "(health checking is not implemented: every real server stays in the table)\n",
-                 parsed->services.size(), file.c_str(), checkers);
+    std::fprintf(stderr, "dplbadm: imported %zu virtual server(s) from %s (%zu changes); %zu checker(s) running\n",
+                 parsed->services.size(), file.c_str(), std::size_t(reply->value("changes", 0)), checkers);
     return 0;
 }
 

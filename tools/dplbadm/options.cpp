@@ -34,6 +34,7 @@ constexpr std::array specs{
     cmd("get-mark", 0, Cmd::get_mark),
     cmd("status", 0, Cmd::status),
     cmd("import-keepalived", 0, Cmd::import_keepalived),  // FILE: a positional argument
+    cmd("health", 0, Cmd::health),
     cmd("help", 'h', Cmd::help),
     opt("tcp-service", 't', Opt::tcp, Arg::required),
     opt("udp-service", 'u', Opt::udp, Arg::required),

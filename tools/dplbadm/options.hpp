@@ -14,7 +14,7 @@ namespace dplb::dplbadm {
 
 enum class Cmd {
     none, add_service, edit_service, delete_service, clear, add_real, edit_real, delete_real, list, zero, save,
-    restore, add_laddr, del_laddr, get_laddr, add_mark, del_mark, get_mark, status, set_timeouts, import_keepalived, help
+    restore, add_laddr, del_laddr, get_laddr, add_mark, del_mark, get_mark, status, set_timeouts, import_keepalived, health, help
 };
 
 enum class Opt {

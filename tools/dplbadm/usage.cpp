@@ -23,6 +23,7 @@ std::string usage() {
   dplbadm --get-mark [-f mark]
   dplbadm --status
   dplbadm --import-keepalived FILE
+  dplbadm --health [--json]
   dplbadm -h
 
 Commands (ipvsadm syntax; local addresses as in DPVS; marks are dplb's):
@@ -50,10 +51,12 @@ Commands (ipvsadm syntax; local addresses as in DPVS; marks are dplb's):
   --del-mark                  delete a port group, or one match of it
   --get-mark                  list port groups
   --status                    dataplane connection, generation, workers, ports and drops
-  --import-keepalived FILE    replace every service with the virtual_server blocks of a
-                              keepalived.conf (includes followed; port groups and timeouts
-                              kept); all or nothing; checkers are read but not run yet
-                              (docs/keepalived.md)
+  --import-keepalived FILE    make a keepalived.conf the table and the health checks:
+                              dplb-control reads it (includes followed; port groups and
+                              timeouts kept), applies only what differs, runs its checkers
+                              and reloads it on SIGHUP; all or nothing (docs/keepalived.md)
+  --health                    each real server's health: state, checkers, last result, since
+                              when, reason of the last failure (docs/health.md)
   --help            -h        display this help message
 
 Options:

@@ -41,6 +41,9 @@ std::vector<model::Change> every_change() {
         model::SetServiceTimeouts{fwm, {}},
         model::Clear{},
         model::ReplaceConfig{c},
+        model::SetRealHealth{sh, r.address, r.port, RealHealth::inhibited, std::nullopt},
+        model::SetRealHealth{sh, r.address, r.port, RealHealth::up, 4},
+        model::SetSorryActive{sh, true},
     };
 }
 

@@ -102,6 +102,22 @@ public:
         if (!s.key.is_fwmark() && s.key.port == 0 && !s.persistence && chance(0.85))
             s.persistence = Persistence{300, Ip4::from_host(0xffffffffu)};
         s.timeouts = overrides();
+        s.sorry_server.reset();
+        s.sorry_active = false;
+        if (chance(0.3)) {  // often at a real server's address: the NAT owner rule covers it too
+            RealServer r = real(s.key);
+            s.sorry_server = SorryServer{r.address, r.port, r.forward, chance(0.5)};
+            s.sorry_active = chance(0.3);
+        }
+        if (chance(0.02)) s.sorry_active = true;  // invalid without a sorry server
+    }
+
+    // Runtime state, as the health checker sets it.
+    void health(RealServer& r) {
+        static const RealHealth h[] = {RealHealth::up, RealHealth::up, RealHealth::removed, RealHealth::inhibited};
+        r.health = h[below(4)];
+        r.dynamic_weight.reset();
+        if (chance(0.2)) r.dynamic_weight = below(5);
     }
 
     TimeoutOverrides overrides() {
@@ -136,6 +152,7 @@ public:
             r.upper_threshold = 1 + below(10);
             r.lower_threshold = below(12);  // sometimes above upper: invalid
         }
+        if (chance(0.2)) health(r);
         return r;
     }
 
@@ -169,6 +186,15 @@ model::Change random_change(Gen& g, const Config& c, const std::vector<Config>& 
         return &g.pick(c.services);
     };
     auto key_of = [&](const Service* s) { return s ? s->key : g.key(); };
+    if (g.chance(0.08)) {  // the health checker's changes
+        const Service* found = some_service();
+        if (g.chance(0.3)) return model::SetSorryActive{key_of(found), g.chance(0.7)};
+        RealServer rs = g.real(key_of(found));
+        if (found && !found->reals.empty() && g.chance(0.85)) rs = g.pick(found->reals);
+        g.health(rs);
+        if (g.chance(0.02)) rs.dynamic_weight = 70000;  // invalid
+        return model::SetRealHealth{key_of(found), rs.address, rs.port, rs.health, rs.dynamic_weight};
+    }
     uint32_t r = g.below(1000);
 
     if (r < 130) {  // add-service

@@ -93,6 +93,43 @@ TEST_CASE("keepalived: global_defs, vrrp_* and other non-LVS blocks are listed a
     CHECK(has_warning(c, "good/ignored_blocks.conf:6: global_defs ignored (VRRP is left to keepalived)"));
     CHECK(has_warning(c, ": vrrp_script ignored (VRRP is left to keepalived)"));
     CHECK(has_warning(c, ": static_ipaddress ignored (left to keepalived)"));
+    CHECK_FALSE(c.lvs_notify_fifo);
+    CHECK_FALSE(c.notify_fifo);
+}
+
+TEST_CASE("keepalived: global_defs' lvs_notify_fifo and notify_fifo are read, the rest is ignored") {
+    TempDir t;
+    auto path = t.write("k.conf", R"(global_defs {
+    router_id LVS_A
+    lvs_notify_fifo /run/dplb/lvs.fifo
+    notify_fifo "/run/dplb/all fifo" nobody nogroup
+}
+virtual_server 10.0.0.1 80 {
+    protocol TCP
+    lb_algo rr
+    lb_kind NAT
+    real_server 10.1.1.1 80 {
+    }
+})");
+    auto r = parse_keepalived(path);
+    INFO((r ? std::string() : r.error().str()));
+    REQUIRE(r.ok());
+    CHECK(r->lvs_notify_fifo == "/run/dplb/lvs.fifo");
+    CHECK(r->notify_fifo == "/run/dplb/all fifo");
+    CHECK(has_warning(*r, "k.conf:1: global_defs ignored but for its notify FIFOs (VRRP is left to keepalived)"));
+    CHECK(has_warning(*r, "k.conf:4: notify_fifo: user/group ignored"));
+
+    auto only = t.write("only.conf", "global_defs {\n    lvs_notify_fifo /tmp/x.fifo\n}\n");
+    auto o = parse_keepalived(only);
+    REQUIRE(o.ok());
+    CHECK(o->lvs_notify_fifo == "/tmp/x.fifo");
+    CHECK_FALSE(o->notify_fifo);
+    CHECK(o->warnings.empty());
+
+    auto bad = t.write("bad.conf", "global_defs {\n    lvs_notify_fifo\n}\n");
+    auto b = parse_keepalived(bad);
+    REQUIRE_FALSE(b.ok());
+    CHECK(b.error().str().find("bad.conf:2: lvs_notify_fifo: needs a FIFO path") != std::string::npos);
 }
 
 TEST_CASE("keepalived: checker defaults are keepalived's") {
@@ -134,7 +171,7 @@ TEST_CASE("keepalived: checker defaults are keepalived's") {
         CHECK_FALSE(c.connect_ip);
         CHECK_FALSE(c.connect_port);
         CHECK_FALSE(c.delay_loop);
-        CHECK(c.warmup == 0);
+        CHECK_FALSE(c.warmup);  // keepalived: up to delay_loop
     }
     CHECK(ck[0].retry == 1);
     CHECK(ck[0].delay_before_retry == 1);

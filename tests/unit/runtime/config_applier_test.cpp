@@ -133,3 +133,45 @@ TEST_CASE("apply-batch: a refused change or a failed build leaves the configurat
     CHECK(done.reply["ok"] == true);
     CHECK(fx.applier.config().services[2].reals.size() == 1);
 }
+
+TEST_CASE("apply-batch: the health checker's changes rebuild their service only", "[applier][health]") {
+    Fx fx;
+    config::Config c = services(20);
+    c.services[5].sorry_server = config::SorryServer{Ip4::from_host(0x0a0000f0u), 8080, config::ForwardMethod::nat, false};
+    REQUIRE(fx.applier.apply({{"cmd", "apply"}, {"generation", uint64_t(1)}, {"config", model::to_json(c)}}).snapshot);
+    const config::ServiceKey key = c.services[5].key;
+    const json changes = json::parse(R"([
+        {"op":"set-real-health","service":{"protocol":"tcp","address":"192.0.2.15","port":80},
+         "real_server":{"address":"10.0.0.81","port":8080},"health":"removed"},
+        {"op":"set-real-health","service":{"protocol":"tcp","address":"192.0.2.15","port":80},
+         "real_server":{"address":"10.0.0.82","port":8080},"health":"up","dynamic_weight":4}])");
+    auto out = fx.applier.apply_batch({{"cmd", "apply-batch"}, {"base", uint64_t(1)}, {"generation", uint64_t(2)}, {"changes", changes}});
+    INFO(out.reply.dump());
+    REQUIRE(out.reply["ok"] == true);
+    CHECK(out.reply["rebuilt"] == 1);
+    const ServiceSnap* s = out.snapshot->find_service(6, key.address.be, __builtin_bswap16(80));
+    REQUIRE(s);
+    REQUIRE(s->reals.size() == 1);
+    CHECK(s->reals[0].addr == Ip4::from_host(0x0a000052u).be);
+    CHECK(s->reals[0].weight == 4);
+    CHECK(s->standby.size() == 2);  // the removed server and the sorry server
+
+    const json sorry = json::parse(R"([{"op":"set-sorry-active",
+        "service":{"protocol":"tcp","address":"192.0.2.15","port":80},"active":true}])");
+    auto on = fx.applier.apply_batch({{"cmd", "apply-batch"}, {"base", uint64_t(2)}, {"generation", uint64_t(3)}, {"changes", sorry}});
+    REQUIRE(on.reply["ok"] == true);
+    CHECK(on.reply["rebuilt"] == 1);
+    s = on.snapshot->find_service(6, key.address.be, __builtin_bswap16(80));
+    REQUIRE(s);
+    REQUIRE(s->reals.size() == 1);
+    CHECK(s->reals[0].addr == Ip4::from_host(0x0a0000f0u).be);
+    CHECK(fx.applier.config().services[5].sorry_active);
+
+    // No sorry server to activate: refused, nothing changes.
+    const json bad = json::parse(R"([{"op":"set-sorry-active",
+        "service":{"protocol":"tcp","address":"192.0.2.16","port":80},"active":true}])");
+    auto refused = fx.applier.apply_batch({{"cmd", "apply-batch"}, {"base", uint64_t(3)}, {"generation", uint64_t(4)}, {"changes", bad}});
+    CHECK(refused.reply["ok"] == false);
+    CHECK(refused.reply["field"] == "changes[0].active");
+    CHECK(fx.applier.generation() == 3);
+}

@@ -1,0 +1,145 @@
+// Controller: health checking's requests and effects (see health_driver.hpp).
+#include <filesystem>
+
+#include "codec/change_json.hpp"
+#include "codec/json_parse.hpp"
+#include "control/api/request_members.hpp"
+#include "control/keepalived/parse.hpp"
+#include "control/server/controller.hpp"
+#include "control/server/health_driver.hpp"
+#include "model/config_diff.hpp"
+
+namespace dplb::server {
+
+using model::Error;
+using nlohmann::json;
+namespace link = dplb::dataplane_link;
+
+namespace {
+
+json error_reply(const Error& e) {
+    json r{{"ok", false}, {"error", e.str()}};
+    if (!e.field.empty()) r["field"] = e.field;
+    return r;
+}
+
+}  // namespace
+
+std::optional<json> Controller::stage_keepalived(const std::string& path) {
+    if (!health_) return error_reply(Error{"", "health checking is not available in this process"});
+    if (!store_.healthy() && staged_.empty()) {
+        rewrite_store();
+        if (!store_.healthy()) return error_reply(Error{"", "the state cannot be written; nothing was changed"});
+    }
+    auto file = keepalived::parse_keepalived(path);
+    if (!file) return error_reply(Error{"path", file.error().str()});
+    auto target = keepalived::replacement_config(editor_.config(), *file);
+    if (!target) return error_reply(Error{"path", target.error().str()});
+    HealthDriver::seed_runtime(editor_.config(), *target, *file);
+
+    const std::size_t mark = editor_.pending();
+    model::Batch batch;
+    if (auto diff = model::diff_config(editor_.config(), *target)) {
+        for (std::size_t i = 0; i < diff->size(); ++i) {
+            if (editor_.apply((*diff)[i])) {
+                // A step the editor refuses in this order (a persistence rule between two
+                // services, ...): the whole replacement instead, checked as a whole.
+                editor_.rollback_to(mark);
+                batch.changes.clear();
+                break;
+            }
+            batch.changes.push_back(std::move((*diff)[i]));
+        }
+    }
+    if (batch.changes.empty() && !(editor_.config() == *target)) {
+        model::Change whole = model::ReplaceConfig{*target};
+        if (auto e = editor_.apply(whole)) {
+            editor_.rollback_to(mark);
+            return error_reply(Error{"path", path + ": " + e->str()});
+        }
+        batch.changes.push_back(std::move(whole));
+    }
+    json warnings = file->warnings;
+    const std::size_t changes = batch.changes.size();
+    std::error_code ec;
+    auto absolute = std::filesystem::absolute(path, ec);
+    loaded_keepalived_ = ec ? path : absolute.string();
+    loading_ = std::move(*file);
+    if (batch.changes.empty()) {
+        // Nothing to write: the table is already the file's; its checkers still take over.
+        Staged st{json{{"ok", true}, {"dataplane", dataplane_state()}, {"generation", generation_}}, {}, false, {}};
+        st.reply["changes"] = 0;
+        st.reply["warnings"] = std::move(warnings);
+        staged_.push_back(std::move(st));
+        return std::nullopt;
+    }
+    auto reply = stage_applied(std::move(batch), mark);
+    if (reply) {
+        loading_.reset();
+        return reply;
+    }
+    staged_.back().reply["changes"] = changes;
+    staged_.back().reply["warnings"] = std::move(warnings);
+    return std::nullopt;
+}
+
+json Controller::load_keepalived(const std::string& path) {
+    if (auto reply = stage_keepalived(path)) return *reply;
+    json reply = complete_staged().back();
+    release_retired();
+    apply_health();  // the new checked set's first decisions (alpha, ...)
+    return reply;
+}
+
+json Controller::health_reply(const json& request) {
+    if (auto e = api::read_no_members(request)) return error_reply(*e);
+    if (!health_) return error_reply(Error{"", "health checking is not available in this process"});
+    json r = health_->status_reply();
+    r["keepalived_conf"] = health_->keepalived_path();
+    return r;
+}
+
+void Controller::apply_health() {
+    if (!health_ || !staged_.empty()) return;
+    if (requests_changed_config_) {
+        health_->follow(editor_.config());
+        requests_changed_config_ = false;
+    }
+    model::Batch batch;
+    for (auto& c : health_->take_changes(editor_.config())) {
+        if (auto e = editor_.apply(c)) {
+            log_("health: " + e->str());
+            continue;
+        }
+        batch.changes.push_back(std::move(c));
+    }
+    if (batch.changes.empty()) return;
+    // Runtime state: applied and pushed, not journaled (the checks find it again after a
+    // restart), so it is committed at once.
+    editor_.commit();
+    const uint64_t next = ++last_number_;
+    if (link_.connected()) {
+        auto res = dataplane_in_doubt_ ? link::push_config(link_, editor_.config(), next)
+                                       : link::push_batch(link_, model::dump_line(model::to_json(batch)), generation_, next);
+        if (res.outcome == link::PushOutcome::resync) res = link::push_config(link_, editor_.config(), next);
+        if (res.outcome == link::PushOutcome::applied) dataplane_in_doubt_ = false;
+        else if (res.outcome != link::PushOutcome::unreachable) {
+            dataplane_in_doubt_ = true;
+            log_("health: the dataplane refused the health change: " + res.error.message);
+        }
+    }
+    generation_ = next;
+}
+
+void Controller::poll_passive() {
+    if (!health_ || !health_->passive() || !link_.connected()) return;
+    auto reply = link_.call(json{{"cmd", "passive-failures"}});
+    if (!reply) {
+        log_(reply.error().message);
+        return;
+    }
+    if (!(*reply)["ok"].get<bool>()) return;
+    health_->on_passive_failures(*reply);
+}
+
+}  // namespace dplb::server
