@@ -132,8 +132,11 @@ def test_thousand_tcp_checks_cpu_and_mass_failure(scale_lab):
     listed = lab.adm("-L", "-n").stdout.count("  -> 10.1.")
     assert listed == REALS - FAILING, listed
     # What reached the (fake) dataplane has the 800 live real servers.
-    assert lab.fake.wait_for(lambda: sum(len(s["real_servers"]) for s in lab.fake.config["services"])
-                             == REALS - FAILING, timeout=5), "the dataplane's configuration"
+    # (docs/api.md: the apply carries each real server's `health`, absent when "up").
+    def live():
+        return sum(1 for s in lab.fake.config["services"] for r in s["real_servers"]
+                   if r.get("health", "up") == "up")
+    assert lab.fake.wait_for(lambda: live() == REALS - FAILING, timeout=5), live()
     assert lab.control.poll() is None
     assert cpu < CPU_BOUND, f"dplb-control used {cpu:.1f}% of a core for {REALS} TCP checks/s"
     assert last <= DOWN_BOUND, f"the last of {FAILING} real servers was down after {last:.1f}s"
