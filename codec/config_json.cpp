@@ -154,6 +154,11 @@ Status read_service_attributes(ObjectReader& r, cfg::Service& svc, AttributesGiv
         svc.timeouts = *overrides;
         g.timeouts = true;
     }
+    if (const json* x = r.get("expire_nodest_conn")) {
+        if (!x->is_boolean()) return type_error(r.field("expire_nodest_conn"), "a boolean", *x);
+        svc.expire_nodest_conn = x->get<bool>();
+        g.expire_nodest_conn = true;
+    }
     if (given) *given = g;
     return std::nullopt;
 }
@@ -223,6 +228,7 @@ json to_json(const cfg::Service& s) {
         j["mh_table_size"] = s.mh_table_size;
     if (s.persistence) j["persistence"] = to_json(*s.persistence);
     j["timeouts"] = to_json(s.timeouts);
+    if (s.expire_nodest_conn) j["expire_nodest_conn"] = true;  // absent: false, IPVS's default
     json laddrs = json::array();
     for (Ip4 a : s.local_addresses) laddrs.push_back(a.str());
     j["local_addresses"] = std::move(laddrs);

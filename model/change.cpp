@@ -12,6 +12,7 @@ config::Service attributes_of(const config::Service& s) {
     out.mh_table_size = s.mh_table_size;
     out.persistence = s.persistence;
     out.timeouts = s.timeouts;
+    out.expire_nodest_conn = s.expire_nodest_conn;
     return out;
 }
 

@@ -43,6 +43,7 @@ void set_attributes(cfg::Service& to, const cfg::Service& from) {
     to.mh_table_size = from.mh_table_size;
     to.persistence = from.persistence;
     to.timeouts = from.timeouts;
+    to.expire_nodest_conn = from.expire_nodest_conn;
 }
 
 bool has_fullnat(const cfg::Service& s) {
