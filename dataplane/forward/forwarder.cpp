@@ -281,8 +281,14 @@ uint16_t Forwarder::acquire_local_port(LocalAddress& la, uint32_t rip, uint16_t 
 Verdict Forwarder::tunnel(pkt::ParsedIpv4& p, const Session& s, const Snapshot& snap) {
     const ServiceSnap* svc = s.service_id < snap.service_by_id.size() ? snap.service_by_id[s.service_id] : nullptr;
     const RealSnap* real = nullptr;
-    if (svc)
+    if (svc) {
         if (int i = index_of_real(*svc, s.real_id); i >= 0) real = &svc->reals[size_t(i)];
+        // A server the health check took out (or a sorry server replaced) keeps its tunnel.
+        // Rare (its remaining connections only), so a scan.
+        else
+            for (const RealSnap& r : svc->standby)
+                if (r.id == s.real_id) real = &r;
+    }
     // A server removed from the configuration keeps its connections: the address is in the
     // session; the source falls back to the packet's VIP and the MTU to 1500.
     uint32_t source = real ? real->tunnel_source : p.daddr;
