@@ -202,6 +202,11 @@ Status read_service_attributes(ObjectReader& r, cfg::Service& svc, AttributesGiv
             svc.sorry_server = *sorry;
         }
     }
+    if (const json* x = r.get("expire_nodest_conn")) {
+        if (!x->is_boolean()) return type_error(r.field("expire_nodest_conn"), "a boolean", *x);
+        svc.expire_nodest_conn = x->get<bool>();
+        g.expire_nodest_conn = true;
+    }
     if (given) *given = g;
     return std::nullopt;
 }
@@ -286,6 +291,7 @@ json to_json(const cfg::Service& s, RuntimeState runtime) {
     j["timeouts"] = to_json(s.timeouts);
     if (s.sorry_server) j["sorry_server"] = to_json(*s.sorry_server);
     if (runtime == RuntimeState::include && s.sorry_active) j["sorry_active"] = true;
+    if (s.expire_nodest_conn) j["expire_nodest_conn"] = true;  // absent: false, IPVS's default
     json laddrs = json::array();
     for (Ip4 a : s.local_addresses) laddrs.push_back(a.str());
     j["local_addresses"] = std::move(laddrs);

@@ -42,12 +42,13 @@ Result<config::Service> service_from_json(const nlohmann::json& j, const std::st
 // Which of a service's attributes an object gave (read_service_attributes).
 struct AttributesGiven {
     bool scheduler = false, sched_flags = false, mh_table_size = false, persistence = false, timeouts = false,
-         sorry_server = false;
+         sorry_server = false, expire_nodest_conn = false;
 };
 // The attributes of a service besides its key and lists: "scheduler", "sched_flags",
 // "mh_table_size", "persistence" (null = not persistent), "timeouts" (merged into the
-// service's overrides: a member sets, null clears) and "sorry_server" (null = none). Absent
-// members leave `svc` as it was. Not the runtime "sorry_active" (service_from_json reads it).
+// service's overrides: a member sets, null clears), "sorry_server" (null = none) and
+// "expire_nodest_conn" (a boolean). Absent members leave `svc` as it was. Not the runtime
+// "sorry_active" (service_from_json reads it).
 Status read_service_attributes(ObjectReader& r, config::Service& svc, AttributesGiven* given = nullptr);
 
 // Members that are absent keep their value from `defaults` (whose `port` should be the

@@ -48,6 +48,8 @@ Result<RealServerStats> real_stats_from_json(const json& j, const std::string& p
     if (auto e = r.optional_uint("active_conns", 0, any_u64, rs.active_conns)) return *e;
     if (auto e = r.optional_uint("inactive_conns", 0, any_u64, rs.inactive_conns)) return *e;
     if (auto e = r.optional_uint("persistent_conns", 0, any_u64, rs.persistent_conns)) return *e;
+    if (auto e = r.optional_uint("syn_timeouts", 0, any_u64, rs.syn_timeouts)) return *e;
+    if (auto e = r.optional_uint("resets", 0, any_u64, rs.resets)) return *e;
     if (const json* s = r.get("stats")) {
         auto c = counters_from_json(*s, r.field("stats"));
         if (!c) return c.error();
@@ -111,6 +113,8 @@ json stats_reply_to_json(const StatsSnapshot& snap) {
                                  {"active_conns", rs.active_conns},
                                  {"inactive_conns", rs.inactive_conns},
                                  {"persistent_conns", rs.persistent_conns},
+                                 {"syn_timeouts", rs.syn_timeouts},
+                                 {"resets", rs.resets},
                                  {"stats", to_json(rs.stats)},
                                  {"rates", to_json(rs.rates)}});
         js["real_servers"] = std::move(reals);
@@ -132,6 +136,47 @@ Result<StatsSnapshot> stats_reply_from_json(const json& j) {
         snap.services.push_back(std::move(*s));
     }
     return snap;
+}
+
+json passive_failures_reply_to_json(const std::vector<PassiveFailures>& reals) {
+    json out = json::array();
+    for (const auto& r : reals)
+        out.push_back(json{{"service", key_to_json(r.service)},
+                           {"address", r.address.str()},
+                           {"port", r.port},
+                           {"syn_timeouts", r.syn_timeouts},
+                           {"resets", r.resets}});
+    return json{{"ok", true}, {"reals", std::move(out)}};
+}
+
+Result<std::vector<PassiveFailures>> passive_failures_reply_from_json(const json& j) {
+    ObjectReader r(j, "");
+    if (auto e = r.status()) return *e;
+    std::vector<PassiveFailures> out;
+    const json* reals = r.get("reals");
+    if (!reals) return out;
+    if (!reals->is_array()) return type_error("reals", "an array", *reals);
+    for (std::size_t i = 0; i < reals->size(); ++i) {
+        const std::string path = index_path("reals", i);
+        ObjectReader rr((*reals)[i], path);
+        PassiveFailures pf;
+        const json* m = nullptr;
+        if (auto e = rr.required("service", m)) return *e;
+        auto key = service_key_from_json(*m, rr.field("service"));
+        if (!key) return key.error();
+        pf.service = *key;
+        if (auto e = rr.required("address", m)) return *e;
+        auto a = address_from_json(*m, rr.field("address"));
+        if (!a) return a.error();
+        pf.address = *a;
+        uint64_t port = 0;
+        if (auto e = rr.required_uint("port", 0, 65535, port)) return *e;
+        pf.port = uint16_t(port);
+        if (auto e = rr.optional_uint("syn_timeouts", 0, any_u64, pf.syn_timeouts)) return *e;
+        if (auto e = rr.optional_uint("resets", 0, any_u64, pf.resets)) return *e;
+        out.push_back(pf);
+    }
+    return out;
 }
 
 }  // namespace dplb::model

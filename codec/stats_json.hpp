@@ -21,4 +21,10 @@ nlohmann::json stats_reply_to_json(const StatsSnapshot&);
 // dataplane may report more than this control process knows.
 Result<StatsSnapshot> stats_reply_from_json(const nlohmann::json& j);
 
+// {"ok":true,"reals":[{"service":<key>,"address":"10.0.0.2","port":80,"syn_timeouts":N,
+// "resets":M},...]}: the dataplane's `passive-failures` reply (docs/api.md).
+nlohmann::json passive_failures_reply_to_json(const std::vector<PassiveFailures>&);
+// Decodes it; unknown members are ignored, as in stats replies.
+Result<std::vector<PassiveFailures>> passive_failures_reply_from_json(const nlohmann::json& j);
+
 }  // namespace dplb::model

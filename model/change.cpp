@@ -14,6 +14,7 @@ config::Service attributes_of(const config::Service& s) {
     out.timeouts = s.timeouts;
     out.sorry_server = s.sorry_server;
     out.sorry_active = s.sorry_active;
+    out.expire_nodest_conn = s.expire_nodest_conn;
     return out;
 }
 

@@ -46,6 +46,7 @@ void set_attributes(cfg::Service& to, const cfg::Service& from) {
     to.timeouts = from.timeouts;
     to.sorry_server = from.sorry_server;
     to.sorry_active = from.sorry_active;
+    to.expire_nodest_conn = from.expire_nodest_conn;
 }
 
 // Real or sorry server: both take FULLNAT connections from the local addresses.

@@ -41,6 +41,9 @@ struct RealServerStats {
     uint64_t active_conns = 0;
     uint64_t inactive_conns = 0;
     uint64_t persistent_conns = 0;  // persistence templates pointing at it (ipvsadm PersistConn)
+    // Passive checks (see PassiveFailures), cumulative.
+    uint64_t syn_timeouts = 0;
+    uint64_t resets = 0;
     Counters stats;
     Rates rates;
 
@@ -62,6 +65,20 @@ struct StatsSnapshot {
     std::vector<ServiceStats> services;
 
     friend bool operator==(const StatsSnapshot&, const StatsSnapshot&) = default;
+};
+
+// What the dataplane saw of one real server's new connections failing (its passive checks,
+// the `passive-failures` reply): connections whose SYN it left unanswered, and connections it
+// reset before ESTABLISHED. Cumulative since the dataplane started; NAT and FULLNAT servers
+// only (with DR and TUN the dataplane never sees the server's side).
+struct PassiveFailures {
+    config::ServiceKey service;
+    Ip4 address;
+    uint16_t port = 0;  // host order
+    uint64_t syn_timeouts = 0;
+    uint64_t resets = 0;
+
+    friend bool operator==(const PassiveFailures&, const PassiveFailures&) = default;
 };
 
 }  // namespace dplb::model

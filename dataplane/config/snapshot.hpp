@@ -62,9 +62,37 @@ struct ServiceSnap {
     // neither active nor inhibit. They keep their ids, so that their remaining connections
     // keep counting and a server that comes back is the same one (counters, rates, -Z).
     std::vector<RealSnap> standby;
+    // expire_nodest_conn (config::Service): sessions whose real server is not in `reals` are
+    // reset and expired at their next packet. `real_index` (real id -> index in `reals`) is
+    // built only for such services, so that the check costs one probe per packet; it is empty
+    // otherwise.
+    bool expire_nodest_conn = false;
+    FlatMap<uint32_t> real_index;
     std::vector<uint16_t> laddr_ids;  // FULLNAT source addresses (LocalAddressRegistry ids)
     SchedTables sched;                // built by prepare_scheduler()
     std::vector<std::unique_ptr<SchedScratch>> sched_scratch;  // by worker (may be empty)
+};
+
+// What a session's real server is to its service now (Forwarder): still one of its servers,
+// one at weight 0 (quiesced or inhibited: available, IPVS's "weight 0"), or gone (removed
+// from the service, or the service removed).
+enum class RealPresence : uint8_t { available, zero_weight, gone };
+
+// Index of real server `real_id` in svc.reals, -1 if it is not there: one probe of
+// real_index where the service has one, else a scan.
+inline int index_of_real(const ServiceSnap& svc, uint32_t real_id) {
+    if (svc.expire_nodest_conn) {
+        const uint32_t* i = svc.real_index.find(real_id);
+        return i ? int(*i) : -1;
+    }
+    for (size_t i = 0; i < svc.reals.size(); ++i)
+        if (svc.reals[i].id == real_id) return int(i);
+    return -1;
+}
+
+// Bits of Snapshot::service_flags.
+enum ServiceFlagBits : uint8_t {
+    service_flag_expire_nodest = 1,  // config::Service::expire_nodest_conn
 };
 
 inline uint64_t service_lookup_key(uint8_t proto, uint32_t addr_be, uint16_t port_be) {
@@ -120,6 +148,11 @@ struct Snapshot {
     std::vector<const ServiceSnap*> service_by_id;  // by stable service id (nullptr: none)
     // By stable service id; ids of no service hold the global values.
     std::vector<ServiceTimeouts> service_timeouts;
+    // By stable service id: ServiceFlagBits, what the session path must know of a session's
+    // service before it forwards (one byte per id, so the check for a flag nobody set costs a
+    // load from a small, hot array). A removed service keeps its bits until its id is reused:
+    // its sessions still follow its last setting.
+    std::vector<uint8_t> service_flags;
     std::vector<const ServiceSnap*> service_list;  // every service once (stats order)
 
     // The service a packet to addr:port belongs to: an exact service or a port group's mark
@@ -137,6 +170,17 @@ struct Snapshot {
         return col == 0 ? t.tcp : col == 1 ? t.tcp_fin : t.udp;
     }
     const LocalAddressInfo* find_local(uint32_t addr) const { return local_addresses.find(addr); }
+    uint8_t flags_of(uint32_t service_id) const {
+        return service_id < service_flags.size() ? service_flags[service_id] : 0;
+    }
+    // Where real server `real_id` stands in service `service_id` now.
+    RealPresence presence(uint32_t service_id, uint32_t real_id) const {
+        const ServiceSnap* svc = service_id < service_by_id.size() ? service_by_id[service_id] : nullptr;
+        if (!svc) return RealPresence::gone;
+        int i = index_of_real(*svc, real_id);
+        if (i < 0) return RealPresence::gone;
+        return svc->reals[size_t(i)].weight == 0 ? RealPresence::zero_weight : RealPresence::available;
+    }
 };
 
 }  // namespace dplb

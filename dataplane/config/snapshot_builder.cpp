@@ -170,7 +170,8 @@ SnapshotBuilder::SnapshotBuilder(unsigned nworkers, std::vector<PortSnap> ports,
       service_ids_(limits.max_services),
       real_id_pool_(limits.max_reals),
       service_by_id_(limits.max_services, nullptr),
-      timeouts_by_id_(limits.max_services, timeouts_of(config::Timeouts{}, nullptr)) {
+      timeouts_by_id_(limits.max_services, timeouts_of(config::Timeouts{}, nullptr)),
+      flags_by_id_(limits.max_services, 0) {
     if (!tunnel_route_) tunnel_route_ = [this](uint32_t addr) { return connected_route(addr); };
 }
 
@@ -333,6 +334,13 @@ std::shared_ptr<ServiceSnap> SnapshotBuilder::build_service(const config::Servic
     model::for_each_configured_server(svc, [&](const config::RealServer& r) {
         if (!ids.count(real_key(r.address, r.port))) snap->standby.push_back(make(r.address, r.port, r.forward, 0));
     });
+    snap->expire_nodest_conn = svc.expire_nodest_conn;
+    if (svc.expire_nodest_conn) {
+        std::vector<std::pair<uint64_t, uint32_t>> index;
+        index.reserve(snap->reals.size());
+        for (size_t i = 0; i < snap->reals.size(); ++i) index.emplace_back(snap->reals[i].id, uint32_t(i));
+        snap->real_index = FlatMap<uint32_t>(index);
+    }
     for (const auto& a : svc.local_addresses) snap->laddr_ids.push_back(laddrs_.acquire(a.be));
     return snap;  // scheduler tables are prepared by apply_plans(), in parallel
 }
@@ -402,6 +410,7 @@ model::Result<std::unique_ptr<Snapshot>> SnapshotBuilder::apply_plans(const conf
                                                                       bool full) {
     recycled_reals_.clear();
     recycled_services_.clear();
+    retired_reals_.clear();
     // Classify: what each plan changes, and the lookup keys it will have.
     for (Plan& p : plans) {
         if (!p.cfg) continue;
@@ -443,6 +452,7 @@ model::Result<std::unique_ptr<Snapshot>> SnapshotBuilder::apply_plans(const conf
     };
     auto retire_real = [&](const RealSnap& r, const ServiceEntry& e) {
         real_id_pool_.retire(r.id);
+        retired_reals_.push_back(RetiredReal{r.id, e.config.key, r.addr, r.port});
         if (r.mode == ForwardMode::nat && !e.protos.empty()) {
             OwnerKeys& d = draining_reals_[r.id];
             d.owner = e.owner;
@@ -503,6 +513,7 @@ model::Result<std::unique_ptr<Snapshot>> SnapshotBuilder::apply_plans(const conf
             e->snap = std::move(snap);
             e->config = *p.cfg;
             service_by_id_[e->id] = e->snap.get();
+            flags_by_id_[e->id] = e->config.expire_nodest_conn ? service_flag_expire_nodest : 0;
             set_timeouts(e->id, &e->config);
             services_dirty_ = true;
         } else if (p.retime) {
@@ -559,6 +570,7 @@ std::unique_ptr<Snapshot> SnapshotBuilder::assemble(uint64_t generation) {
     snap->ports = ports_;
     snap->service_by_id = service_by_id_;
     snap->service_timeouts = timeouts_by_id_;
+    snap->service_flags = flags_by_id_;
     snap->service_list.reserve(order_.size());
     for (const ServiceEntry* e : order_) snap->service_list.push_back(e->snap.get());
     for (unsigned s = 0; s < session_state_count; ++s) snap->timeout_ms[s] = ms(default_state_timeout_s[s]);

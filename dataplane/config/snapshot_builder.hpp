@@ -74,6 +74,16 @@ public:
     // values the stats code must treat as a baseline).
     const std::vector<uint32_t>& recycled_real_ids() const { return recycled_reals_; }
     const std::vector<uint32_t>& recycled_service_ids() const { return recycled_services_; }
+    // Real servers the last build() took out of the snapshot (removed from their service, or
+    // their service removed): their ids stay quarantined while sessions use them, and this is
+    // the last time the builder can name them.
+    struct RetiredReal {
+        uint32_t id = 0;
+        config::ServiceKey service;
+        uint32_t addr = 0;  // network order
+        uint16_t port = 0;  // network order
+    };
+    const std::vector<RetiredReal>& retired_reals() const { return retired_reals_; }
 
     // ServiceSnaps the last successful build() made (new or changed services), and since
     // construction; scheduler tables prepared since construction.
@@ -128,6 +138,7 @@ private:
     IdPool service_ids_;
     IdPool real_id_pool_;
     std::vector<uint32_t> recycled_reals_, recycled_services_;
+    std::vector<RetiredReal> retired_reals_;
     uint64_t next_version_ = 1;
     uint64_t sequence_ = 0;
     size_t last_rebuilt_ = 0;
@@ -140,6 +151,7 @@ private:
                                         // is taken by the last, as ConfigEditor does)
     std::vector<const ServiceSnap*> service_by_id_;
     std::vector<ServiceTimeouts> timeouts_by_id_;
+    std::vector<uint8_t> flags_by_id_;  // Snapshot::service_flags
     config::Timeouts global_;
     bool built_once_ = false;
     std::unordered_map<uint64_t, NatRef> nat_refs_;       // by (proto, rip, rport) key: the owner rule

@@ -3,6 +3,7 @@
 #include "dataplane/flow/owner.hpp"
 #include "dataplane/forward/local_reply.hpp"
 #include "dataplane/forward/rewrite.hpp"
+#include "dataplane/forward/tcp_reset.hpp"
 
 namespace dplb::fwd {
 
@@ -23,12 +24,6 @@ bool starts_new_connection(const Session& s, uint8_t tcp_flags) {
 FlowKey template_key(const ServiceSnap& svc, uint32_t client) {
     if (svc.fwmark) return FlowKey(client & svc.persist_mask, svc.fwmark, bswap16(1), 0, 0);
     return FlowKey(client & svc.persist_mask, svc.vip, 0, svc.vport, 0);
-}
-
-int index_of_real(const ServiceSnap& svc, uint32_t real_id) {
-    for (size_t i = 0; i < svc.reals.size(); ++i)
-        if (svc.reals[i].id == real_id) return int(i);
-    return -1;
 }
 
 }  // namespace
@@ -65,10 +60,40 @@ Verdict Forwarder::handle_ipv4(pkt::ParsedIpv4& p, uint16_t in_port, const Snaps
     FlowKey key(p.saddr, p.daddr, p.sport, p.dport, p.proto);
     SessionTable::Hit hit = table_.find(key, hash);
     if (hit.session) {
-        if (hit.reply || !(p.proto == pkt::proto_tcp && starts_new_connection(*hit.session, p.tcp_flags)))
-            return forward_existing(p, *hit.session, hit.reply, snap, now);
-        wheel_.remove(hit.session);
-        end_session(*hit.session);
+        Session& s = *hit.session;
+        const bool tcp = p.proto == pkt::proto_tcp;
+        const bool client_syn = tcp && !hit.reply && (p.tcp_flags & (pkt::tcp_syn | pkt::tcp_rst)) == pkt::tcp_syn;
+        if (tcp && !(s.flags & session_input_only)) observe_tcp(s, hit.reply, p.tcp_flags, now);
+        // Whether the packet ends its session and, from the client, is scheduled anew
+        // (docs/architecture.md, "Real servers that leave").
+        bool reschedule = false;
+        if (snap.flags_of(s.service_id) & service_flag_expire_nodest) [[unlikely]] {
+            const RealPresence where = snap.presence(s.service_id, s.real_id);
+            if (where == RealPresence::gone) {
+                counters_.sessions_expired_nodest.add();
+                if (tcp && !client_syn) return reset_gone_session(p, s, hit.reply, snap);
+                if (hit.reply) {  // UDP from the server: nothing to schedule it to
+                    wheel_.remove(&s);
+                    end_session(s);
+                    return Verdict::drop(DropReason::real_server_gone);
+                }
+                reschedule = true;  // a client SYN, or a client's UDP packet
+            } else {
+                // IPVS (conn_reuse with expire_nodest_conn): a SYN to a server at weight 0
+                // is a new connection, scheduled elsewhere.
+                reschedule = client_syn && where == RealPresence::zero_weight;
+            }
+        }
+        // Without the flag too: a client retrying its SYN to a server that has left, before any
+        // connection exists, is a new connection rather than more SYNs to a server that is gone.
+        if (!reschedule && client_syn && s.in_syn_state())
+            reschedule = snap.presence(s.service_id, s.real_id) == RealPresence::gone;
+        if (reschedule)
+            counters_.sessions_rescheduled.add();
+        else if (!client_syn || !starts_new_connection(s, p.tcp_flags))
+            return forward_existing(p, s, hit.reply, snap, now);
+        wheel_.remove(&s);
+        end_session(s);
     }
 
     // owner_of() may have looked the service up already, in this very snapshot.
@@ -187,6 +212,7 @@ Verdict Forwarder::create_session(pkt::ParsedIpv4& p, const FlowKey& key, uint32
     s->set_mode(real.mode);
     s->state = p.proto == pkt::proto_tcp ? SessionState::tcp_none : SessionState::udp;
     s->expires = now;
+    s->created = now;
     if (tpl) {
         s->control = table_.index_of(tpl);
         ++tpl->control;
@@ -255,8 +281,14 @@ uint16_t Forwarder::acquire_local_port(LocalAddress& la, uint32_t rip, uint16_t 
 Verdict Forwarder::tunnel(pkt::ParsedIpv4& p, const Session& s, const Snapshot& snap) {
     const ServiceSnap* svc = s.service_id < snap.service_by_id.size() ? snap.service_by_id[s.service_id] : nullptr;
     const RealSnap* real = nullptr;
-    if (svc)
+    if (svc) {
         if (int i = index_of_real(*svc, s.real_id); i >= 0) real = &svc->reals[size_t(i)];
+        // A server the health check took out (or a sorry server replaced) keeps its tunnel.
+        // Rare (its remaining connections only), so a scan.
+        else
+            for (const RealSnap& r : svc->standby)
+                if (r.id == s.real_id) real = &r;
+    }
     // A server removed from the configuration keeps its connections: the address is in the
     // session; the source falls back to the packet's VIP and the MTU to 1500.
     uint32_t source = real ? real->tunnel_source : p.daddr;
@@ -274,22 +306,23 @@ Verdict Forwarder::tunnel(pkt::ParsedIpv4& p, const Session& s, const Snapshot& 
     return Verdict::forward_to(s.reply.src);
 }
 
+Verdict Forwarder::output(pkt::ParsedIpv4& p, const Session& s, bool reply_dir, const Snapshot& snap) {
+    const ForwardMode mode = s.mode();
+    // The client's packet goes to the server unchanged: DR only re-addresses the frame (the
+    // worker writes the server's MAC), TUN wraps it in an outer header.
+    if (mode == ForwardMode::dr) return Verdict::forward_to(s.reply.src);
+    if (mode == ForwardMode::tunnel) return tunnel(p, s, snap);
+    // Leave with the other direction's key reversed: that is the whole NAT/FULLNAT rewrite.
+    const FlowKey& other = reply_dir ? s.orig : s.reply;
+    Tuple to{other.dst, other.src, other.dport, other.sport};
+    if (!rewrite_tuple(p, to)) return Verdict::drop(DropReason::ip_ttl_exceeded);
+    return Verdict::forward_to(to.daddr);
+}
+
 Verdict Forwarder::forward_existing(pkt::ParsedIpv4& p, Session& s, bool reply_dir, const Snapshot& snap, Tick now) {
     uint16_t bytes = p.ip_len;
-    const ForwardMode mode = s.mode();
-    Verdict v;
-    if (mode == ForwardMode::dr || mode == ForwardMode::tunnel) {
-        // The client's packet goes to the server unchanged: DR only re-addresses the frame
-        // (the worker writes the server's MAC), TUN wraps it in an outer header.
-        v = mode == ForwardMode::dr ? Verdict::forward_to(s.reply.src) : tunnel(p, s, snap);
-        if (v.action == Verdict::Action::drop) return v;
-    } else {
-        // Leave with the other direction's key reversed: that is the whole NAT/FULLNAT rewrite.
-        const FlowKey& other = reply_dir ? s.orig : s.reply;
-        Tuple to{other.dst, other.src, other.dport, other.sport};
-        if (!rewrite_tuple(p, to)) return Verdict::drop(DropReason::ip_ttl_exceeded);
-        v = Verdict::forward_to(to.daddr);
-    }
+    Verdict v = output(p, s, reply_dir, snap);
+    if (v.action == Verdict::Action::drop) return v;
     track_state(s, reply_dir ? FlowDirection::reply : FlowDirection::orig, p.tcp_flags, snap, now);
 
     RealCounters& rc = reals_[s.real_id];
@@ -306,6 +339,64 @@ Verdict Forwarder::forward_existing(pkt::ParsedIpv4& p, Session& s, bool reply_d
         sc.in_bytes.add(bytes);
     }
     return v;
+}
+
+// expire_nodest_conn (docs/architecture.md, "Real servers that leave"): the session of a
+// real server that left its service ends at this segment, and both ends get a reset they
+// accept (RFC 5961 3.2: its sequence number is exactly what the receiver expects next).
+//  - Toward the peer (the end the segment was going to): the segment itself becomes the
+//    reset, with its own sequence number (the peer's RCV.NXT when it is the next in order)
+//    and acknowledgment, and leaves through the session's rewrite as the segment would have.
+//  - Toward the sender: a new reset from the address the sender talks to (the VIP for a
+//    client; the local address and port, FULLNAT, or the client, NAT, for a server), with the
+//    segment's acknowledgment as its sequence number (the sender's RCV.NXT) and the ACK
+//    flag acknowledging the segment. Only for a segment with ACK (without one, what the
+//    sender expects is unknown) that is not itself a reset.
+Verdict Forwarder::reset_gone_session(pkt::ParsedIpv4& p, Session& s, bool reply_dir, const Snapshot& snap) {
+    const Session ended = s;  // its keys and mode outlive it
+    wheel_.remove(&s);
+    end_session(s);  // frees its FULLNAT local port: nothing can take it before these leave
+    const auto* tcp = pkt::at<pkt::TcpHdr>(p.l4(), 0);
+    const uint32_t seq_be = tcp->seq, ack_be = tcp->ack;
+    const bool has_ack = p.tcp_flags & pkt::tcp_ack;
+    bool extra = false;
+    if (has_ack && !(p.tcp_flags & pkt::tcp_rst)) {
+        const FlowKey& sender = reply_dir ? ended.reply : ended.orig;  // as the sender sends
+        const Tuple to{sender.dst, sender.src, sender.dport, sender.sport};
+        const uint32_t next_be = __builtin_bswap32(__builtin_bswap32(seq_be) + tcp_segment_length(p));
+        auto* eth = pkt::at<pkt::EthHdr>(extra_.frame, 0);
+        *eth = pkt::EthHdr{};
+        eth->type_be = pkt::ethertype_ipv4_be;
+        write_tcp_reset(extra_.frame + pkt::l3_offset, to, ack_be, next_be, true, 0, bswap16(++ip_id_),
+                        local_reply_ttl);
+        extra_.len = uint16_t(pkt::l3_offset + tcp_reset_ip_len);
+        extra_.route_to = to.daddr;
+        counters_.nodest_resets.add();
+        extra = true;
+    }
+    make_tcp_reset_in_place(p, seq_be, ack_be, has_ack);
+    Verdict v = output(p, ended, reply_dir, snap);
+    if (v.action == Verdict::Action::forward) counters_.nodest_resets.add();
+    v.extra = extra;
+    return v;
+}
+
+// Passive checks (what DPVS's --dest-check observes), on the sessions that see the server's
+// side: a SYN retransmission from the client passive_syn_timeout_ms after the first SYN with
+// nothing heard from the server is a SYN timeout (once per session); a reset from the server
+// before ESTABLISHED is counted as such.
+void Forwarder::observe_tcp(Session& s, bool reply_dir, uint8_t tcp_flags, Tick now) {
+    if (reply_dir) {
+        if ((tcp_flags & pkt::tcp_rst) && s.in_syn_state()) reals_[s.real_id].resets_before_established.add();
+        s.flags |= session_server_answered;
+        return;
+    }
+    if ((tcp_flags & (pkt::tcp_syn | pkt::tcp_ack | pkt::tcp_rst)) == pkt::tcp_syn && s.in_syn_state() &&
+        !(s.flags & (session_server_answered | session_syn_timeout_counted)) &&
+        tick_reached(now, s.created + passive_syn_timeout_ms)) {
+        reals_[s.real_id].syn_timeouts.add();
+        s.flags |= session_syn_timeout_counted;
+    }
 }
 
 // An ICMP error about a packet of a session goes to the other side, looking as if it were
@@ -370,6 +461,9 @@ unsigned Forwarder::expire(Tick now, unsigned budget, const Snapshot* snap) {
             wheel_.add(s);
             return;
         }
+        if (s->in_syn_state() &&
+            !(s->flags & (session_input_only | session_server_answered | session_syn_timeout_counted)))
+            reals_[s->real_id].syn_timeouts.add();  // the handshake never got an answer
         end_session(*s);
     });
 }

@@ -24,6 +24,25 @@
 
 namespace dplb::fwd {
 
+// Passive checks: a client's SYN retransmission counts as a SYN timeout of the real server
+// from this long after the connection's first SYN, if the server has sent nothing. Clients
+// retransmit a SYN after their initial RTO, 1 s (RFC 6298; Linux's TCP_TIMEOUT_INIT), then 3 s,
+// 7 s...; the 100 ms margin keeps the first retransmission from being missed through delay
+// jitter and the worker reading its clock once per burst. A duplicate sooner than this is not
+// a timeout.
+inline constexpr Tick passive_syn_timeout_ms = 900;
+
+// A packet the forwarder built besides the one it was handed (the second TCP reset of
+// expire_nodest_conn), announced by Verdict::extra: the caller copies it into a buffer of
+// its own and forwards it to `route_to` like any forwarded packet (route, Ethernet header,
+// transmit). Valid until the next handle_ipv4().
+struct ExtraPacket {
+    static constexpr unsigned capacity = 64;
+    alignas(8) uint8_t frame[capacity] = {};  // from the Ethernet header; its addresses are the caller's
+    uint16_t len = 0;
+    uint32_t route_to = 0;  // network order
+};
+
 struct ForwarderParams {
     unsigned worker = 0;
     unsigned nworkers = 1;
@@ -57,10 +76,14 @@ public:
     Verdict handle_ipv4(pkt::ParsedIpv4& p, uint16_t in_port, const Snapshot& snap, Tick now) {
         return handle_ipv4(p, in_port, snap, now, lookup_hash(p));
     }
+    // The second packet of the last handle_ipv4() whose verdict had `extra` set.
+    const ExtraPacket& extra() const { return extra_; }
     // An ARP frame (`len` bytes from the Ethernet header).
     Verdict handle_arp(uint8_t* frame, uint32_t len, uint16_t in_port, const Snapshot& snap);
     // Expires at most `budget` due sessions; returns how many were handled. A persistence
-    // template that still controls connections is kept alive for its service's timeout.
+    // template that still controls connections is kept alive for its service's timeout. A
+    // NAT/FULLNAT TCP session expiring in a SYN state without a word from its server counts as
+    // a SYN timeout of that server.
     unsigned expire(Tick now, unsigned budget, const Snapshot* snap = nullptr);
 
     // Visits the live sessions and templates among the next `budget` table slots from
@@ -78,6 +101,14 @@ public:
 
 private:
     Verdict forward_existing(pkt::ParsedIpv4& p, Session& s, bool reply_dir, const Snapshot& snap, Tick now);
+    // Sends `p` on toward the other side of session `s` (NAT/FULLNAT rewrite, DR frame, TUN
+    // encapsulation): the output half of forward_existing, without state or counters.
+    Verdict output(pkt::ParsedIpv4& p, const Session& s, bool reply_dir, const Snapshot& snap);
+    // expire_nodest_conn for a TCP segment other than a client SYN: ends `s` and turns the
+    // segment into resets for both ends.
+    Verdict reset_gone_session(pkt::ParsedIpv4& p, Session& s, bool reply_dir, const Snapshot& snap);
+    // Passive checks on a TCP packet of a NAT/FULLNAT session, before its state moves.
+    void observe_tcp(Session& s, bool reply_dir, uint8_t tcp_flags, Tick now);
     Verdict create_session(pkt::ParsedIpv4& p, const FlowKey& key, uint32_t hash, const ServiceSnap& svc,
                            const Snapshot& snap, Tick now);
     Verdict handle_icmp_error(pkt::ParsedIpv4& p, const Snapshot& snap);
@@ -101,7 +132,8 @@ private:
     OverloadFlags overload_;
     std::unique_ptr<SchedState[]> sched_;  // by service id
     WorkerCounters counters_;
-    uint16_t ip_id_ = 0;  // IPv4 identification of the outer headers this worker builds
+    uint16_t ip_id_ = 0;  // IPv4 identification of the headers this worker builds
+    ExtraPacket extra_;
 };
 
 template <class F>

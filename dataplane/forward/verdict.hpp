@@ -16,12 +16,15 @@ struct Verdict {
     };
     Action action = Action::drop;
     DropReason reason = DropReason::none;
+    // The forwarder built a second packet besides this one (Forwarder::extra()): the caller
+    // sends it too, whatever `action` says of this one.
+    bool extra = false;
     uint32_t route_to = 0;  // network order; forward only
 
-    static Verdict forward_to(uint32_t addr) { return {Action::forward, DropReason::none, addr}; }
-    static Verdict reply() { return {Action::reply, DropReason::none, 0}; }
-    static Verdict to_main() { return {Action::to_main, DropReason::none, 0}; }
-    static Verdict drop(DropReason r) { return {Action::drop, r, 0}; }
+    static Verdict forward_to(uint32_t addr) { return {Action::forward, DropReason::none, false, addr}; }
+    static Verdict reply() { return {Action::reply, DropReason::none, false, 0}; }
+    static Verdict to_main() { return {Action::to_main, DropReason::none, false, 0}; }
+    static Verdict drop(DropReason r) { return {Action::drop, r, false, 0}; }
 };
 
 }  // namespace dplb::fwd

@@ -23,8 +23,10 @@ json ControlServer::apply_batch(const json& req) {
 void ControlServer::publish(std::unique_ptr<Snapshot> next) {
     for (uint32_t id : builder_.recycled_real_ids()) {
         real_baseline_[id] = real_totals(id);
+        passive_baseline_[id] = passive_sum(id);
         rates_.forget_real(id);
     }
+    departed_.update(builder_);
     for (uint32_t id : builder_.recycled_service_ids()) {
         service_baseline_[id] = service_totals(id);
         rates_.forget_service(id);

@@ -39,7 +39,8 @@ ControlServer::ControlServer(Runtime& rt)
       builder_(rt.workers, port_snaps(rt), SnapshotLimits{rt.config.max_services, rt.config.max_real_servers},
                *rt.laddrs, tunnel_routes(rt)),
       real_baseline_(rt.config.max_real_servers),
-      service_baseline_(rt.config.max_services) {
+      service_baseline_(rt.config.max_services),
+      passive_baseline_(rt.config.max_real_servers) {
     // Until dplb-control pushes services, the ports still answer ARP and ping.
     if (!rt_.snapshot.load()) {
         auto empty = builder_.build(config::Config{}, 0);
@@ -65,9 +66,12 @@ json ControlServer::handle(const json& req) {
         reply = status();
     else if (req["cmd"] == "connections")
         reply = connections(req);
+    else if (req["cmd"] == "passive-failures")
+        reply = passive_failures();
     else
         reply = error_reply({"cmd", "unknown request '" + req["cmd"].get<std::string>() +
-                                        "' (expected apply, apply-batch, stats, zero-rates, status or connections)"});
+                                        "' (expected apply, apply-batch, stats, zero-rates, status, connections "
+                                        "or passive-failures)"});
     if (req.is_object() && req.contains("id")) reply["id"] = req["id"];
     return reply;
 }

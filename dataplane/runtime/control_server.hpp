@@ -10,7 +10,8 @@
 // next loop iteration. `stats` and `status` sum the per-worker counters.
 //
 // One file per request kind: control_socket.cpp (the loop), control_apply.cpp (apply,
-// apply-batch, publish), control_stats.cpp, control_status.cpp, control_connections.cpp.
+// apply-batch, publish), control_stats.cpp, control_status.cpp, control_connections.cpp,
+// control_passive.cpp (passive-failures).
 //
 // Threading: one control thread; it is the only writer of rt.snapshot and of the
 // LocalAddressRegistry, and never a QSBR reader (so it may block in synchronize()).
@@ -24,6 +25,7 @@
 #include "dataplane/runtime/flow_rules.hpp"
 #include "dataplane/runtime/runtime.hpp"
 #include "dataplane/runtime/config_applier.hpp"
+#include "dataplane/runtime/passive_failures.hpp"
 #include "dataplane/stats/rate_tracker.hpp"
 #include "model/stats.hpp"
 
@@ -51,13 +53,19 @@ private:
     nlohmann::json zero_rates(const nlohmann::json& request);
     nlohmann::json status() const;
     nlohmann::json connections(const nlohmann::json& request);
+    nlohmann::json passive_failures() const;
     model::Counters real_totals(uint32_t id) const;
     model::Counters service_totals(uint32_t id) const;
+    // Passive-check counts of a real server id, summed over workers, minus its baseline.
+    PassiveCounts passive_totals(uint32_t id) const;
+    PassiveCounts passive_sum(uint32_t id) const;  // without the baseline
 
     Runtime& rt_;
     SnapshotBuilder builder_;
     std::vector<model::Counters> real_baseline_;     // by real id: counts left by a previous owner
     std::vector<model::Counters> service_baseline_;  // by service id
+    std::vector<PassiveCounts> passive_baseline_;    // by real id
+    DepartedReals departed_;                         // real servers no snapshot names any more
     FlowRules flow_rules_{rt_};                      // rte_flow steering of FULLNAT replies
     ConfigApplier applier_{builder_};  // the configuration the snapshot was built from
     RateTracker rates_{rt_.config.max_services, rt_.config.max_real_servers};

@@ -73,6 +73,9 @@ json ControlServer::stats() const {
                     rs.inactive_conns += rc.inactive.get();
                     rs.persistent_conns += rc.persistent.get();  // templates (ipvsadm --persistent-conn)
                 }
+                const PassiveCounts pc = passive_totals(r.id);
+                rs.syn_timeouts = pc.syn_timeouts;
+                rs.resets = pc.resets;
                 ss.reals.push_back(rs);
             });
             s.services.push_back(std::move(ss));

@@ -124,7 +124,17 @@ void Worker::handle_burst(rte_mbuf** pkts, unsigned n, int port, bool from_other
             m->pkt_len = p.frame_len;
         }
         act(m, v, in_port[j], neighbors);
+        if (v.extra) send_extra(neighbors);
     }
+}
+
+void Worker::send_extra(const l3::NeighborSnapshot* neighbors) {
+    const fwd::ExtraPacket& x = fwd_->extra();
+    rte_mbuf* m = rte_pktmbuf_alloc(rt_.pool);  // from the mempool: no system allocation
+    if (!m) return fwd_->counters().drop(DropReason::reset_no_mbuf);
+    std::memcpy(rte_pktmbuf_mtod(m, uint8_t*), x.frame, x.len);
+    m->data_len = m->pkt_len = x.len;
+    act(m, fwd::Verdict::forward_to(x.route_to), 0, neighbors);
 }
 
 bool Worker::parse_or_finish(rte_mbuf* m, uint16_t port, bool from_other_worker, const Snapshot& snap,

@@ -58,6 +58,8 @@ private:
                          const l3::NeighborSnapshot* neighbors, pkt::ParsedIpv4& p);
     void drop(rte_mbuf* m, DropReason r);
     void act(rte_mbuf* m, const fwd::Verdict& v, uint16_t in_port, const l3::NeighborSnapshot* neighbors);
+    // Forwards the packet the forwarder built besides the one it was handed (Verdict::extra).
+    void send_extra(const l3::NeighborSnapshot* neighbors);
     void send_to_main(rte_mbuf* m, uint32_t nexthop, uint16_t port, bool create = false);
     void learn_requester(const uint8_t* reply_frame, uint16_t port, const l3::NeighborSnapshot* neighbors);
     void transmit(uint16_t port, rte_mbuf* m);

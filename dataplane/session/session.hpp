@@ -46,6 +46,10 @@ enum SessionFlags : uint8_t {
     session_input_only = 4,     // DR/TUN: replies bypass us; IPVS's INPUT_ONLY state table
     session_template = 8,       // a persistence template, not a connection
     session_mode_mask = 0x30,   // ForwardMode << session_mode_shift
+    // Passive checks (NAT, FULLNAT): a packet from the real server was seen; the session was
+    // already counted in its real server's syn_timeouts.
+    session_server_answered = 0x40,
+    session_syn_timeout_counted = 0x80,
 };
 inline constexpr unsigned session_mode_shift = 4;
 
@@ -66,12 +70,15 @@ struct alignas(64) Session {
     // A connection: index of the persistence template that chose its server (no_index if
     // none). A template: how many connections it controls (it outlives them all).
     uint32_t control = no_index;
+    Tick created = 0;  // when the first packet arrived (passive checks: how old a SYN session is)
 
     ForwardMode mode() const { return ForwardMode((flags & session_mode_mask) >> session_mode_shift); }
     void set_mode(ForwardMode m) {
         flags = uint8_t((flags & ~session_mode_mask) | (unsigned(m) << session_mode_shift));
     }
     bool is_template() const { return flags & session_template; }
+    // Waiting for the handshake: IPVS's SYN_SENT or SYN_RECV.
+    bool in_syn_state() const { return state == SessionState::tcp_syn_sent || state == SessionState::tcp_syn_recv; }
 };
 static_assert(sizeof(Session) == 64);
 

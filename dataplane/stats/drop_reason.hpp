@@ -34,6 +34,8 @@ namespace dplb {
     X(no_real_server)       /* every real server quiesced or overloaded */                      \
     X(session_table_full)                                                                       \
     X(session_conflict)     /* reply tuple already used by another session */                   \
+    X(real_server_gone)     /* a reply of a session expired by expire_nodest_conn (UDP) */      \
+    X(reset_no_mbuf)        /* no mbuf for a TCP reset the dataplane built (expire_nodest_conn) */\
     X(snat_no_local_address) /* FULLNAT service without a usable local address */               \
     X(snat_ports_exhausted) /* every local port of this worker in use */                        \
     X(no_route)                                                                                 \

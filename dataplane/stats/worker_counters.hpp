@@ -31,6 +31,12 @@ namespace dplb {
     X(arp_replies) X(icmp_echo_replies)                                                              \
     X(icmp_errors_forwarded) /* ICMP errors about sessions, rewritten and passed on */              \
     X(icmp_frag_needed_sent) /* TUN: "fragmentation needed" sent back to clients */                 \
+    /* Sessions ended at a packet because their real server had left a service with                  \
+       expire_nodest_conn, and the TCP resets built for them (docs/architecture.md). */              \
+    X(sessions_expired_nodest) X(nodest_resets)                                                      \
+    /* Client SYNs (and UDP packets) that found their session's real server gone (or, with           \
+       expire_nodest_conn, at weight 0) and were scheduled as new connections. */                    \
+    X(sessions_rescheduled)                                                                          \
     X(idle_sleeps)           /* times the worker stopped polling because it was idle */
 
 struct alignas(64) WorkerCounters {
@@ -60,6 +66,12 @@ struct alignas(64) RealCounters {
     Counter live;              // gauge: active + inactive, changed only at create and end, so a
                                // reader never sees a connection moving between the two as gone
     Counter persistent;        // gauge: persistence templates bound to this real server
+    // Passive checks (NAT and FULLNAT only; docs/architecture.md "Passive checks"): connections
+    // whose SYN the server left unanswered (a client retransmission at least
+    // passive_syn_timeout_ms after the first SYN, or expiry in a SYN state), and resets from
+    // the server before ESTABLISHED.
+    Counter syn_timeouts;
+    Counter resets_before_established;
 };
 
 struct alignas(64) ServiceCounters {

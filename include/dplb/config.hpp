@@ -118,6 +118,10 @@ struct Service {
     std::optional<Persistence> persistence;
     TimeoutOverrides timeouts;
     std::optional<SorryServer> sorry_server;
+    // IPVS's sysctl expire_nodest_conn, per service: a connection whose real server left the
+    // service is reset and expired at its next packet instead of continuing (the default,
+    // false, keeps it). docs/architecture.md, "Real servers that leave".
+    bool expire_nodest_conn = false;
     std::vector<RealServer> reals;
     std::vector<Ip4> local_addresses;  // FULLNAT source (SNAT) pool
 

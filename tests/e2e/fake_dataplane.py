@@ -1,7 +1,7 @@
 """A stand-in for dplb-dataplane's socket (docs/api.md "Dataplane socket requests").
 
 It serves `apply`, `apply-batch` (always answered with `resync`), `stats`, `status`, `connections` and
-`passive-failures` (none) from threads inside the test process,
+`passive-failures` from threads inside the test process,
 records every request, and can be told to refuse applies or to hang up on them, so the tests
 can check what dplb-control pushes and how it reacts. `stop()` closes everything like a dataplane
 that exited; `start()` again is a restarted dataplane with no configuration.
@@ -24,6 +24,7 @@ class FakeDataplane:
         self.counters = {}          # service_key(s) -> {"conns": ..., "active_conns": ..., "persistent_conns": ...}
         self.rates = {}             # service_key(s) -> {"cps": ..., "inpps": ...}: the dataplane's estimates
         self.connection_table = []  # the entries `connections` answers with, as the dataplane sends them
+        self.passive_failures = []  # the `reals` `passive-failures` answers with, as the dataplane sends them
         self.drops = {"no_service": 0, "bad_checksum": 0}
         self.generation = 0
         self.config = None
@@ -169,8 +170,7 @@ class FakeDataplane:
             return {"ok": True, "truncated": len(self.connection_table) > limit,
                     "connections": self.connection_table[:limit]}
         if cmd == "passive-failures":
-            # The passive check's counters (docs/api.md): the fake's connections never fail.
-            return {"ok": True, "reals": []}
+            return {"ok": True, "reals": list(self.passive_failures)}
         if cmd == "status":
             return {"ok": True, "generation": self.generation,
                     "workers": [{"lcore": 1, "rx_packets": 10, "tx_packets": 9}],

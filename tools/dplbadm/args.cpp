@@ -27,7 +27,9 @@ Allowed allowed_for(Cmd c) {
     switch (c) {
         case Cmd::add_service:
         case Cmd::edit_service:
-            return {{}, {Opt::scheduler, Opt::persistent, Opt::netmask, Opt::sched_flags, Opt::mh_table_size}};
+            return {{},
+                    {Opt::scheduler, Opt::persistent, Opt::netmask, Opt::sched_flags, Opt::mh_table_size,
+                     Opt::expire_nodest_conn}};
         case Cmd::add_real:
         case Cmd::edit_real:
             return {{Opt::real},

@@ -48,6 +48,7 @@ std::string add_service_line(const cfg::Service& s, const std::string& svc) {
         out += " -b " + flags;
     }
     if (s.mh_table_size != cfg::Service{}.mh_table_size) out += " --mh-table-size " + std::to_string(s.mh_table_size);
+    if (s.expire_nodest_conn) out += " --expire-nodest-conn";
     return out + "\n";
 }
 

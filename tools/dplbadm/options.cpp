@@ -44,6 +44,7 @@ constexpr std::array specs{
     opt("netmask", 'M', Opt::netmask, Arg::required),
     opt("sched-flags", 0, Opt::sched_flags, Arg::required),  // -b after -A/-E, see below
     opt("mh-table-size", 0, Opt::mh_table_size, Arg::required),
+    opt("expire-nodest-conn", 0, Opt::expire_nodest_conn),
     opt("real-server", 'r', Opt::real, Arg::required),
     opt("masquerading", 'm', Opt::masq),
     opt("fullnat", 0, Opt::fullnat),  // -b after other commands, see below

@@ -18,7 +18,7 @@ enum class Cmd {
 };
 
 enum class Opt {
-    tcp, udp, fwmark, scheduler, persistent, netmask, sched_flags, mh_table_size, real, masq, fullnat, gatewaying,
+    tcp, udp, fwmark, scheduler, persistent, netmask, sched_flags, mh_table_size, expire_nodest_conn, real, masq, fullnat, gatewaying,
     ipip, weight, uthreshold, lthreshold, numeric, connection, stats, rate, thresholds, persistent_conn, sort, nosort,
     exact, timeout, laddr, socket, json
 };

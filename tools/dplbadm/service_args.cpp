@@ -98,6 +98,10 @@ model::Status service_attributes(const Parsed& p, bool editing, json& svc) {
     } else if (editing) {
         svc["mh_table_size"] = default_mh_table_size;
     }
+    if (p.given.contains(Opt::expire_nodest_conn))
+        svc["expire_nodest_conn"] = true;
+    else if (editing)
+        svc["expire_nodest_conn"] = false;
     return std::nullopt;
 }
 

@@ -6,7 +6,7 @@ namespace dplb::dplbadm {
 std::string usage() {
     return R"(Usage:
   dplbadm -A|E -t|u|f service-address [-s scheduler] [-p [timeout]] [-M netmask] [-b sched-flags]
-          [--mh-table-size size]
+          [--mh-table-size size] [--expire-nodest-conn]
   dplbadm -D -t|u|f service-address
   dplbadm -C
   dplbadm -R
@@ -71,6 +71,9 @@ Options:
   --sched-flags  -b sched-flags       with -A/-E: sh-fallback,sh-port (sh) or mh-fallback,mh-port
                                       (mh); flag-1 and flag-2 name the same for sh and mh
   --mh-table-size size                mh lookup table size, a prime (default 65537)
+  --expire-nodest-conn                with -A/-E: reset and expire a connection at its next packet
+                                      once its real server has left the service (IPVS's sysctl
+                                      expire_nodest_conn, per service; default: it continues)
   --real-server  -r server-address    server-address is RIP[:PORT] (default port: the service's)
   --gatewaying   -g                   gatewaying (direct routing) (default)
   --ipip         -i                   ipip encapsulation (tunneling)

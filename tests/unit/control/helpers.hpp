@@ -76,6 +76,7 @@ inline config::Config every_feature() {
     Service udp;
     udp.key = {Protocol::udp, ip("10.0.0.53"), 53};
     udp.scheduler = Scheduler::lc;
+    udp.expire_nodest_conn = true;
     udp.reals = {real("10.1.1.7", 53, ForwardMethod::nat)};
     Service fwm;
     fwm.key.fwmark = 66;

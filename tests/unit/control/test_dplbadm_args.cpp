@@ -31,7 +31,11 @@ TEST_CASE("dplbadm: the seed labs' service commands") {
     CHECK(parse("-E -t 192.168.1.100:80 -s wrr").request ==
           json({{"cmd", "edit-service"},
                 {"service", {{"protocol", "tcp"}, {"address", "192.168.1.100"}, {"port", 80}, {"scheduler", "wrr"},
-                             {"persistence", nullptr}, {"sched_flags", json::array()}, {"mh_table_size", 65537}}}}));
+                             {"persistence", nullptr}, {"sched_flags", json::array()}, {"mh_table_size", 65537},
+                             {"expire_nodest_conn", false}}}}));
+    CHECK(parse("-E -t 192.168.1.100:80 --expire-nodest-conn").request["service"]["expire_nodest_conn"] == true);
+    CHECK(parse("-A -t 192.168.1.100:80 --expire-nodest-conn").request["service"]["expire_nodest_conn"] == true);
+    CHECK_FALSE(parse("-A -t 192.168.1.100:80").request["service"].contains("expire_nodest_conn"));
     CHECK(parse("-E -t 192.168.1.100:80").request["service"]["scheduler"] == "wlc");
     CHECK(parse("-D -t 192.168.1.100:80").request ==
           json({{"cmd", "delete-service"}, {"service", key("tcp", "192.168.1.100", 80)}}));
@@ -122,6 +126,8 @@ TEST_CASE("dplbadm: usage errors name the bad text") {
     CHECK(usage_error("-a -t 10.0.0.1:80 -r 10.1.1:80 -m") ==
           "invalid real server address '10.1.1:80': '10.1.1' is not a dotted-quad IPv4 address");
     CHECK(usage_error("-a -t 10.0.0.1:80 -r 10.1.1.1 -w 65536") == "invalid weight '65536' (expected 0..65535)");
+    CHECK(usage_error("-a -t 10.0.0.1:80 -r 10.1.1.1 --expire-nodest-conn") ==
+          "option --expire-nodest-conn is not allowed with -a");
     CHECK(usage_error("-a -t 10.0.0.1:80 -r 10.1.1.1 -w x") == "invalid weight 'x' (expected 0..65535)");
     CHECK(usage_error("-A -s rr") == "-A needs a service: -t|-u VIP:PORT or -f MARK");
     CHECK(usage_error("-a -t 10.0.0.1:80 -m") == "-a needs -r");

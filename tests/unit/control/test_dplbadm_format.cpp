@@ -170,3 +170,29 @@ TEST_CASE("--status prints workers, ports and every nonzero drop reason on its o
     REQUIRE(off.ok());
     CHECK(*off == "dataplane: disconnected\ngeneration: 1\nservices: 0\n");
 }
+
+TEST_CASE("--health: quorum per service, state and each checker per real server") {
+    auto text = format_health(json::parse(R"({"ok":true,"keepalived_conf":"/etc/keepalived/keepalived.conf",
+        "services":[{"service":{"protocol":"tcp","address":"192.168.227.128","port":80},"quorum_up":true,
+          "sorry_active":false,"alive_weight":1,"reals":[
+           {"address":"192.168.253.143","port":80,"state":"up","weight":null,"passive_down":false,"checkers":[
+             {"type":"TCP_CHECK","target":"192.168.253.143:80","up":true,"failures_in_a_row":0,"last_result":"up",
+              "last_failure":"","since_seconds":12.2,"next_in_seconds":0.5}]},
+           {"address":"192.168.253.144","port":80,"state":"removed","weight":null,"passive_down":false,"checkers":[
+             {"type":"TCP_CHECK","target":"192.168.253.144:80","up":false,"failures_in_a_row":2,"last_result":"down",
+              "last_failure":"connect: Connection refused","since_seconds":3.4,"next_in_seconds":0.5},
+             {"type":"HTTP_GET","target":"192.168.253.144:8080","up":true,"failures_in_a_row":0,"last_result":null,
+              "last_failure":"","since_seconds":600,"next_in_seconds":1}]},
+           {"address":"192.168.253.145","port":80,"state":"inhibited","weight":3,"passive_down":true,"checkers":[]}]}]})"));
+    REQUIRE(text.ok());
+    CHECK(*text ==
+          "keepalived.conf: /etc/keepalived/keepalived.conf\n"
+          "Prot LocalAddress:Port Quorum (alive weight)\n"
+          "  -> RemoteAddress:Port           State      Checker     Target                 Last  Since   Last failure\n"
+          "TCP  192.168.227.128:80 up (1)\n"
+          "  -> 192.168.253.143:80           up         TCP_CHECK   192.168.253.143:80     up    12s\n"
+          "  -> 192.168.253.144:80           removed    TCP_CHECK   192.168.253.144:80     down  3s      connect: Connection refused\n"
+          "  ->                                         HTTP_GET    192.168.253.144:8080   -     10m\n"
+          "  -> 192.168.253.145:80           inhibited*/3 -           -                      -     -\n");
+    CHECK_FALSE(format_health(json::parse(R"({"ok":true})")).ok());
+}

@@ -55,6 +55,15 @@ TEST_CASE("add-service, edit-service, delete-service, clear") {
     // Omitting the scheduler keeps it.
     c = ok(c, request("edit-service", std::string(R"("service":)") + vip));
     CHECK(c.services[0].scheduler == config::Scheduler::wrr);
+    // expire_nodest_conn: set, kept when not named, cleared.
+    c = ok(c, request("edit-service", R"("service":{"protocol":"tcp","address":"192.168.227.128","port":80,
+        "expire_nodest_conn":true})"));
+    CHECK(c.services[0].expire_nodest_conn);
+    c = ok(c, request("edit-service", std::string(R"("service":)") + vip));
+    CHECK(c.services[0].expire_nodest_conn);
+    c = ok(c, request("edit-service", R"("service":{"protocol":"tcp","address":"192.168.227.128","port":80,
+        "expire_nodest_conn":false})"));
+    CHECK_FALSE(c.services[0].expire_nodest_conn);
 
     auto rrr = fails(c, request("edit-service", R"("service":{"protocol":"tcp","address":"192.168.227.128","port":80,
         "scheduler":"rrr"})"));

@@ -29,3 +29,17 @@ TEST_CASE("dplb-control options: errors") {
           "--max-request-bytes: '12k' is not a positive integer");
     CHECK_FALSE(parse_options({"--max-request-bytes=0"}).ok());
 }
+
+TEST_CASE("dplb-control options: keepalived.conf and passive checks") {
+    auto d = parse_options({});
+    CHECK(d->keepalived_conf.empty());
+    CHECK(d->passive_check_seconds == 0);
+    auto o = parse_options({"--keepalived-conf", "/etc/keepalived/keepalived.conf", "--passive-check=2.5"});
+    REQUIRE(o.ok());
+    CHECK(o->keepalived_conf == "/etc/keepalived/keepalived.conf");
+    CHECK(o->passive_check_seconds == 2.5);
+    CHECK(parse_options({"--passive-check", "0"}).error().message ==
+          "--passive-check: '0' is not a number of seconds in (0, 86400]");
+    CHECK_FALSE(parse_options({"--passive-check", "5s"}).ok());
+    CHECK_FALSE(parse_options({"--keepalived-conf"}).ok());
+}

@@ -30,7 +30,7 @@ TEST_CASE("-S writes ipvsadm-save's rules, with dplb's extensions first and afte
           "-A -t 10.0.0.2:0 -s wlc -p 3600\n"
           "-a -t 10.0.0.2:0 -r 10.1.1.5:0 -g -w 1\n"
           "-a -t 10.0.0.2:0 -r 10.1.1.6:8080 -m -w 1\n"
-          "-A -u 10.0.0.53:53 -s lc\n"
+          "-A -u 10.0.0.53:53 -s lc --expire-nodest-conn\n"
           "-a -u 10.0.0.53:53 -r 10.1.1.7:53 -m -w 1\n"
           "-A -f 66 -s rr -p 600 -M 255.255.255.0\n"
           "-a -f 66 -r 192.168.0.10:0 -g -w 1\n"

@@ -40,7 +40,34 @@ TEST_CASE("a configuration with every new field survives JSON and text") {
     CHECK(j["services"][0]["timeouts"] == J(R"({"tcp":60,"udp":30})"));
     CHECK_FALSE(j["services"][0].contains("mh_table_size"));  // meaningless for sh
     CHECK(j["services"][1]["mh_table_size"] == 131071);
+    CHECK(j["services"][3]["expire_nodest_conn"] == true);
+    CHECK_FALSE(j["services"][0].contains("expire_nodest_conn"));  // absent: false
     test::check_round_trip(c);
+}
+
+TEST_CASE("expire_nodest_conn: a boolean, false when absent, kept by an edit that does not name it") {
+    auto on = service_from_json(J(R"({"protocol":"tcp","address":"10.0.0.1","port":80,"expire_nodest_conn":true})"),
+                                "service");
+    REQUIRE(on.ok());
+    CHECK(on->expire_nodest_conn);
+    auto off = service_from_json(J(R"({"protocol":"tcp","address":"10.0.0.1","port":80})"), "service");
+    REQUIRE(off.ok());
+    CHECK_FALSE(off->expire_nodest_conn);
+    Error e = service_error(R"({"protocol":"tcp","address":"10.0.0.1","port":80,"expire_nodest_conn":1})");
+    CHECK(e.field == "config.services[0].expire_nodest_conn");
+    CHECK(e.message == "expected a boolean, got number");
+
+    config::Service svc = *on;
+    const nlohmann::json rr = J(R"({"scheduler":"rr"})"), cleared = J(R"({"expire_nodest_conn":false})");
+    ObjectReader r(rr, "service");  // keeps a reference: the JSON must outlive it
+    AttributesGiven given;
+    REQUIRE_FALSE(read_service_attributes(r, svc, &given));
+    CHECK(svc.expire_nodest_conn);
+    CHECK_FALSE(given.expire_nodest_conn);
+    ObjectReader r2(cleared, "service");
+    REQUIRE_FALSE(read_service_attributes(r2, svc, &given));
+    CHECK_FALSE(svc.expire_nodest_conn);
+    CHECK(given.expire_nodest_conn);
 }
 
 TEST_CASE("service keys: an address key or a fwmark key, never both") {

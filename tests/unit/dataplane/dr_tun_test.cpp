@@ -310,3 +310,22 @@ TEST_CASE("TUN: without 20 bytes of headroom the packet is dropped untouched", "
     lb.opts.headroom = 0;
     routed_unchanged(lb, client_packet(46001, Net::vip, 80, SYN), N::d1);
 }
+
+TEST_CASE("TUN: a server the health check removed keeps its tunnel (source, MTU) for its connections",
+          "[tun][health]") {
+    Lb lb(dr_tun_options());
+    tunneled(lb, client_packet(45000, Net::vip, 443, SYN), N::t1, N::t1_source);
+    tunneled(lb, client_packet(45001, Net::vip, 443, SYN), N::t2, N::t2_source);
+    config::Config c = lb.opts.config;
+    for (auto& s : c.services)
+        if (s.key.port == 443) s.reals[1].health = config::RealHealth::removed;  // T2
+    lb.reconfigure(c);
+    // T2's connection goes on from T2's tunnel source, within T2's MTU (1400).
+    tunneled(lb, client_packet(45001, Net::vip, 443, ACK), N::t2, N::t2_source);
+    FrameSpec big = client_packet(45001, Net::vip, 443, ACK | PSH);
+    big.payload = payload_of(1381 - 40);
+    big.frag = 0x4000;
+    const Bytes out = expect_forward(lb, big, Net::client_port, Net::client);
+    CHECK(icmp_of(out).type == 3);
+    CHECK(be16(icmp_of(out).seq) == 1380);
+}

@@ -433,3 +433,47 @@ TEST_CASE("SnapshotBuilder: timeouts in milliseconds by session state", "[snapsh
     CHECK(d->timeout_ms[unsigned(SessionState::tcp_time_wait)] == 120000);
     CHECK(d->timeout_ms[unsigned(SessionState::tcp_syn_recv)] == 60000);
 }
+
+TEST_CASE("SnapshotBuilder: expire_nodest_conn in service_flags by id, a real index only where it is set",
+          "[snapshot]") {
+    Fixture f;
+    config::Config c = base_config();
+    c.services[1].expire_nodest_conn = true;
+    auto s1 = f.build(c);
+    const ServiceSnap& web = find(*s1, 6, "192.0.2.100", 80);
+    const ServiceSnap& nat = find(*s1, 6, "192.0.2.100", 443);
+    CHECK(s1->flags_of(web.id) == 0);
+    CHECK(s1->flags_of(nat.id) == service_flag_expire_nodest);
+    CHECK(s1->flags_of(100000) == 0);  // beyond the table: none
+    CHECK(web.real_index.size() == 0);
+    REQUIRE(nat.real_index.size() == 2);
+    for (size_t i = 0; i < nat.reals.size(); ++i) {
+        CHECK(index_of_real(nat, nat.reals[i].id) == int(i));
+        CHECK(s1->presence(nat.id, nat.reals[i].id) == RealPresence::available);
+    }
+    CHECK(index_of_real(web, web.reals[1].id) == 1);  // by a scan
+
+    // A server taken out and one at weight 0: gone and zero_weight; the flag alone rebuilds
+    // one service.
+    const uint32_t nat_id = nat.id, gone_id = nat.reals[0].id, kept_id = nat.reals[1].id;
+    c.services[1].reals.erase(c.services[1].reals.begin());
+    c.services[1].reals[0].weight = 0;
+    auto s2 = f.build(c, 2);
+    CHECK(s2->presence(nat_id, gone_id) == RealPresence::gone);
+    CHECK(s2->presence(nat_id, kept_id) == RealPresence::zero_weight);
+    c.services[0].expire_nodest_conn = true;
+    auto s3 = f.build(c, 3);
+    CHECK(f.builder.last_rebuilt() == 1);
+    CHECK(s3->flags_of(find(*s3, 6, "192.0.2.100", 80).id) == service_flag_expire_nodest);
+
+    // The service removed: its id keeps the flag (its sessions follow it), its servers are gone.
+    c.services.erase(c.services.begin() + 1);
+    auto s4 = f.build(c, 4);
+    CHECK(s4->flags_of(nat_id) == service_flag_expire_nodest);
+    CHECK(s4->presence(nat_id, kept_id) == RealPresence::gone);
+    REQUIRE(f.builder.retired_reals().size() == 1);
+    CHECK(f.builder.retired_reals()[0].id == kept_id);
+    CHECK(f.builder.retired_reals()[0].addr == ip("10.0.0.22"));
+    CHECK(f.builder.retired_reals()[0].port == be16(443));
+    CHECK(f.builder.retired_reals()[0].service.port == 443);
+}
