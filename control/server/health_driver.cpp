@@ -1,6 +1,7 @@
 #include "control/server/health_driver.hpp"
 
 #include <algorithm>
+#include <utility>
 
 #include "codec/config_json.hpp"
 #include "control/health/status_json.hpp"
@@ -134,9 +135,15 @@ std::vector<model::Change> HealthDriver::take_changes(const config::Config& conf
     return out;
 }
 
+void HealthDriver::passive_rebaseline() {
+    passive_seen_.clear();
+    passive_baseline_pending_ = true;
+}
+
 void HealthDriver::on_passive_failures(const json& reply) {
     auto reals = reply.find("reals");
     if (reals == reply.end() || !reals->is_array()) return;
+    const bool baseline = std::exchange(passive_baseline_pending_, false);
     for (const auto& r : *reals) {
         auto key = model::service_key_from_json(r.value("service", json()), "service");
         auto addr = Ip4::parse(r.value("address", std::string()));
@@ -146,7 +153,7 @@ void HealthDriver::on_passive_failures(const json& reply) {
         RealKey k{key->fwmark, uint8_t(key->protocol), key->address.host(), key->port, addr->host(), port};
         uint64_t& seen = passive_seen_[k];
         // Cumulative counters: only an increase is news (a restarted dataplane starts at 0).
-        if (failures > seen) engine_->report_passive_failure(*key, *addr, port, passive_);
+        if (failures > seen && !baseline) engine_->report_passive_failure(*key, *addr, port, passive_);
         seen = failures;
     }
 }

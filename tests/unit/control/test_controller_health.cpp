@@ -232,3 +232,24 @@ TEST_CASE("controller health: passive failures reported by the dataplane take a 
     f.run_for(2.5);
     CHECK(f.real("192.168.253.143").health == config::RealHealth::up);
 }
+
+TEST_CASE("controller health: a restarted dplb-control takes the dataplane's old passive counts as the baseline") {
+    // The dataplane counted failures of 192.168.253.143 before this dplb-control connected
+    // (it was restarted, the dataplane kept running): history, not news.
+    HealthFixture f(2.0);
+    FakeDataplane dp(f.dir.file("dp.sock"));
+    dp.set_passive(json::parse(R"([{"service":{"protocol":"tcp","address":"192.168.227.128","port":80},
+        "address":"192.168.253.143","port":80,"syn_timeouts":3,"resets":1}])"));
+    f.connect();
+    REQUIRE(f.controller.handle_line(dplb::test::add_nat_service)["ok"] == true);
+    f.run_for(0.5);
+    f.controller.poll_passive();
+    f.run_for(0.25);
+    CHECK(f.real("192.168.253.143").health == config::RealHealth::up);
+    // A failure after the connection is news.
+    dp.set_passive(json::parse(R"([{"service":{"protocol":"tcp","address":"192.168.227.128","port":80},
+        "address":"192.168.253.143","port":80,"syn_timeouts":3,"resets":2}])"));
+    f.controller.poll_passive();
+    f.run_for(0.25);
+    CHECK(f.real("192.168.253.143").health == config::RealHealth::removed);
+}
