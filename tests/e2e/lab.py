@@ -462,10 +462,10 @@ class RequestLoop:
     """Sequential HTTP requests from `host` in a background thread, bounded in count and
     time; every failure is recorded with its error. Use as a context manager."""
 
-    def __init__(self, host, url, count=150, max_seconds=60, timeout=5):
+    def __init__(self, host, url, count=150, max_seconds=60, timeout=5, pause=0.0):
         import threading
         self.host, self.url, self.count, self.max_seconds = host, url, count, max_seconds
-        self.timeout = timeout
+        self.timeout, self.pause = timeout, pause  # pause: seconds between two requests
         self.bodies, self.failures = [], []
         # (monotonic start, monotonic end, body or None when it failed), in order.
         self.events = []
@@ -486,6 +486,8 @@ class RequestLoop:
                 err = getattr(e, "stderr", "") or str(e)
                 self.failures.append(f"request {i}: {err.strip()}")
                 self.events.append((start, time.monotonic(), None))
+            if self.pause:
+                self._stop.wait(self.pause)
 
     def wait_for(self, n, timeout=30):
         wait_until(lambda: len(self.bodies) + len(self.failures) >= n or not self._thread.is_alive(),
@@ -496,6 +498,8 @@ class RequestLoop:
         return self
 
     def __exit__(self, *exc):
+        if exc[0] is not None:  # a failed test: no need for the rest of the requests
+            self._stop.set()
         self._thread.join(timeout=self.max_seconds + 30)
         self._stop.set()
 
