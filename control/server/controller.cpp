@@ -369,6 +369,7 @@ void Controller::rewrite_store() {
 void Controller::on_dataplane_connected() {
     log_("dataplane connected on " + link_.socket_path() + "; pushing generation " + std::to_string(generation_));
     if (health_) health_->passive_rebaseline();
+    passive_refusal_logged_ = false;
     auto res = link::push_config(link_, editor_.config(), generation_);
     switch (res.outcome) {
         case link::PushOutcome::applied:

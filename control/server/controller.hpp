@@ -134,6 +134,7 @@ private:
     std::string last_push_error_;  // why the dataplane refused the last re-push, if it did
     Logger log_;
     HealthDriver* health_ = nullptr;
+    bool passive_refusal_logged_ = false;  // logged once per dataplane connection
     bool requests_changed_config_ = false;  // the passive checks' set must follow
     std::string loaded_keepalived_;  // set by stage_keepalived: adopted when durable
     std::optional<keepalived::KeepalivedConfig> loading_;

@@ -138,7 +138,18 @@ void Controller::poll_passive() {
         log_(reply.error().message);
         return;
     }
-    if (!(*reply)["ok"].get<bool>()) return;
+    if (!(*reply)["ok"].get<bool>()) {
+        // A dataplane without passive checks (an older one) refuses every 500 ms: say it once
+        // per connection, or --passive-check would do nothing without a word.
+        if (!passive_refusal_logged_) {
+            auto e = reply->find("error");
+            log_("passive checks inactive: the dataplane refused passive-failures (" +
+                 (e != reply->end() && e->is_string() ? e->get<std::string>() : std::string("no reason given")) + ")");
+            passive_refusal_logged_ = true;
+        }
+        return;
+    }
+    passive_refusal_logged_ = false;
     health_->on_passive_failures(*reply);
 }
 

@@ -46,6 +46,7 @@ public:
     }
     std::atomic<bool> reject{false};
     std::atomic<bool> resync{false};  // answer apply-batch as a dataplane that lost its configuration
+    std::atomic<bool> refuse_passive{false};  // a dataplane without passive checks
     std::atomic<uint64_t> conns{12};
     std::atomic<uint64_t> cps{0};  // the service's rate estimate, as a dataplane reports it
     void set_passive(json reals) {
@@ -91,6 +92,8 @@ private:
                      "virtual":"192.168.227.128:80","real":"192.168.253.143:80","forward":"nat","template":false},
                     {"protocol":"tcp","state":"SYN_RECV","expires_ms":30000,"client":"10.9.0.2:40001",
                      "virtual":"10.0.0.9:443","real":"192.168.253.150:443","forward":"nat","template":false}]})");
+            } else if (rq["cmd"] == "passive-failures" && refuse_passive) {
+                reply = {{"ok", false}, {"field", "cmd"}, {"error", "cmd: unknown request 'passive-failures'"}};
             } else if (rq["cmd"] == "passive-failures") {
                 std::lock_guard lock(mu_);
                 reply = {{"ok", true}, {"reals", passive_}};

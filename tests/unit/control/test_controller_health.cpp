@@ -1,6 +1,7 @@
 // The controller's health path: a keepalived.conf loaded as a diff, checker decisions pushed
 // to the dataplane as runtime changes that never reach the journal, reloads that keep
 // health, passive failures from the dataplane.
+#include <algorithm>
 #include <fstream>
 #include <map>
 
@@ -252,4 +253,22 @@ TEST_CASE("controller health: a restarted dplb-control takes the dataplane's old
     f.controller.poll_passive();
     f.run_for(0.25);
     CHECK(f.real("192.168.253.143").health == config::RealHealth::removed);
+}
+
+TEST_CASE("controller health: a dataplane that refuses passive-failures is logged once per connection") {
+    HealthFixture f(2.0);
+    FakeDataplane dp(f.dir.file("dp.sock"));
+    dp.refuse_passive = true;
+    f.connect();
+    for (int i = 0; i < 3; ++i) f.controller.poll_passive();
+    auto said = [&] {
+        return std::count_if(f.log.begin(), f.log.end(),
+                             [](const std::string& l) { return l.find("passive checks inactive") != std::string::npos; });
+    };
+    CHECK(said() == 1);
+    dp.refuse_passive = false;
+    f.controller.poll_passive();
+    dp.refuse_passive = true;
+    f.controller.poll_passive();
+    CHECK(said() == 2);  // refused again after it had worked
 }
