@@ -553,3 +553,47 @@ def test_sighup_reload_applies_the_differences(health_lab):
     time.sleep(1)
     assert lab.control.poll() is None, lab.log("control.log")
     assert reals(lab) == {RS["RS1"]: 3, RS3: 1}
+
+
+# ----- 8. the checker's decisions outlive a dataplane restart and a reload ------------------
+def test_down_server_stays_out_across_dataplane_restart_and_reload(health_lab):
+    lab = health_lab
+    start(lab, keepalived_conf([real_server("RS1", tcp_check()), real_server("RS2", tcp_check())]))
+    wait_reals(lab, {"RS1": 1, "RS2": 1}, 5, "both listed")
+    kill_server(lab, "RS2")
+    wait_reals(lab, {"RS1": 1}, DOWN_BOUND + 3, "RS2 out")
+    # A restarted dataplane gets the whole configuration again, the checker's state with it:
+    # no connection may go to RS2 in between (the checker would only notice it in a round).
+    lab.restart_dataplane()
+    wait_until(lambda: lab.status().get("dataplane") == "connected", 15, "control back on the dataplane")
+    assert reals(lab) == {RS["RS1"]: 1}
+    assert [lab.hosts["client"].curl(URL).strip() for _ in range(6)] == ["RS1"] * 6
+    # A reload of the same file changes nothing; RS2's health stays.
+    lab.reload_control()
+    time.sleep(0.5)
+    assert reals(lab) == {RS["RS1"]: 1}
+    assert real_health(lab, "RS2")[1]["state"] == "removed"
+    assert [lab.hosts["client"].curl(URL).strip() for _ in range(4)] == ["RS1"] * 4
+
+
+# ----- 9. alpha ----------------------------------------------------------------------------
+def test_alpha_keeps_a_server_out_until_a_check_passes(health_lab):
+    lab = health_lab
+    # keepalived's alpha: checkers start down, a real server enters the table only once its
+    # check passes. RS2's web server is dead from the start: it must never be listed.
+    kill_server(lab, "RS2")
+    t0 = time.monotonic()
+    start(lab, keepalived_conf([real_server("RS1", tcp_check()), real_server("RS2", tcp_check())],
+                               vs_options="    alpha\n"))
+    assert RS["RS2"] not in reals(lab)
+    t = wait_reals(lab, {"RS1": 1}, 2 * DELAY_LOOP + CONNECT_TIMEOUT + SLACK, "RS1 in after its first check")
+    # docs/health.md: the first attempt is 1 s after start plus up to delay_loop.
+    measure("alpha_first_up", t - t0, 1 + DELAY_LOOP + SLACK)
+    deadline = time.monotonic() + 2 * DELAY_LOOP + DELAY_BEFORE_RETRY
+    while time.monotonic() < deadline:
+        assert RS["RS2"] not in reals(lab)
+        time.sleep(0.1)
+    _, rs2 = real_health(lab, "RS2")
+    assert rs2["state"] == "removed" and rs2["checkers"][0]["last_result"] == "down", rs2
+    restart_server(lab, "RS2")
+    wait_reals(lab, {"RS1": 1, "RS2": 1}, UP_BOUND + 2, "RS2 in once its check passes")
