@@ -232,3 +232,44 @@ TEST_CASE("controller health: passive failures reported by the dataplane take a 
     f.run_for(2.5);
     CHECK(f.real("192.168.253.143").health == config::RealHealth::up);
 }
+
+TEST_CASE("controller health: a virtual_server group is one service per address, each checked on its own") {
+    HealthFixture f;
+    FakeDataplane dp(f.dir.file("dp.sock"));
+    f.connect();
+    auto reply = f.controller.load_keepalived(f.write_conf(R"(
+virtual_server_group web {
+    192.168.227.128 80
+    192.168.227.129 8080
+}
+virtual_server group web {
+    delay_loop 1
+    lb_algo rr
+    lb_kind NAT
+    protocol TCP
+    real_server 192.168.253.143 {
+        TCP_CHECK {
+            connect_timeout 1
+            retry 0
+            warmup 0
+        }
+    }
+}
+)"));
+    REQUIRE(reply["ok"] == true);
+    CHECK(reply["changes"] == 2);  // two add-service
+    const auto& services = f.controller.config().services;
+    REQUIRE(services.size() == 2);
+    CHECK(services[0].reals.at(0).port == 80);  // no port: each service's own
+    CHECK(services[1].reals.at(0).port == 8080);
+    f.run_for(3);
+
+    // The real server's check on 8080 fails: the second service only loses it.
+    f.script.up["192.168.253.143:8080"] = false;
+    f.run_for(3);
+    CHECK(f.controller.config().services[0].reals[0].health == config::RealHealth::up);
+    CHECK(f.controller.config().services[1].reals[0].health == config::RealHealth::removed);
+    auto health = f.controller.handle(json{{"cmd", "health"}});
+    REQUIRE(health["ok"] == true);
+    CHECK(health["services"].size() == 2);
+}
