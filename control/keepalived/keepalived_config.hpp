@@ -123,6 +123,7 @@ struct KeepalivedConfig {
     std::optional<std::string> lvs_notify_fifo;
     std::optional<std::string> notify_fifo;
     std::vector<std::string> warnings;         // "file:line: ..."
+    std::vector<std::string> files;            // the file and every file it included
 };
 
 }  // namespace dplb::keepalived

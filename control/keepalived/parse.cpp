@@ -82,6 +82,7 @@ model::Result<KeepalivedConfig> parse_keepalived(const std::string& path) {
     if (!top) return top.error();
     KeepalivedConfig out;
     out.warnings = std::move(src->warnings);
+    out.files = std::move(src->files);
 
     LocalAddressGroups groups;
     VirtualServerGroups vs_groups;

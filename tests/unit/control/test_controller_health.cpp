@@ -1,6 +1,7 @@
 // The controller's health path: a keepalived.conf loaded as a diff, checker decisions pushed
 // to the dataplane as runtime changes that never reach the journal, reloads that keep
 // health, passive failures from the dataplane.
+#include <filesystem>
 #include <fstream>
 #include <map>
 
@@ -218,58 +219,85 @@ TEST_CASE("controller health: passive failures reported by the dataplane take a 
     HealthFixture f(2.0);
     FakeDataplane dp(f.dir.file("dp.sock"));
     f.connect();
-    REQUIRE(f.controller.handle_line(dplb::test::add_nat_service)["ok"] == true);
-    f.run_for(0.5);
-    f.controller.poll_passive();
-    f.run_for(0.25);
+    REQUIRE(f.controller.handle_line(R"({"cmd":"add-service","service":{"protocol":"tcp","address":"192.168.227.128",
+        "port":80,"scheduler":"rr","real_servers":[{"address":"192.168.253.143","forward":"nat"},
+        {"address":"192.168.253.144","forward":"nat"}]}})")["ok"] == true);
+    auto counts = [&](uint64_t rs1, uint64_t rs2) {
+        json reals = json::array();
+        auto one = [&](const char* a, uint64_t n) {
+            if (n) reals.push_back({{"service", {{"protocol", "tcp"}, {"address", "192.168.227.128"}, {"port", 80}}},
+                                    {"address", a}, {"port", 80}, {"syn_timeouts", n}, {"resets", 0}});
+        };
+        one("192.168.253.143", rs1);
+        one("192.168.253.144", rs2);
+        dp.set_passive(reals);
+    };
+    auto poll = [&] {
+        f.controller.poll_passive();
+        f.run_for(0.25);
+    };
+    // What the dataplane counted before this dplb-control listened is history.
+    counts(5, 0);
+    poll();
     CHECK(f.real("192.168.253.143").health == config::RealHealth::up);
-    dp.set_passive(json::parse(R"([{"service":{"protocol":"tcp","address":"192.168.227.128","port":80},
-        "address":"192.168.253.143","port":80,"syn_timeouts":1,"resets":0}])"));
-    f.controller.poll_passive();
-    f.run_for(0.25);
+    counts(6, 0);
+    poll();
     CHECK(f.real("192.168.253.143").health == config::RealHealth::removed);
-    f.controller.poll_passive();  // the same count again: nothing new
+    poll();  // the same count again: nothing new
+    CHECK(f.real("192.168.253.143").health == config::RealHealth::removed);
+    // RS2 fails too, but it is the last server up: kept.
+    counts(6, 1);
+    poll();
+    CHECK(f.real("192.168.253.144").health == config::RealHealth::up);
     f.run_for(2.5);
     CHECK(f.real("192.168.253.143").health == config::RealHealth::up);
 }
 
-TEST_CASE("controller health: a virtual_server group is one service per address, each checked on its own") {
+TEST_CASE("controller health: a server a request brings back while its checker holds it down stays out") {
     HealthFixture f;
     FakeDataplane dp(f.dir.file("dp.sock"));
     f.connect();
-    auto reply = f.controller.load_keepalived(f.write_conf(R"(
-virtual_server_group web {
-    192.168.227.128 80
-    192.168.227.129 8080
-}
-virtual_server group web {
-    delay_loop 1
-    lb_algo rr
-    lb_kind NAT
-    protocol TCP
-    real_server 192.168.253.143 {
-        TCP_CHECK {
-            connect_timeout 1
-            retry 0
-            warmup 0
-        }
-    }
-}
-)"));
-    REQUIRE(reply["ok"] == true);
-    CHECK(reply["changes"] == 2);  // two add-service
-    const auto& services = f.controller.config().services;
-    REQUIRE(services.size() == 2);
-    CHECK(services[0].reals.at(0).port == 80);  // no port: each service's own
-    CHECK(services[1].reals.at(0).port == 8080);
+    REQUIRE(f.controller.load_keepalived(f.write_conf(two_reals))["ok"] == true);
+    f.script.up["192.168.253.144:80"] = false;
     f.run_for(3);
+    REQUIRE(f.real("192.168.253.144").health == config::RealHealth::removed);
+    const char* svc = R"("service":{"protocol":"tcp","address":"192.168.227.128","port":80})";
+    REQUIRE(f.controller.handle_line(std::string(R"({"cmd":"delete-real",)") + svc +
+                                     R"(,"real_server":{"address":"192.168.253.144","port":80}})")["ok"] == true);
+    REQUIRE(f.controller.handle_line(std::string(R"({"cmd":"add-real",)") + svc +
+                                     R"(,"real_server":{"address":"192.168.253.144","port":80,"forward":"nat"}})")["ok"] ==
+            true);
+    CHECK(f.real("192.168.253.144").health == config::RealHealth::up);  // as the request made it
+    f.controller.apply_health();  // the next turn: the checker's verdict again
+    CHECK(f.real("192.168.253.144").health == config::RealHealth::removed);
+}
 
-    // The real server's check on 8080 fails: the second service only loses it.
-    f.script.up["192.168.253.143:8080"] = false;
+TEST_CASE("controller health: a flip does not move the table's generation (if_generation still holds)") {
+    HealthFixture f;
+    FakeDataplane dp(f.dir.file("dp.sock"));
+    f.connect();
+    REQUIRE(f.controller.load_keepalived(f.write_conf(two_reals))["ok"] == true);
+    auto got = f.controller.handle(json{{"cmd", "get-config"}});
+    f.script.up["192.168.253.144:80"] = false;
     f.run_for(3);
-    CHECK(f.controller.config().services[0].reals[0].health == config::RealHealth::up);
-    CHECK(f.controller.config().services[1].reals[0].health == config::RealHealth::removed);
-    auto health = f.controller.handle(json{{"cmd", "health"}});
-    REQUIRE(health["ok"] == true);
-    CHECK(health["services"].size() == 2);
+    REQUIRE(f.real("192.168.253.144").health == config::RealHealth::removed);
+    json replace{{"cmd", "replace-config"}, {"config", got["config"]}, {"if_generation", got["generation"]}};
+    auto reply = f.controller.handle(replace);
+    CHECK(reply["ok"] == true);
+    INFO(reply.dump());
+    CHECK(f.real("192.168.253.144").health == config::RealHealth::removed);  // kept by replace-config
+}
+
+TEST_CASE("controller health: a file others could write, or not readable by all, is refused") {
+    HealthFixture f;
+    auto path = f.write_conf(two_reals);
+    std::filesystem::permissions(path, std::filesystem::perms::others_write, std::filesystem::perm_options::add);
+    auto reply = f.controller.load_keepalived(path);
+    CHECK(reply["ok"] == false);
+    CHECK(reply["error"].get<std::string>().find("writable by group or others") != std::string::npos);
+    std::filesystem::permissions(path, std::filesystem::perms::owner_read | std::filesystem::perms::owner_write);
+    reply = f.controller.load_keepalived(path);
+    CHECK(reply["ok"] == false);
+    CHECK(reply["error"].get<std::string>().find("not readable by everybody") != std::string::npos);
+    CHECK(f.controller.config().services.empty());
 }
