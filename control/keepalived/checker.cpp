@@ -187,7 +187,7 @@ std::optional<CheckerType> checker_type(std::string_view keyword) {
     return std::nullopt;
 }
 
-model::Result<CheckerSpec> parse_checker(const Statement& s) {
+model::Result<CheckerSpec> parse_checker(const Statement& s, double vs_delay_loop) {
     CheckerSpec c;
     c.type = *checker_type(s.name());
     c.where = s.where();
@@ -196,13 +196,18 @@ model::Result<CheckerSpec> parse_checker(const Statement& s) {
     if (is_http(c.type)) c.delay_before_retry = 3;
     if (!s.args.empty()) return error_at(s.where(), s.name(), "unexpected '" + s.args[0].text + "' (takes a block)");
     if (!s.has_block) return error_at(s.where(), s.name(), "needs a block { ... }");
+    bool delay_before_retry_set = false;
     for (const auto& k : s.block) {
         bool known = false;
         if (auto e = common_keyword(k, c, known)) return *e;
+        delay_before_retry_set = delay_before_retry_set || (known && k.name() == "delay_before_retry");
         if (known) continue;
         if (auto e = typed_keyword(k, c, known)) return *e;
         if (!known) return error_at(k.where(), k.name(), std::string("unknown keyword in ") + s.name());
     }
+    // keepalived's DNS_CHECK has no default delay_before_retry of its own (check_dns.c:
+    // default_delay_before_retry = 0): it waits the checker's delay_loop between retries.
+    if (c.type == CheckerType::dns && !delay_before_retry_set) c.delay_before_retry = c.delay_loop.value_or(vs_delay_loop);
     if (c.type == CheckerType::misc && c.misc_path.empty()) return error_at(s.where(), s.name(), "needs misc_path");
     if (is_http(c.type) && c.urls.empty()) return error_at(s.where(), s.name(), "needs at least one url { path ... }");
     return c;

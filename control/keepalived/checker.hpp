@@ -17,7 +17,8 @@ namespace dplb::keepalived {
 // nullopt: not a checker keyword.
 std::optional<CheckerType> checker_type(std::string_view keyword);
 
-// `s` is a checker statement (checker_type(s.name()) is set).
-model::Result<CheckerSpec> parse_checker(const Statement& s);
+// `s` is a checker statement (checker_type(s.name()) is set); `vs_delay_loop` is its virtual
+// server's delay_loop, DNS_CHECK's default delay_before_retry when it sets no delay_loop.
+model::Result<CheckerSpec> parse_checker(const Statement& s, double vs_delay_loop);
 
 }  // namespace dplb::keepalived

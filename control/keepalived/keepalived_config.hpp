@@ -47,7 +47,7 @@ struct CheckerSpec {
     std::optional<uint16_t> bind_port;
     double connect_timeout = 5;
     uint32_t retry = 1;                // DNS_CHECK 3, MISC_CHECK 0
-    double delay_before_retry = 1;     // HTTP_GET / SSL_GET 3
+    double delay_before_retry = 1;     // HTTP_GET / SSL_GET 3, DNS_CHECK its delay_loop
     // The first attempt waits 1 s plus a random delay up to this. Unset: the real server's
     // warmup, else the checker's delay_loop (keepalived 2.x scatters by default); 0 = none.
     std::optional<double> warmup;
@@ -100,7 +100,7 @@ struct SorryServer {
 };
 
 struct VirtualServerHealth {
-    Location where;
+    Location where;  // the virtual_server line (the same for every service of a group)
     config::ServiceKey key;
     double delay_loop = 60;
     bool ha_suspend = false;
@@ -115,7 +115,7 @@ struct VirtualServerHealth {
 };
 
 struct KeepalivedConfig {
-    std::vector<config::Service> services;     // file order
+    std::vector<config::Service> services;     // file order; a group's in entry order
     std::vector<VirtualServerHealth> health;   // health[i] belongs to services[i]
     // global_defs: the FIFOs keepalived writes its checker events to ("RS ... UP", "VS ...
     // DOWN"); it writes each line to both when both are set. Paths as written; a user/group
@@ -123,6 +123,7 @@ struct KeepalivedConfig {
     std::optional<std::string> lvs_notify_fifo;
     std::optional<std::string> notify_fifo;
     std::vector<std::string> warnings;         // "file:line: ..."
+    std::vector<std::string> files;            // the file and every file it included
 };
 
 }  // namespace dplb::keepalived

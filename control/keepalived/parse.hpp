@@ -6,7 +6,8 @@
 // All or nothing: the first problem is the Error, "file:line: keyword: what is wrong", and
 // nothing else is returned. The services also pass the model's rules (validate_service and
 // validate_config), with a failure named by the virtual_server or real_server line.
-// virtual_server_group is "not supported yet".
+// `virtual_server group NAME` gives one service per address and fwmark of its
+// virtual_server_group, each with its own VirtualServerHealth (and so its own checkers).
 //
 // Threading: none; reads files.
 #pragma once

@@ -37,6 +37,7 @@ struct Reader {
         auto tokens = lex(text.str(), path);
         if (!tokens) return tokens.error();
         open_files.push_back(canonical);
+        out.files.push_back(path);
         auto& t = *tokens;
         for (std::size_t i = 0; i < t.size(); ++i) {
             if (!(t[i].line_start && !t[i].quoted && t[i].text == "include")) {

@@ -18,6 +18,7 @@ namespace dplb::keepalived {
 struct Source {
     std::vector<Token> tokens;
     std::vector<std::string> warnings;  // "file:line: ..."
+    std::vector<std::string> files;     // every file read (the top one first, then includes)
 };
 
 model::Result<Source> read_source(const std::string& path);

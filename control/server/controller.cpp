@@ -91,6 +91,8 @@ Controller::Controller(model::ConfigEditor initial, uint64_t generation, state::
                        Logger log)
     : editor_(std::move(initial)),
       generation_(generation),
+      config_generation_(generation),
+      config_generation_durable_(generation),
       last_number_(generation),
       store_(store),
       link_(link),
@@ -152,7 +154,7 @@ std::optional<json> Controller::dispatch(const std::string& cmd, const json& req
     }
     if (cmd == "get-config" || cmd == "status") {
         if (auto e = api::read_no_members(request)) return error_reply(*e);
-        return cmd == "status" ? status_reply() : api::get_config_reply(config, generation_);
+        return cmd == "status" ? status_reply() : api::get_config_reply(config, config_generation_);
     }
     return error_reply(Error{"cmd", "unknown command '" + cmd + "' (expected one of: " + known_commands() + ")"});
 }
@@ -197,7 +199,7 @@ json Controller::connections_reply(const json& request) {
 model::Status Controller::apply_request(const std::string& cmd, const json& request, model::Batch& batch) {
     if (cmd != "batch") {
         if (cmd == "replace-config")
-            if (auto e = check_if_generation(request, generation_)) return e;
+            if (auto e = check_if_generation(request, config_generation_)) return e;
         auto change = api::decode_change(editor_, request);
         if (!change) return change.error();
         if (auto e = editor_.apply(*change)) return e;
@@ -220,7 +222,7 @@ model::Status Controller::apply_request(const std::string& cmd, const json& requ
             return Error{path + ".cmd", "a batch holds configuration changes only"};
         if (item.contains("id")) return Error{path + ".id", "a batch member has no id of its own (the batch's is used)"};
         if (c->get_ref<const std::string&>() == "replace-config")
-            if (auto e = check_if_generation(item, generation_)) return under(path, *e);
+            if (auto e = check_if_generation(item, config_generation_)) return under(path, *e);
         auto change = api::decode_change(editor_, item);
         if (!change) return under(path, change.error());
         if (auto e = editor_.apply(*change, path)) return e;
@@ -290,6 +292,7 @@ std::optional<json> Controller::stage_applied(model::Batch batch, std::size_t ma
         return error_reply(*e);
     }
     generation_ = next;
+    config_generation_ = next;
     if (pushed) last_push_error_.clear();
     Staged st{json{{"ok", true}, {"dataplane", dataplane_state()}, {"generation", next}}, {}, false, {}};
     note_removals(batch, st.removed, st.removes_any);
@@ -313,6 +316,7 @@ std::vector<json> Controller::complete_staged() {
         log_(e->message);
         editor_.rollback();
         loading_.reset();
+        config_generation_ = config_generation_durable_;
         resync_dataplane("the journal could not be made durable");
         rewrite_store();
         for (auto& s : staged) {
@@ -323,11 +327,11 @@ std::vector<json> Controller::complete_staged() {
         return replies;
     }
     editor_.commit();
+    config_generation_durable_ = config_generation_;
     requests_changed_config_ = true;
     if (loading_ && health_) {
         // The file's table is durable: its checkers are the checked set from now on.
         health_->adopt(std::move(loaded_keepalived_), std::move(*loading_), editor_.config());
-        requests_changed_config_ = false;
     }
     loading_.reset();
     bool everything = false;
@@ -368,7 +372,6 @@ void Controller::rewrite_store() {
 
 void Controller::on_dataplane_connected() {
     log_("dataplane connected on " + link_.socket_path() + "; pushing generation " + std::to_string(generation_));
-    if (health_) health_->passive_rebaseline();
     passive_refusal_logged_ = false;
     auto res = link::push_config(link_, editor_.config(), generation_);
     switch (res.outcome) {
@@ -411,7 +414,8 @@ std::optional<model::StatsSnapshot> Controller::decode_stats(const model::Result
 }
 
 json Controller::status_reply() {
-    json r{{"ok", true}, {"generation", generation_}, {"services", editor_.config().services.size()}};
+    json r{{"ok", true}, {"generation", generation_}, {"config_generation", config_generation_},
+           {"services", editor_.config().services.size()}};
     if (!last_push_error_.empty()) r["last_push_error"] = last_push_error_;
     if (link_.connected()) {
         auto reply = link_.call(json{{"cmd", "status"}});

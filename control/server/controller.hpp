@@ -121,6 +121,12 @@ private:
 
     model::ConfigEditor editor_;  // applied changes; those not yet durable are its pending ones
     uint64_t generation_;         // of editor_.config(), staged changes included
+    // The generation of the table as requests and files made it (get-config, if_generation):
+    // it does not move when a health check flips a server, so a read-modify-write of the
+    // table is not refused because a checker flipped meanwhile. Staged changes included;
+    // config_generation_durable_ is its value without them (for a rollback).
+    uint64_t config_generation_;
+    uint64_t config_generation_durable_;
     // The highest generation number handed out in this run (>= generation_): every push and
     // journal record gets a fresh one, so no number ever names two configurations.
     uint64_t last_number_;
@@ -135,7 +141,9 @@ private:
     Logger log_;
     HealthDriver* health_ = nullptr;
     bool passive_refusal_logged_ = false;  // logged once per dataplane connection
-    bool requests_changed_config_ = false;  // the passive checks' set must follow
+    // Requests changed the table (or it was just loaded): the checked set follows it and the
+    // engine's verdicts are applied again to servers the requests brought back.
+    bool requests_changed_config_ = true;
     std::string loaded_keepalived_;  // set by stage_keepalived: adopted when durable
     std::optional<keepalived::KeepalivedConfig> loading_;
 };

@@ -1,7 +1,7 @@
 #include "control/server/health_driver.hpp"
 
 #include <algorithm>
-#include <utility>
+#include <set>
 
 #include "codec/config_json.hpp"
 #include "control/health/status_json.hpp"
@@ -18,6 +18,11 @@ bool sees_replies(config::ForwardMethod f) {
 }
 
 bool same_key(const config::ServiceKey& a, const config::ServiceKey& b) { return a == b; }
+
+using ServiceKeyTuple = std::tuple<uint32_t, uint8_t, uint32_t, uint16_t>;
+ServiceKeyTuple key_tuple(const config::ServiceKey& k) {
+    return {k.fwmark, uint8_t(k.protocol), k.address.host(), k.port};
+}
 
 config::RealHealth model_state(health::RealState s) {
     switch (s) {
@@ -86,20 +91,23 @@ void HealthDriver::reconfigure(const config::Config& config) {
     if (passive()) {
         // Every NAT/FULLNAT real server the file does not check: no checker, so only the
         // dataplane's passive observations can take it out.
+        std::map<ServiceKeyTuple, std::size_t> by_key;
+        for (std::size_t i = 0; i < set.size(); ++i) by_key.emplace(key_tuple(set[i].key), i);
         for (const auto& s : config.services) {
-            auto it = std::find_if(set.begin(), set.end(), [&](const auto& vh) { return same_key(vh.key, s.key); });
-            keepalived::VirtualServerHealth* vh = it == set.end() ? nullptr : &*it;
+            auto it = by_key.find(key_tuple(s.key));
+            std::set<std::pair<uint32_t, uint16_t>> known;
+            if (it != by_key.end())
+                for (const auto& rh : set[it->second].reals) known.emplace(rh.address.host(), rh.port);
+            std::size_t index = it == by_key.end() ? set.size() : it->second;
             for (const auto& r : s.reals) {
                 if (!sees_replies(r.forward)) continue;
-                if (!vh) {
+                if (index == set.size()) {
                     set.push_back(keepalived::VirtualServerHealth{});
-                    vh = &set.back();
-                    vh->key = s.key;
-                    vh->quorum = 0;
+                    set.back().key = s.key;
+                    set.back().quorum = 0;
                 }
-                bool known = std::any_of(vh->reals.begin(), vh->reals.end(),
-                                         [&](const auto& rh) { return rh.address == r.address && rh.port == r.port; });
-                if (known) continue;
+                auto* vh = &set[index];
+                if (!known.emplace(r.address.host(), r.port).second) continue;
                 keepalived::RealServerHealth rh;
                 rh.address = r.address;
                 rh.port = r.port;
@@ -113,17 +121,21 @@ void HealthDriver::reconfigure(const config::Config& config) {
 
 std::vector<model::Change> HealthDriver::take_changes(const config::Config& config) {
     std::vector<model::Change> out;
-    for (const auto& e : engine_->take_real_effects()) {
+    // A later effect on the same real server supersedes an earlier one of this call.
+    auto effects = engine_->take_real_effects();
+    std::map<RealKey, std::size_t> last;
+    auto key_of = [](const health::RealEffect& e) {
+        return RealKey{e.service.fwmark, uint8_t(e.service.protocol), e.service.address.host(), e.service.port,
+                       e.address.host(), e.port};
+    };
+    for (std::size_t i = 0; i < effects.size(); ++i) last[key_of(effects[i])] = i;
+    for (std::size_t i = 0; i < effects.size(); ++i) {
+        const auto& e = effects[i];
+        if (last[key_of(e)] != i) continue;
         const config::Service* s = model::find_service(config, e.service);
         const config::RealServer* r = s ? find_real(*s, e.address, e.port) : nullptr;
         if (!r) continue;  // removed by a request since: nothing to mark
         model::SetRealHealth c{e.service, e.address, e.port, model_state(e.state), e.weight};
-        // A later effect on the same real server supersedes an earlier one of this call.
-        auto same = [&](const model::Change& x) {
-            auto* h = std::get_if<model::SetRealHealth>(&x);
-            return h && h->service == c.service && h->address == c.address && h->port == c.port;
-        };
-        out.erase(std::remove_if(out.begin(), out.end(), same), out.end());
         if (r->health == c.health && r->dynamic_weight == c.dynamic_weight) continue;
         out.push_back(std::move(c));
     }
@@ -135,15 +147,13 @@ std::vector<model::Change> HealthDriver::take_changes(const config::Config& conf
     return out;
 }
 
-void HealthDriver::passive_rebaseline() {
-    passive_seen_.clear();
-    passive_baseline_pending_ = true;
-}
-
-void HealthDriver::on_passive_failures(const json& reply) {
+void HealthDriver::on_passive_failures(const json& reply, const config::Config& config) {
     auto reals = reply.find("reals");
     if (reals == reply.end() || !reals->is_array()) return;
-    const bool baseline = std::exchange(passive_baseline_pending_, false);
+    // The dataplane counts from its own start: what it counted before this process listened
+    // (a restart of dplb-control, passive checks just turned on) is history, not news.
+    const bool baseline = !baseline_taken_;
+    baseline_taken_ = true;
     for (const auto& r : *reals) {
         auto key = model::service_key_from_json(r.value("service", json()), "service");
         auto addr = Ip4::parse(r.value("address", std::string()));
@@ -153,8 +163,21 @@ void HealthDriver::on_passive_failures(const json& reply) {
         RealKey k{key->fwmark, uint8_t(key->protocol), key->address.host(), key->port, addr->host(), port};
         uint64_t& seen = passive_seen_[k];
         // Cumulative counters: only an increase is news (a restarted dataplane starts at 0).
-        if (failures > seen && !baseline) engine_->report_passive_failure(*key, *addr, port, passive_);
+        const bool news = !baseline && failures > seen;
         seen = failures;
+        if (!news) continue;
+        // One client's resets must not empty a service: the last server in the table stays.
+        const config::Service* s = model::find_service(config, *key);
+        if (!s) continue;
+        const bool others = std::any_of(s->reals.begin(), s->reals.end(), [&](const config::RealServer& x) {
+            return !(x.address == *addr && x.port == port) && x.health == config::RealHealth::up;
+        });
+        if (!others) {
+            log_("passive check: " + addr->str() + ":" + std::to_string(port) +
+                 " failed new connections but is its service's last server up: kept");
+            continue;
+        }
+        engine_->report_passive_failure(*key, *addr, port, passive_);
     }
 }
 

@@ -57,13 +57,9 @@ public:
     std::vector<model::Change> take_changes(const config::Config& config);
 
     bool passive() const { return passive_ > std::chrono::milliseconds::zero(); }
-    // A `passive-failures` reply from the dataplane.
-    void on_passive_failures(const nlohmann::json& reply);
-    // dplb-control (re)connected to the dataplane: the next reply's counts are the baseline,
-    // not news. They are cumulative for the dataplane's life, so a restarted dplb-control
-    // would otherwise take out every server that ever failed (for a restarted dataplane they
-    // are what it saw since the connection, and those few are lost).
-    void passive_rebaseline();
+    // A `passive-failures` reply from the dataplane. The first one only sets the baselines;
+    // a server is never taken out when it is the last one up of its service.
+    void on_passive_failures(const nlohmann::json& reply, const config::Config& config);
 
     // The `health` request's reply.
     nlohmann::json status_reply() const;
@@ -78,7 +74,7 @@ private:
     std::string path_;
     std::vector<keepalived::VirtualServerHealth> file_health_;
     std::map<RealKey, uint64_t> passive_seen_;  // failures counted so far per real server
-    bool passive_baseline_pending_ = true;     // the next reply only sets passive_seen_
+    bool baseline_taken_ = false;
 };
 
 }  // namespace dplb::server

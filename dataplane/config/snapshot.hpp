@@ -64,9 +64,10 @@ struct ServiceSnap {
     std::vector<RealSnap> standby;
     // expire_nodest_conn (config::Service): sessions whose real server is not in `reals` are
     // reset and expired at their next packet. `real_index` (real id -> index in `reals`) is
-    // built only for such services, so that the check costs one probe per packet; it is empty
-    // otherwise.
+    // built for such services, so that the check costs one probe per packet, and for
+    // services with more than real_scan_limit servers; it is empty otherwise.
     bool expire_nodest_conn = false;
+    bool real_indexed = false;  // real_index is built (expire_nodest_conn, or many reals)
     FlatMap<uint32_t> real_index;
     std::vector<uint16_t> laddr_ids;  // FULLNAT source addresses (LocalAddressRegistry ids)
     SchedTables sched;                // built by prepare_scheduler()
@@ -80,8 +81,11 @@ enum class RealPresence : uint8_t { available, zero_weight, gone };
 
 // Index of real server `real_id` in svc.reals, -1 if it is not there: one probe of
 // real_index where the service has one, else a scan.
+// Up to this many real servers a service is scanned rather than indexed.
+inline constexpr size_t real_scan_limit = 8;
+
 inline int index_of_real(const ServiceSnap& svc, uint32_t real_id) {
-    if (svc.expire_nodest_conn) {
+    if (svc.real_indexed) {
         const uint32_t* i = svc.real_index.find(real_id);
         return i ? int(*i) : -1;
     }

@@ -335,7 +335,10 @@ std::shared_ptr<ServiceSnap> SnapshotBuilder::build_service(const config::Servic
         if (!ids.count(real_key(r.address, r.port))) snap->standby.push_back(make(r.address, r.port, r.forward, 0));
     });
     snap->expire_nodest_conn = svc.expire_nodest_conn;
-    if (svc.expire_nodest_conn) {
+    // Indexed where a per-packet check needs it (expire_nodest_conn) and wherever a scan
+    // would not be cheap: a client may repeat SYNs on a session to a server that left.
+    snap->real_indexed = svc.expire_nodest_conn || snap->reals.size() > real_scan_limit;
+    if (snap->real_indexed) {
         std::vector<std::pair<uint64_t, uint32_t>> index;
         index.reserve(snap->reals.size());
         for (size_t i = 0; i < snap->reals.size(); ++i) index.emplace_back(snap->reals[i].id, uint32_t(i));

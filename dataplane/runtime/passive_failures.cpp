@@ -42,6 +42,9 @@ std::vector<model::PassiveFailures> collect_passive_failures(const Snapshot& sna
     for (const ServiceSnap* svc : snap.service_list) {
         const config::ServiceKey key = key_of(*svc);
         for (const RealSnap& r : svc->reals) add(key, r.addr, r.port, counts(r.id), true);
+        // Servers taken out by the health checks keep their ids and counts: reported too, so
+        // that dplb-control's baseline follows them while they are out.
+        for (const RealSnap& r : svc->standby) add(key, r.addr, r.port, counts(r.id), true);
     }
     std::vector<uint32_t> ids;
     ids.reserve(departed.by_id().size());

@@ -58,6 +58,13 @@ model::Result<std::string> render(const dplbadm::Invocation& inv, const json& re
         case dplbadm::Output::save: {
             auto c = config_of(reply);
             if (!c) return c.error();
+            // ipvsadm's rules have no sorry server: say what the saved rules leave out.
+            for (const auto& s : c->services)
+                if (s.sorry_server)
+                    std::fprintf(stderr, "dplbadm: warning: %s: its sorry server %s:%u is not saved (ipvsadm rules have "
+                                         "none; it comes from the keepalived.conf)\n",
+                                 dplbadm::ipvsadm_service_name(s.key).c_str(), s.sorry_server->address.str().c_str(),
+                                 unsigned(s.sorry_server->port));
             return dplbadm::format_save(*c, inv.list.sort);
         }
         case dplbadm::Output::laddrs: return dplbadm::format_laddrs(reply);

@@ -2,6 +2,7 @@
 // to the dataplane as runtime changes that never reach the journal, reloads that keep
 // health, passive failures from the dataplane.
 #include <algorithm>
+#include <filesystem>
 #include <fstream>
 #include <map>
 
@@ -219,40 +220,87 @@ TEST_CASE("controller health: passive failures reported by the dataplane take a 
     HealthFixture f(2.0);
     FakeDataplane dp(f.dir.file("dp.sock"));
     f.connect();
-    REQUIRE(f.controller.handle_line(dplb::test::add_nat_service)["ok"] == true);
-    f.run_for(0.5);
-    f.controller.poll_passive();
-    f.run_for(0.25);
+    REQUIRE(f.controller.handle_line(R"({"cmd":"add-service","service":{"protocol":"tcp","address":"192.168.227.128",
+        "port":80,"scheduler":"rr","real_servers":[{"address":"192.168.253.143","forward":"nat"},
+        {"address":"192.168.253.144","forward":"nat"}]}})")["ok"] == true);
+    auto counts = [&](uint64_t rs1, uint64_t rs2) {
+        json reals = json::array();
+        auto one = [&](const char* a, uint64_t n) {
+            if (n) reals.push_back({{"service", {{"protocol", "tcp"}, {"address", "192.168.227.128"}, {"port", 80}}},
+                                    {"address", a}, {"port", 80}, {"syn_timeouts", n}, {"resets", 0}});
+        };
+        one("192.168.253.143", rs1);
+        one("192.168.253.144", rs2);
+        dp.set_passive(reals);
+    };
+    auto poll = [&] {
+        f.controller.poll_passive();
+        f.run_for(0.25);
+    };
+    // What the dataplane counted before this dplb-control listened is history.
+    counts(5, 0);
+    poll();
     CHECK(f.real("192.168.253.143").health == config::RealHealth::up);
-    dp.set_passive(json::parse(R"([{"service":{"protocol":"tcp","address":"192.168.227.128","port":80},
-        "address":"192.168.253.143","port":80,"syn_timeouts":1,"resets":0}])"));
-    f.controller.poll_passive();
-    f.run_for(0.25);
+    counts(6, 0);
+    poll();
     CHECK(f.real("192.168.253.143").health == config::RealHealth::removed);
-    f.controller.poll_passive();  // the same count again: nothing new
+    poll();  // the same count again: nothing new
+    CHECK(f.real("192.168.253.143").health == config::RealHealth::removed);
+    // RS2 fails too, but it is the last server up: kept.
+    counts(6, 1);
+    poll();
+    CHECK(f.real("192.168.253.144").health == config::RealHealth::up);
     f.run_for(2.5);
     CHECK(f.real("192.168.253.143").health == config::RealHealth::up);
 }
 
-TEST_CASE("controller health: a restarted dplb-control takes the dataplane's old passive counts as the baseline") {
-    // The dataplane counted failures of 192.168.253.143 before this dplb-control connected
-    // (it was restarted, the dataplane kept running): history, not news.
-    HealthFixture f(2.0);
+TEST_CASE("controller health: a server a request brings back while its checker holds it down stays out") {
+    HealthFixture f;
     FakeDataplane dp(f.dir.file("dp.sock"));
-    dp.set_passive(json::parse(R"([{"service":{"protocol":"tcp","address":"192.168.227.128","port":80},
-        "address":"192.168.253.143","port":80,"syn_timeouts":3,"resets":1}])"));
     f.connect();
-    REQUIRE(f.controller.handle_line(dplb::test::add_nat_service)["ok"] == true);
-    f.run_for(0.5);
-    f.controller.poll_passive();
-    f.run_for(0.25);
-    CHECK(f.real("192.168.253.143").health == config::RealHealth::up);
-    // A failure after the connection is news.
-    dp.set_passive(json::parse(R"([{"service":{"protocol":"tcp","address":"192.168.227.128","port":80},
-        "address":"192.168.253.143","port":80,"syn_timeouts":3,"resets":2}])"));
-    f.controller.poll_passive();
-    f.run_for(0.25);
-    CHECK(f.real("192.168.253.143").health == config::RealHealth::removed);
+    REQUIRE(f.controller.load_keepalived(f.write_conf(two_reals))["ok"] == true);
+    f.script.up["192.168.253.144:80"] = false;
+    f.run_for(3);
+    REQUIRE(f.real("192.168.253.144").health == config::RealHealth::removed);
+    const char* svc = R"("service":{"protocol":"tcp","address":"192.168.227.128","port":80})";
+    REQUIRE(f.controller.handle_line(std::string(R"({"cmd":"delete-real",)") + svc +
+                                     R"(,"real_server":{"address":"192.168.253.144","port":80}})")["ok"] == true);
+    REQUIRE(f.controller.handle_line(std::string(R"({"cmd":"add-real",)") + svc +
+                                     R"(,"real_server":{"address":"192.168.253.144","port":80,"forward":"nat"}})")["ok"] ==
+            true);
+    CHECK(f.real("192.168.253.144").health == config::RealHealth::up);  // as the request made it
+    f.controller.apply_health();  // the next turn: the checker's verdict again
+    CHECK(f.real("192.168.253.144").health == config::RealHealth::removed);
+}
+
+TEST_CASE("controller health: a flip does not move the table's generation (if_generation still holds)") {
+    HealthFixture f;
+    FakeDataplane dp(f.dir.file("dp.sock"));
+    f.connect();
+    REQUIRE(f.controller.load_keepalived(f.write_conf(two_reals))["ok"] == true);
+    auto got = f.controller.handle(json{{"cmd", "get-config"}});
+    f.script.up["192.168.253.144:80"] = false;
+    f.run_for(3);
+    REQUIRE(f.real("192.168.253.144").health == config::RealHealth::removed);
+    json replace{{"cmd", "replace-config"}, {"config", got["config"]}, {"if_generation", got["generation"]}};
+    auto reply = f.controller.handle(replace);
+    CHECK(reply["ok"] == true);
+    INFO(reply.dump());
+    CHECK(f.real("192.168.253.144").health == config::RealHealth::removed);  // kept by replace-config
+}
+
+TEST_CASE("controller health: a file others could write, or not readable by all, is refused") {
+    HealthFixture f;
+    auto path = f.write_conf(two_reals);
+    std::filesystem::permissions(path, std::filesystem::perms::others_write, std::filesystem::perm_options::add);
+    auto reply = f.controller.load_keepalived(path);
+    CHECK(reply["ok"] == false);
+    CHECK(reply["error"].get<std::string>().find("writable by group or others") != std::string::npos);
+    std::filesystem::permissions(path, std::filesystem::perms::owner_read | std::filesystem::perms::owner_write);
+    reply = f.controller.load_keepalived(path);
+    CHECK(reply["ok"] == false);
+    CHECK(reply["error"].get<std::string>().find("not readable by everybody") != std::string::npos);
+    CHECK(f.controller.config().services.empty());
 }
 
 TEST_CASE("controller health: a dataplane that refuses passive-failures is logged once per connection") {

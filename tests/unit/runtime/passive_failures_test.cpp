@@ -130,6 +130,21 @@ TEST_CASE("passive-failures: a removed real server is still named while its id i
     }
 }
 
+TEST_CASE("passive-failures: a server the health check took out is still reported, under its id", "[passive]") {
+    Fx fx;
+    config::Config c;
+    c.services = {service("192.0.2.1", 80, {real("10.0.0.2", 80), real("10.0.0.3", 80)})};
+    fx.build(c);
+    const uint32_t id = fx.id_of("192.0.2.1", 80, "10.0.0.2");
+    fx.counts[id] = {2, 0};
+    c.services[0].reals[0].health = config::RealHealth::removed;
+    fx.build(c);
+    fx.counts[id] = {3, 1};  // a SYN session of before the removal expired meanwhile
+    auto got = fx.collect();
+    REQUIRE(got.size() == 1);
+    CHECK(got[0] == entry("192.0.2.1", 80, "10.0.0.2", 80, 3, 1));
+}
+
 TEST_CASE("passive-failures reply JSON: encoded as docs/api.md says, decoded back", "[passive]") {
     std::vector<model::PassiveFailures> v = {entry("192.0.2.1", 80, "10.0.0.2", 80, 3, 1)};
     model::PassiveFailures mark;
