@@ -200,9 +200,12 @@ struct HealthEngine::Impl {
         ServiceHealth& svc = ref.service->health;
         c.attempt = 0;
         c.last_result = r.up;
-        c.last_failure = r.up ? "" : r.reason;
-        // keepalived sets the weight before the state (check_misc.c).
-        if (r.up && c.spec.type == keepalived::CheckerType::misc && c.spec.misc_dynamic)
+        // The reason of the last failure stays after a success: `--health` says why a server
+        // that came back had failed (`up` and `last_result` say how it is now).
+        if (!r.up) c.last_failure = r.reason;
+        // keepalived sets the weight before the state (check_misc.c); exit 0 leaves it as it
+        // is (keepalived.conf(5) 2.2.7: "exit status 0: svc check success, weight unchanged").
+        if (r.up && r.weight && c.spec.type == keepalived::CheckerType::misc && c.spec.misc_dynamic)
             svc.set_dynamic_weight(ref.real, r.weight, out);
         bool had_run = c.schedule.has_run();
         CheckerEvent ev = c.schedule.finish_attempt(r.up, now);

@@ -32,7 +32,7 @@ struct ProbeResult {
     // "HTTP status 500 not in 200-299", "digest 9e10... != expected 1f2e...", "timeout".
     std::string reason;
     // MISC_CHECK with misc_dynamic: the weight the exit code asked for (exit 2..255 ->
-    // 0..253); nullopt after exit 0, which keepalived takes for "the configured weight".
+    // 0..253); nullopt after exit 0, which keepalived takes for "weight unchanged".
     std::optional<uint32_t> weight;
 };
 

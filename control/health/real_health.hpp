@@ -39,7 +39,7 @@ public:
         if (failed_checkers_) --failed_checkers_;
     }
     void set_passive_down(bool down) { passive_down_ = down; }
-    // nullopt: back to the configured weight (a MISC_CHECK exiting 0).
+    // nullopt: the configured weight (no MISC_CHECK with misc_dynamic set one yet).
     void set_dynamic_weight(std::optional<uint32_t> w) { dynamic_weight_ = w; }
     // A reload: the file's weight and inhibit_on_failure, the health kept.
     void set_config(uint32_t weight, bool inhibit_on_failure) {

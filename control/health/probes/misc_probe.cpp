@@ -1,6 +1,6 @@
 // MISC_CHECK: runs the checker's command (misc_command.hpp) and judges its exit status, as
 // keepalived 2.2.7's check_misc.c does:
-//   exit 0                       up (with misc_dynamic: back to the configured weight)
+//   exit 0                       up (with misc_dynamic: the weight unchanged)
 //   exit 2..255 with misc_dynamic up, weight = status - 2 (0..253)
 //   any other exit               down ("exited with status 1")
 //   killed by a signal           down

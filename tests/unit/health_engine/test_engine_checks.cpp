@@ -35,6 +35,9 @@ TEST_CASE("engine: delay_loop 6, retry 3, delay_before_retry 2: the real server 
     w.target("10.1.1.1", 80).up = true;
     w.run_to(19);
     CHECK(w.effects() == std::vector{effect("10.0.0.1", "10.1.1.1", 80, RealState::up)});
+    // Back up: why it had failed is still there to read.
+    CHECK(w.real_status(0, 0).checkers[0].up);
+    CHECK(w.real_status(0, 0).checkers[0].last_failure == "connect: Connection refused");
 }
 
 TEST_CASE("engine: the first attempt comes 1 s after the start plus a random part of warmup") {
@@ -135,7 +138,7 @@ TEST_CASE("engine: inhibit_on_failure keeps a failed real server at weight 0, el
     CHECK(w.real_status(0, 1).state == RealState::inhibited);
 }
 
-TEST_CASE("engine: MISC_CHECK misc_dynamic sets the weight while up; exit 0 brings the configured one back") {
+TEST_CASE("engine: MISC_CHECK misc_dynamic sets the weight while up; exit 0 leaves it unchanged") {
     World w;
     w.engine->configure({service("10.0.0.1", 80, {real("10.1.1.1", 80, {misc_check(true)}, 10)})});
     auto& t = w.target("10.1.1.1", 80);
@@ -156,10 +159,13 @@ TEST_CASE("engine: MISC_CHECK misc_dynamic sets the weight while up; exit 0 brin
     w.run_to(19);
     CHECK(w.effects() == std::vector{effect("10.0.0.1", "10.1.1.1", 80, RealState::up, 5)});
 
-    t.weight.reset();  // exit 0
+    t.weight.reset();  // exit 0: up, the weight unchanged (keepalived.conf(5) of 2.2.7)
     w.run_to(25);
-    CHECK(w.effects() == std::vector{effect("10.0.0.1", "10.1.1.1", 80, RealState::up)});
-    CHECK(w.service_status(0).alive_weight == 10);
+    CHECK(w.effects().empty());
+    CHECK(w.service_status(0).alive_weight == 5);
+    t.weight = 8;  // exit 10
+    w.run_to(31);
+    CHECK(w.effects() == std::vector{effect("10.0.0.1", "10.1.1.1", 80, RealState::up, 8)});
 }
 
 TEST_CASE("engine: misc_dynamic off ignores a weight; a dynamic weight 0 keeps the real server up") {

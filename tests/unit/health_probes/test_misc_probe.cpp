@@ -91,7 +91,7 @@ TEST_CASE("MISC_CHECK: misc_dynamic turns exit 2..255 into a weight") {
     CHECK(two.result.weight == std::optional<uint32_t>(0));
     Outcome max = run(misc("/bin/sh -c 'exit 255'", true));
     CHECK(max.result.weight == std::optional<uint32_t>(253));
-    Outcome zero = run(misc("/bin/true", true));  // up, back to the configured weight
+    Outcome zero = run(misc("/bin/true", true));  // up, the weight left as it is (nullopt)
     CHECK(zero.result.up);
     CHECK_FALSE(zero.result.weight);
     Outcome one = run(misc("/bin/false", true));  // exit 1 stays down
