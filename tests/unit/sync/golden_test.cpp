@@ -4,6 +4,8 @@
 // re-encoded.
 #include <catch2/catch.hpp>
 
+#include "dataplane/session/template_key.hpp"
+#include "dataplane/sync/session_sync.hpp"
 #include "sync/message_decoder.hpp"
 #include "sync/message_encoder.hpp"
 #include "test_util.hpp"
@@ -14,7 +16,7 @@ using namespace synctest;
 namespace {
 
 // What a Linux 6.1 master (sync_version 1, syncid 7) sends for four connections, as
-// ip_vs_sync_conn() lays them out: flags are cp->flags without HASHED (a NAT destination's
+// ip_vs_sync_conn() lays them out (read in a later 6.x tree; these parts are unchanged): flags are cp->flags without HASHED (a NAT destination's
 // conn_flags are MASQ|INACTIVE, DR's DROUTE|NOOUTPUT|INACTIVE, __ip_vs_update_dest; TCP
 // clears INACTIVE in ESTABLISHED), timeout is cp->timeout / HZ, the record after the
 // 62-byte one starts 2 bytes of zero padding later, and the last one is not padded.
@@ -200,4 +202,35 @@ TEST_CASE("a kernel backup would keep dplb's records: its option walk skips them
         CHECK(low != opt_pe_name);
         CHECK(low != 7);  // IPVS_OPT_PARAM itself
     }
+}
+
+TEST_CASE("a kernel master's records become dplb sessions, or are refused with a reason") {
+    SyncMessage m;
+    REQUIRE(decode_message(kernel_message, m) == DecodeError::none);
+    REQUIRE(m.conns.size() == 4);
+    dplb::SessionImage im;
+
+    REQUIRE(dplb::sync_to_image(m.conns[0], &im) == dplb::ImageError::none);  // NAT, ESTABLISHED
+    CHECK(im.mode == dplb::ForwardMode::nat);
+    CHECK(im.state == dplb::SessionState::tcp_established);
+    CHECK(im.orig == dplb::FlowKey(ip("192.168.1.10"), ip("10.0.0.100"), be16(40000), be16(80), 6));
+    CHECK(im.reply == dplb::FlowKey(ip("10.0.1.11"), ip("192.168.1.10"), be16(8080), be16(40000), 6));
+    CHECK((im.flags & dplb::session_active) != 0);
+    CHECK(im.timeout_ms == 900000);
+    CHECK_FALSE(im.has_ports);  // a kernel has no dplb options: the backup matches by address and port
+
+    // FTP with sequence adjustment: dplb never rewrites sequence numbers.
+    CHECK(dplb::sync_to_image(m.conns[1], &im) == dplb::ImageError::sequence_adjust);
+
+    REQUIRE(dplb::sync_to_image(m.conns[2], &im) == dplb::ImageError::none);  // DR template
+    CHECK(im.is_template);
+    CHECK(im.orig == dplb::template_flow_key(ip("192.168.1.0"), ip("10.0.0.100"), be16(443), 0));
+    CHECK(im.real_addr == ip("10.0.1.12"));
+    CHECK(im.timeout_ms == 300000);
+
+    REQUIRE(dplb::sync_to_image(m.conns[3], &im) == dplb::ImageError::none);  // DR, UDP
+    CHECK(im.mode == dplb::ForwardMode::dr);
+    CHECK(im.state == dplb::SessionState::udp);
+    CHECK((im.flags & dplb::session_input_only) != 0);
+    CHECK((im.flags & dplb::session_reply_indexed) == 0);
 }
