@@ -4,6 +4,7 @@
 #include "dataplane/forward/local_reply.hpp"
 #include "dataplane/forward/rewrite.hpp"
 #include "dataplane/forward/tcp_reset.hpp"
+#include "dataplane/session/template_key.hpp"
 
 namespace dplb::fwd {
 
@@ -19,11 +20,9 @@ bool starts_new_connection(const Session& s, uint8_t tcp_flags) {
            (s.state == SessionState::tcp_time_wait || s.state == SessionState::tcp_close);
 }
 
-// The persistence template of a client for a service: protocol 0, so no packet matches it;
-// keyed by the masked client address and the VIP:port (or the mark, tagged by sport 1).
+// The persistence template of a client for a service (session/template_key.hpp).
 FlowKey template_key(const ServiceSnap& svc, uint32_t client) {
-    if (svc.fwmark) return FlowKey(client & svc.persist_mask, svc.fwmark, bswap16(1), 0, 0);
-    return FlowKey(client & svc.persist_mask, svc.vip, 0, svc.vport, 0);
+    return template_flow_key(client & svc.persist_mask, svc.vip, svc.vport, svc.fwmark);
 }
 
 }  // namespace
