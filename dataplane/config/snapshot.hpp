@@ -135,6 +135,9 @@ struct PortSnap {
     pkt::Mac mac;
     uint16_t mtu = 1500;
     std::vector<Ip4Prefix> addresses;
+    // The port has a kernel twin (docs/architecture.md, "Exception path"): its interface
+    // addresses are the kernel's (ARP and traffic to them go up), not the dataplane's.
+    bool twin = false;
 };
 
 struct Snapshot {

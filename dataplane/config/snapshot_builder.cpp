@@ -619,7 +619,8 @@ std::unique_ptr<Snapshot> SnapshotBuilder::assemble(uint64_t generation) {
             for (const auto& pfx : ports_[p].addresses) {
                 auto& info = locals[pfx.address.be];
                 info.kinds |= local_interface;
-                info.arp_ports |= 1u << p;
+                // A twin's interface addresses are the kernel's: it answers their ARP.
+                if (!ports_[p].twin) info.arp_ports |= 1u << p;
             }
         auto add_local = [&](uint32_t addr, uint8_t kind) {
             auto& info = locals[addr];

@@ -15,6 +15,7 @@ std::vector<PortSnap> port_snaps(const Runtime& rt) {
         p.mac = rt.ports[i].mac;
         p.mtu = rt.ports[i].mtu;
         p.addresses = rt.config.ports[i].addresses;
+        p.twin = rt.ports[i].has_twin;
         out.push_back(p);
     }
     return out;

@@ -57,6 +57,7 @@ json ControlServer::status() const {
                          {"steering", to_string(p.steering)},
                          {"addresses", addrs}});
         if (!p.steering_detail.empty()) ports.back()["steering_detail"] = p.steering_detail;
+        if (p.has_twin) ports.back()["kernel_twin"] = {{"name", p.twin_iface}, {"port_id", p.twin_port_id}};
         if (!p.steering_table.empty()) ports.back()["reta_size"] = p.steering_table.size();
         if (p.steering == Steering::rte_flow) {
             ports.back()["flow_rules"] = flow_rules_.rules(uint16_t(i));
@@ -67,7 +68,8 @@ json ControlServer::status() const {
             {"generation", snap ? snap->generation : 0},
             {"idle", to_string(rt_.config.idle)},
             {"workers", workers},
-            {"main", {{"tx_packets", rt_.main_counters.tx_packets.get()}}},
+            {"main", {{"tx_packets", rt_.main_counters.tx_packets.get()},
+                      {"exception_down", rt_.main_counters.exception_down.get()}}},
             {"ports", ports},
             {"drops", drops},
             {"sessions", sessions},

@@ -63,7 +63,8 @@ bool parse_mac(const std::string& s, pkt::Mac& mac) {
 }
 
 bool parse_port(Reader& r, const json& j, const std::string& path, PortConfig& port) {
-    if (!r.check_members(j, path, {"name", "device", "addresses", "mac", "mtu", "rx_descriptors", "tx_descriptors"}))
+    if (!r.check_members(j, path, {"name", "device", "addresses", "mac", "mtu", "rx_descriptors", "tx_descriptors",
+                                   "kernel_twin"}))
         return false;
     if (!r.string(j, "name", path, port.name, true) || !r.string(j, "device", path, port.device, true)) return false;
     if (j.contains("addresses")) {
@@ -81,6 +82,15 @@ bool parse_port(Reader& r, const json& j, const std::string& path, PortConfig& p
             return r.fail(path + ".mac", "must be a MAC address like \"02:00:00:00:00:01\"");
         port.has_mac = true;
     }
+    if (j.contains("kernel_twin")) {
+        const json& t = j["kernel_twin"];
+        if (!r.check_members(t, path + ".kernel_twin", {"name"})) return false;
+        if (!r.string(t, "name", path + ".kernel_twin", port.twin_name, true)) return false;
+        // IFNAMSIZ is 16 with the terminating zero; net_tap's devargs cannot hold ',' or '='.
+        if (port.twin_name.empty() || port.twin_name.size() > 15 ||
+            port.twin_name.find_first_of(",=/ \t") != std::string::npos)
+            return r.fail(path + ".kernel_twin.name", "must be an interface name of 1 to 15 characters");
+    }
     return r.uint(j, "mtu", path, port.mtu, 68, 9600) &&
            r.uint(j, "rx_descriptors", path, port.rx_descriptors, 64, 16384) &&
            r.uint(j, "tx_descriptors", path, port.tx_descriptors, 64, 16384);
@@ -95,7 +105,8 @@ model::Result<DataplaneConfig> parse_dataplane_config(const std::string& text) {
     DataplaneConfig c;
     if (!r.check_members(j, "", {"eal", "workers", "idle", "control_socket", "sessions_per_worker", "max_services",
                                  "max_real_servers", "local_port_range", "mbufs_per_port", "neighbor_reachable_seconds",
-                                 "neighbor_max_entries", "tunnel_source", "ports", "routes", "neighbors"}))
+                                 "neighbor_max_entries", "tunnel_source", "ports", "routes", "neighbors",
+                                 "exception_pps", "exception_control_pps"}))
         return r.err;
     if (j.contains("eal")) {
         if (!j["eal"].is_array()) return Error{"eal", "must be an array of strings"};
@@ -119,7 +130,9 @@ model::Result<DataplaneConfig> parse_dataplane_config(const std::string& text) {
         !r.uint(j, "max_real_servers", "", c.max_real_servers, 1, 1u << 24) ||
         !r.uint(j, "mbufs_per_port", "", c.mbufs_per_port, 0, 1u << 24) ||
         !r.uint(j, "neighbor_reachable_seconds", "", c.neighbor_reachable_s, 1, 86400) ||
-        !r.uint(j, "neighbor_max_entries", "", c.neighbor_max_entries, 16, 1u << 20))
+        !r.uint(j, "neighbor_max_entries", "", c.neighbor_max_entries, 16, 1u << 20) ||
+        !r.uint(j, "exception_pps", "", c.exception_pps, 0, 100000000) ||
+        !r.uint(j, "exception_control_pps", "", c.exception_control_pps, 0, 100000000))
         return r.err;
     if (j.contains("tunnel_source")) {
         auto a = j["tunnel_source"].is_string() ? Ip4::parse(j["tunnel_source"].get<std::string>()) : std::nullopt;
@@ -143,6 +156,10 @@ model::Result<DataplaneConfig> parse_dataplane_config(const std::string& text) {
         std::string path = "ports[" + std::to_string(i) + "]";
         if (!parse_port(r, j["ports"][i], path, p)) return r.err;
         if (!names.insert(p.name).second) return Error{path + ".name", "duplicate port name '" + p.name + "'"};
+        for (const auto& q : c.ports)
+            if (!p.twin_name.empty() && q.twin_name == p.twin_name)
+                return Error{path + ".kernel_twin.name", "kernel twin '" + p.twin_name + "' already used by port '" +
+                                                             q.name + "'"};
         c.ports.push_back(std::move(p));
     }
     if (j.contains("routes")) {

@@ -29,6 +29,8 @@ struct PortConfig {
     uint16_t mtu = 1500;
     uint16_t rx_descriptors = 1024;
     uint16_t tx_descriptors = 1024;
+    // The kernel twin's interface name ("kernel_twin": {"name": ...}); empty = no twin.
+    std::string twin_name;
 };
 
 // A static neighbour: `address` on port index `port` is at `mac`, never resolved by ARP.
@@ -59,6 +61,9 @@ struct DataplaneConfig {
     uint32_t neighbor_reachable_s = 60;
     uint32_t neighbor_max_entries = 8192;
     Ip4 tunnel_source;  // TUN outer source; 0 = the address of the port toward each real server
+    // Exception path budgets, per worker, in packets per second (0 = unlimited).
+    uint32_t exception_pps = 10000;
+    uint32_t exception_control_pps = 100000;
     std::vector<PortConfig> ports;
     std::vector<RouteConfig> routes;
     std::vector<NeighborConfig> neighbors;

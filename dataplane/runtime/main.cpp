@@ -67,6 +67,18 @@ bool create_rings(Runtime& rt, std::string& err) {
             if (!r) return err = "cannot create ring " + name, false;
             list->push_back(r);
         }
+    bool twins = false;
+    for (const auto& p : rt.config.ports) twins |= !p.twin_name.empty();
+    if (twins)
+        for (unsigned w = 0; w < n; ++w) {
+            std::array<rte_ring*, 2> pair{};
+            for (unsigned c = 0; c < 2; ++c) {
+                std::string name = "dplb_tt_" + std::to_string(w) + "_" + std::to_string(c);
+                pair[c] = rte_ring_create(name.c_str(), 1024, int(rte_socket_id()), RING_F_SP_ENQ | RING_F_SC_DEQ);
+                if (!pair[c]) return err = "cannot create ring " + name, false;
+            }
+            rt.to_twin.push_back(pair);
+        }
     return true;
 }
 
@@ -82,6 +94,8 @@ void free_rings(Runtime& rt) {
         for (rte_ring* r : row) drain_and_free(r);
     for (auto* list : {&rt.to_main, &rt.from_main})
         for (rte_ring* r : *list) drain_and_free(r);
+    for (auto& pair : rt.to_twin)
+        for (rte_ring* r : pair) drain_and_free(r);
 }
 
 }  // namespace
@@ -180,6 +194,12 @@ int main(int argc, char** argv) {
                      mac_text(rt.ports[i].mac).c_str(), rt.ports[i].mtu, rt.ports[i].rx_interrupts ? "yes" : "no",
                      to_string(rt.ports[i].steering), rt.ports[i].steering_detail.empty() ? "" : ": ",
                      rt.ports[i].steering_detail.c_str());
+    for (const auto& ps : rt.ports)
+        if (ps.has_twin)
+            std::fprintf(stderr, "dplb-dataplane: port %s: kernel twin %s (dpdk port %u), exception budget %u pps, "
+                                 "control %u pps per worker\n",
+                         ps.name.c_str(), ps.twin_iface.c_str(), ps.twin_port_id, rt.config.exception_pps,
+                         rt.config.exception_control_pps);
 
     std::vector<WorkerLaunch> launches(rt.workers);
     unsigned launched = 0;

@@ -1,5 +1,6 @@
 #include "dataplane/runtime/main_loop.hpp"
 
+#include <rte_ethdev.h>
 #include <rte_mbuf.h>
 #include <sys/signalfd.h>
 #include <time.h>
@@ -11,6 +12,7 @@
 #include <vector>
 
 #include "dataplane/runtime/clock.hpp"
+#include "dataplane/runtime/idle.hpp"
 #include "dataplane/runtime/neighbor_manager.hpp"
 
 namespace dplb::runtime {
@@ -18,6 +20,8 @@ namespace dplb::runtime {
 namespace {
 
 constexpr unsigned max_sleep_us = 5000;
+// With a kernel twin the main lcore carries the kernel's traffic both ways: it naps less.
+constexpr unsigned max_sleep_twin_us = 1000;
 // Gratuitous ARPs per new address, a second apart (keepalived sends a few too: one can be lost).
 constexpr unsigned announcements = 3;
 constexpr Tick announcement_interval_ms = 1000;
@@ -39,6 +43,49 @@ std::set<std::pair<uint32_t, uint32_t>> announced_addresses(const Snapshot* snap
     return out;
 }
 
+// Exception path up: what the workers handed over for the kernel twins, the control class
+// of every worker before any other traffic. Sent on the twin of the port it arrived on.
+unsigned exception_up(Runtime& rt) {
+    unsigned work = 0;
+    rte_mbuf* pkts[64];
+    for (unsigned c = 0; c < 2; ++c)
+        for (auto& rings : rt.to_twin) {
+            unsigned n = rte_ring_sc_dequeue_burst(rings[c], reinterpret_cast<void**>(pkts), 64, nullptr);
+            for (unsigned i = 0; i < n; ++i) {
+                const uint16_t port = rt.meta.of(pkts[i]).port;
+                if (port >= rt.ports.size() || !rt.ports[port].has_twin ||
+                    rte_eth_tx_burst(rt.ports[port].twin_port_id, 0, &pkts[i], 1) != 1) {
+                    rt.main_counters.drop(DropReason::twin_tx_failed);
+                    rte_pktmbuf_free(pkts[i]);
+                }
+            }
+            work += n;
+        }
+    return work;
+}
+
+// Exception path down: what the kernel sent on a twin leaves its port unchanged, through
+// worker 0 like everything else the main lcore sends (Runtime::from_main).
+unsigned exception_down(Runtime& rt) {
+    unsigned work = 0;
+    rte_mbuf* pkts[64];
+    for (uint16_t p = 0; p < rt.ports.size(); ++p) {
+        if (!rt.ports[p].has_twin) continue;
+        const uint16_t n = rte_eth_rx_burst(rt.ports[p].twin_port_id, 0, pkts, 64);
+        if (!n) continue;
+        for (uint16_t i = 0; i < n; ++i) rt.meta.of(pkts[i]).port = p;
+        const unsigned ok = rte_ring_sp_enqueue_burst(rt.from_main[0], reinterpret_cast<void**>(pkts), n, nullptr);
+        for (unsigned i = ok; i < n; ++i) {
+            rt.main_counters.drop(DropReason::twin_down_ring_full);
+            rte_pktmbuf_free(pkts[i]);
+        }
+        rt.main_counters.exception_down.add(ok);
+        if (ok) wake_worker(rt, 0);
+        work += n;
+    }
+    return work;
+}
+
 bool stop_requested(int signal_fd) {
     signalfd_siginfo si;
     return ::read(signal_fd, &si, sizeof si) == ssize_t(sizeof si);
@@ -51,6 +98,7 @@ void run_main_loop(Runtime& rt, int signal_fd) {
     rt.rcu->register_reader(me);
     rt.rcu->online(me);
     Clock clock;
+    const bool twins = !rt.to_twin.empty();
     {
         NeighborManager neighbors(rt);
         uint64_t seen_sequence = 0;  // the dataplane's own count: generations come from outside
@@ -87,6 +135,10 @@ void run_main_loop(Runtime& rt, int signal_fd) {
                 for (unsigned i = 0; i < n; ++i) neighbors.on_packet(pkts[i], now);
                 work += n;
             }
+            if (twins) {
+                work += exception_up(rt);
+                work += exception_down(rt);
+            }
             neighbors.tick(now);
             rt.rcu->quiescent(me);
 
@@ -95,7 +147,7 @@ void run_main_loop(Runtime& rt, int signal_fd) {
                 sleep_us = 0;
                 continue;
             }
-            sleep_us = sleep_us ? std::min(sleep_us * 2, max_sleep_us) : 50;
+            sleep_us = sleep_us ? std::min(sleep_us * 2, twins ? max_sleep_twin_us : max_sleep_us) : 50;
             rt.rcu->offline(me);
             timespec ts{0, long(sleep_us) * 1000};
             nanosleep(&ts, nullptr);

@@ -9,8 +9,16 @@
 #include <rte_lcore.h>
 #include <rte_mbuf.h>
 
+#include <net/if.h>
+#include <net/if_arp.h>
+#include <sys/ioctl.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
 #include <algorithm>
 #include <array>
+#include <cerrno>
+#include <cstdio>
 #include <cstring>
 #include <string>
 #include <vector>
@@ -20,6 +28,8 @@ namespace dplb::runtime {
 namespace {
 
 std::string err_text(int rc) { return rte_strerror(rc < 0 ? -rc : rc); }
+
+constexpr uint16_t twin_descriptors = 512;
 
 // "net_tap0,iface=x" -> "net_tap0"; a PCI address is its own name.
 std::string device_name(const std::string& devargs) { return devargs.substr(0, devargs.find(',')); }
@@ -163,6 +173,48 @@ model::Status configure_port(Runtime& rt, const PortConfig& pc, const std::strin
     return std::nullopt;
 }
 
+// The kernel twin of port `ps` (docs/architecture.md, "Exception path"): a net_tap port
+// whose kernel interface is `pc.twin_name` with the port's MAC, one queue pair, started.
+// Frames the kernel sends on it must leave the port as they are, so the kernel side carries
+// the port's MAC too (net_tap's `mac=` sets only the DPDK side's).
+model::Status create_twin(Runtime& rt, size_t index, const PortConfig& pc, const std::string& field, PortState& ps) {
+    const std::string name = "net_tap_dplb_twin" + std::to_string(index);
+    char mac[18];
+    std::snprintf(mac, sizeof mac, "%02x:%02x:%02x:%02x:%02x:%02x", ps.mac.bytes[0], ps.mac.bytes[1], ps.mac.bytes[2],
+                  ps.mac.bytes[3], ps.mac.bytes[4], ps.mac.bytes[5]);
+    const std::string devargs = name + ",iface=" + pc.twin_name + ",mac=" + mac;
+    int rc = rte_dev_probe(devargs.c_str());
+    if (rc < 0) return model::Error{field, "cannot create kernel twin '" + devargs + "': " + err_text(rc)};
+    if (rte_eth_dev_get_port_by_name(name.c_str(), &ps.twin_port_id) != 0)
+        return model::Error{field, "kernel twin '" + name + "' probed but no ethernet port"};
+    ps.has_twin = true;
+    ps.twin_iface = pc.twin_name;
+    rte_eth_conf conf{};
+    rc = rte_eth_dev_configure(ps.twin_port_id, 1, 1, &conf);
+    if (rc == 0) {
+        int rc_mtu = rte_eth_dev_set_mtu(ps.twin_port_id, ps.mtu);
+        (void)rc_mtu;  // the kernel side keeps 1500 if it refuses: a smaller MTU only costs size
+        int socket = rte_eth_dev_socket_id(ps.twin_port_id);
+        if (socket < 0) socket = int(rte_socket_id());
+        rc = rte_eth_rx_queue_setup(ps.twin_port_id, 0, twin_descriptors, unsigned(socket), nullptr, rt.pool);
+        if (rc == 0) rc = rte_eth_tx_queue_setup(ps.twin_port_id, 0, twin_descriptors, unsigned(socket), nullptr);
+        if (rc == 0) rc = rte_eth_dev_start(ps.twin_port_id);
+    }
+    if (rc != 0) return model::Error{field, "cannot start kernel twin '" + pc.twin_name + "': " + err_text(rc)};
+    // The kernel interface's own MAC: SIOCSIFHWADDR (tap allows it while up).
+    int fd = ::socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+    ifreq ifr{};
+    std::strncpy(ifr.ifr_name, pc.twin_name.c_str(), IFNAMSIZ - 1);
+    ifr.ifr_hwaddr.sa_family = ARPHRD_ETHER;
+    std::memcpy(ifr.ifr_hwaddr.sa_data, ps.mac.bytes, 6);
+    rc = fd < 0 ? -1 : ::ioctl(fd, SIOCSIFHWADDR, &ifr);
+    const int e = errno;
+    if (fd >= 0) ::close(fd);
+    if (rc != 0)
+        return model::Error{field, "cannot give kernel twin '" + pc.twin_name + "' the port's MAC: " + std::strerror(e)};
+    return std::nullopt;
+}
+
 // FULLNAT ports are chosen for one key and one table, and a reply may arrive on any port
 // (whichever faces its real server): prediction is on only when every port's RSS is known
 // and the same. Every port gets the same key and layout, so they normally agree.
@@ -219,6 +271,8 @@ model::Status start_ports(Runtime& rt) {
     }
     // Every descriptor can hold an mbuf, plus the rings between threads, plus per-lcore caches.
     uint32_t rings = (rt.workers * rt.workers + 2 * rt.workers) * 1024;
+    for (const auto& p : cfg.ports)
+        if (!p.twin_name.empty()) rings += 2 * twin_descriptors + 2 * rt.workers * 1024;  // twin queues, to_twin rings
     uint32_t nb = cfg.mbufs_per_port ? cfg.mbufs_per_port * uint32_t(cfg.ports.size())
                                      : descriptors + rings + 512 * (rt.workers + 1) + 4096;
     uint16_t data_room = uint16_t(std::max<uint32_t>(RTE_MBUF_DEFAULT_BUF_SIZE,
@@ -245,6 +299,12 @@ model::Status start_ports(Runtime& rt) {
             stop_ports(rt);
             return e;
         }
+        if (!cfg.ports[i].twin_name.empty())
+            if (auto e = create_twin(rt, i, cfg.ports[i], field + ".kernel_twin", ps)) {
+                rt.ports.push_back(ps);  // stop_ports closes it and its twin
+                stop_ports(rt);
+                return e;
+            }
         rt.ports.push_back(ps);
     }
     choose_rss_steering(rt);
@@ -256,6 +316,10 @@ void stop_ports(Runtime& rt) {
     for (auto& ps : rt.ports) {
         rte_eth_dev_stop(ps.port_id);
         rte_eth_dev_close(ps.port_id);
+        if (ps.has_twin) {
+            rte_eth_dev_stop(ps.twin_port_id);
+            rte_eth_dev_close(ps.twin_port_id);
+        }
     }
     rt.ports.clear();
 }

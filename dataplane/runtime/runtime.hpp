@@ -14,7 +14,11 @@
 //                     connection gauges once
 //   redirect[s][d]    worker s (SP enqueue)           worker d (SC dequeue)
 //   to_main[w]        worker w (SP enqueue)           main lcore (SC dequeue)
-//   from_main[w]      main lcore (SP enqueue)         worker w (SC dequeue, transmits)
+//   from_main[w]      main lcore (SP enqueue)         worker w (SC dequeue, transmits);
+//                                                     from_main[0] also carries what the
+//                                                     kernel twins send down
+//   to_twin[w][c]     worker w (SP enqueue)           main lcore (SC dequeue; tx on the twin)
+//   twin ports        main lcore alone (rx and tx; workers never poll or send on them)
 //   forwarders[w]     worker w, once at start         control thread (counters only); the
 //                     (owned by forwarder_storage,    Forwarder lives until main has joined
 //                     freed by main after every join) every thread
@@ -27,6 +31,7 @@
 
 #include <rte_ring.h>
 
+#include <array>
 #include <atomic>
 #include <memory>
 #include <string>
@@ -76,6 +81,11 @@ struct PortState {
     Steering steering = Steering::single_worker;
     std::string steering_detail;           // why it is not rss_predicted, when that is not obvious
     std::vector<uint16_t> steering_table;  // rss_predicted: RX queue of each RETA entry, as read back
+    // The kernel twin (docs/architecture.md, "Exception path"): a net_tap port with this
+    // port's MAC, one queue pair, polled and transmitted on by the main lcore only.
+    bool has_twin = false;
+    uint16_t twin_port_id = 0;
+    std::string twin_iface;
 };
 
 // How a sleeping worker is woken when another worker hands it packets.
@@ -106,6 +116,10 @@ struct Runtime {
     // The main lcore has no queue of its own (net_tap, for one, wants as many TX as RX queues
     // and an unpolled RX queue would swallow flows): what it sends goes through a worker.
     std::vector<rte_ring*> from_main;
+    // Exception path, by worker then class (fwd::ExceptionClass - 1: 0 control, 1 other):
+    // frames for the kernel twins, PendingMeta::port = the port they arrived on. Two rings
+    // so that a flood of other traffic never fills the control plane's.
+    std::vector<std::array<rte_ring*, 2>> to_twin;
     std::vector<std::atomic<fwd::Forwarder*>> forwarders;
     std::vector<std::unique_ptr<fwd::Forwarder>> forwarder_storage;
     std::vector<std::string> start_errors;  // empty = the worker started

@@ -46,6 +46,10 @@ Worker::Worker(Runtime& rt, unsigned index)
     rt.forwarder_storage[index] = std::make_unique<fwd::Forwarder>(p, *rt.laddrs, clock_.now());
     fwd_ = rt.forwarder_storage[index].get();
     for (uint16_t i = 0; i < rt.ports.size(); ++i) port_index_[rt.ports[i].port_id] = i;
+    const Tick now = clock_.now();
+    exception_budget_[0] = fwd::TokenBucket(rt.config.exception_control_pps,
+                                            fwd::exception_burst(rt.config.exception_control_pps), now);
+    exception_budget_[1] = fwd::TokenBucket(rt.config.exception_pps, fwd::exception_burst(rt.config.exception_pps), now);
 }
 
 void Worker::run() {
@@ -96,6 +100,7 @@ void Worker::handle_burst(rte_mbuf** pkts, unsigned n, int port, bool from_other
         for (unsigned i = 0; i < n; ++i) drop(pkts[i], DropReason::no_config);
         return;
     }
+    now_ = now;
     pkt::ParsedIpv4 parsed[burst_size];
     rte_mbuf* mine[burst_size];
     uint16_t in_port[burst_size];
@@ -151,13 +156,26 @@ bool Worker::parse_or_finish(rte_mbuf* m, uint16_t port, bool from_other_worker,
         return false;
     }
     if (type == pkt::FrameType::arp) {
+        switch (fwd::classify_arp_exception(frame, len, snap, port)) {
+        case fwd::ArpException::up:
+            send_up(m, port, fwd::ExceptionClass::control);
+            return false;
+        case fwd::ArpException::copy_up:
+            copy_up(m, port);
+            break;
+        case fwd::ArpException::none:
+            break;
+        }
         fwd::Verdict v = fwd_->handle_arp(frame, len, port, snap);
         if (v.action == fwd::Verdict::Action::reply) learn_requester(frame, port, neighbors);
         act(m, v, port, neighbors);
         return false;
     }
     if (type != pkt::FrameType::ipv4) {
-        drop(m, DropReason::eth_unsupported);
+        if (port < snap.ports.size() && snap.ports[port].twin && !from_other_worker)  // IPv6, LLDP...: the kernel's
+            send_up(m, port, fwd::ExceptionClass::other);
+        else
+            drop(m, DropReason::eth_unsupported);
         return false;
     }
     bool verify = (m->ol_flags & RTE_MBUF_F_RX_IP_CKSUM_MASK) != RTE_MBUF_F_RX_IP_CKSUM_GOOD;
@@ -167,6 +185,11 @@ bool Worker::parse_or_finish(rte_mbuf* m, uint16_t port, bool from_other_worker,
     }
     p.headroom = rte_pktmbuf_headroom(m);
     if (!from_other_worker) {
+        if (fwd::ExceptionClass c = fwd::classify_ipv4_exception(p, snap, port); c != fwd::ExceptionClass::none)
+            [[unlikely]] {
+            send_up(m, port, c);
+            return false;
+        }
         unsigned owner = owner_of(p, snap);
         if (owner != any_worker && owner != index_) {
             if (redirect_[owner].add(m)) flush_redirects();
@@ -227,6 +250,25 @@ void Worker::send_to_main(rte_mbuf* m, uint32_t nexthop, uint16_t port, bool cre
     meta.create = create;
     if (rte_ring_sp_enqueue(rt_.to_main[index_], m) != 0) return drop(m, DropReason::to_main_ring_full);
     fwd_->counters().to_main.add();
+}
+
+void Worker::send_up(rte_mbuf* m, uint16_t port, fwd::ExceptionClass cls) {
+    const unsigned c = cls == fwd::ExceptionClass::control ? 0 : 1;
+    if (!exception_budget_[c].take(now_))
+        return drop(m, c == 0 ? DropReason::exception_control_rate_limited : DropReason::exception_rate_limited);
+    rt_.meta.of(m).port = port;
+    if (rte_ring_sp_enqueue(rt_.to_twin[index_][c], m) != 0)
+        return drop(m, c == 0 ? DropReason::exception_control_ring_full : DropReason::exception_ring_full);
+    WorkerCounters& k = fwd_->counters();
+    (c == 0 ? k.exception_up_control : k.exception_up_other).add();
+}
+
+void Worker::copy_up(const rte_mbuf* m, uint16_t port) {
+    rte_mbuf* copy = rte_pktmbuf_alloc(rt_.pool);  // from the mempool: no system allocation
+    if (!copy) return fwd_->counters().drop(DropReason::exception_no_mbuf);
+    std::memcpy(rte_pktmbuf_mtod(copy, uint8_t*), rte_pktmbuf_mtod(m, const uint8_t*), m->data_len);
+    copy->data_len = copy->pkt_len = m->data_len;
+    send_up(copy, port, fwd::ExceptionClass::control);
 }
 
 void Worker::transmit(uint16_t port, rte_mbuf* m) {

@@ -14,6 +14,7 @@
 #include <memory>
 #include <vector>
 
+#include "dataplane/forward/exception.hpp"
 #include "dataplane/forward/forwarder.hpp"
 #include "dataplane/runtime/clock.hpp"
 #include "dataplane/runtime/handoff_batch.hpp"
@@ -61,6 +62,10 @@ private:
     // Forwards the packet the forwarder built besides the one it was handed (Verdict::extra).
     void send_extra(const l3::NeighborSnapshot* neighbors);
     void send_to_main(rte_mbuf* m, uint32_t nexthop, uint16_t port, bool create = false);
+    // Exception path: hands `m` (received on port index `port`) to the main lcore for the
+    // port's kernel twin, within the class's budget; copy_up sends a copy and keeps `m`.
+    void send_up(rte_mbuf* m, uint16_t port, fwd::ExceptionClass cls);
+    void copy_up(const rte_mbuf* m, uint16_t port);
     void learn_requester(const uint8_t* reply_frame, uint16_t port, const l3::NeighborSnapshot* neighbors);
     void transmit(uint16_t port, rte_mbuf* m);
     void flush_port(uint16_t port);
@@ -76,6 +81,8 @@ private:
     std::vector<Batch> tx_;          // by port index
     std::vector<HandoffBatch<rte_mbuf, burst_size>> redirect_;  // by target worker
     std::array<uint16_t, RTE_MAX_ETHPORTS> port_index_{};  // DPDK port id -> port index
+    fwd::TokenBucket exception_budget_[2];  // by class: 0 control, 1 other
+    Tick now_ = 0;                          // of the burst being handled
 };
 
 }  // namespace dplb::runtime

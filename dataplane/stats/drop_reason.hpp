@@ -42,7 +42,15 @@ namespace dplb {
     X(neighbor_unresolved)  /* ARP failed, or too many packets waiting for it */                \
     X(redirect_ring_full)   /* handing the packet to its owning worker failed */                \
     X(to_main_ring_full)    /* handing the packet to the main lcore failed */                   \
-    X(tx_full)              /* the TX queue did not take the packet */
+    X(tx_full)              /* the TX queue did not take the packet */                          \
+    /* Exception path (docs/architecture.md): frames for a port's kernel twin. */               \
+    X(exception_rate_limited)          /* over the worker's budget for other exception traffic */\
+    X(exception_control_rate_limited)  /* over the budget for VRRP/IGMP/ARP/BGP */              \
+    X(exception_ring_full)             /* the ring to the main lcore (other class) was full */  \
+    X(exception_control_ring_full)     /* the ring to the main lcore (control class) was full */\
+    X(exception_no_mbuf)               /* no mbuf for the twin's copy of an ARP reply */        \
+    X(twin_tx_failed)                  /* the twin did not take the frame: full or its kernel side down */\
+    X(twin_down_ring_full)             /* a frame from the twin found worker 0's ring full */
 
 enum class DropReason : uint8_t {
     none = 0,

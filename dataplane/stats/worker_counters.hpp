@@ -37,7 +37,10 @@ namespace dplb {
     /* Client SYNs (and UDP packets) that found their session's real server gone (or, with           \
        expire_nodest_conn, at weight 0) and were scheduled as new connections. */                    \
     X(sessions_rescheduled)                                                                          \
-    X(idle_sleeps)           /* times the worker stopped polling because it was idle */
+    X(idle_sleeps)           /* times the worker stopped polling because it was idle */        \
+    /* Exception path: frames handed up toward a port's kernel twin, by class (control: VRRP,   \
+       IGMP, ARP, BGP; other: the rest), and, on the main lcore, frames the kernel sent down. */  \
+    X(exception_up_control) X(exception_up_other) X(exception_down)
 
 struct alignas(64) WorkerCounters {
 #define DPLB_COUNTER_MEMBER(name) Counter name;

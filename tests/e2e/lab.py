@@ -254,9 +254,10 @@ class Lab:
         return r
 
     # ----- dplb processes --------------------------------------------------------------
-    def start_dataplane(self, ports, workers=1, idle="auto", extra=None):
+    def start_dataplane(self, ports, workers=1, idle="auto", extra=None, twins=None):
         """ports: list of (name, segment, "A.B.C.D/LEN"). Each becomes a net_tap port whose
-        kernel side joins the segment's bridge."""
+        kernel side joins the segment's bridge. twins: {port name: interface name} of the
+        ports that get a kernel twin (it appears in the root namespace: see move_twin)."""
         self.dataplane_ports = ports
         lcores = ",".join(f"{i}@{DATAPLANE_CPU}" for i in range(workers + 1))
         eal = ["--lcores", lcores, "--no-pci", "--in-memory", "--file-prefix", self.eal_prefix, "--log-level", "lib.eal:error"]
@@ -267,6 +268,8 @@ class Lab:
             eal += ["--vdev", f"net_tap{i},iface={tap}"]
             cfg_ports.append({"name": name, "device": f"net_tap{i}", "addresses": [addr],
                               "mac": f"02:dd:00:00:0{i}:01"})
+            if twins and name in twins:
+                cfg_ports[-1]["kernel_twin"] = {"name": twins[name]}
         self.dataplane_socket = str(self.tmp / "dataplane.sock")
         cfg = {"eal": eal, "idle": idle, "control_socket": self.dataplane_socket,
                "sessions_per_worker": 65536, "ports": cfg_ports}
@@ -298,6 +301,19 @@ class Lab:
             sys.stderr.write(self.log("dataplane.log"))
             raise
         return self.dataplane
+
+    def move_twin(self, ifname, role, address):
+        """Moves the dataplane's kernel twin `ifname` (created in the root namespace when the
+        dataplane starts, gone when it stops) into a new namespace `role`, gives it `address`
+        (CIDR) and brings it up. Returns a Host for that namespace."""
+        wait_until(lambda: sh("ip", "link", "show", ifname, check=False).returncode == 0, 10, f"twin {ifname}")
+        ns = self.netns(role)
+        sh("ip", "link", "set", ifname, "netns", ns)
+        sh("ip", "-n", ns, "addr", "add", address, "dev", ifname)
+        sh("ip", "-n", ns, "link", "set", ifname, "up")
+        h = Host(self, role, ns, address.split("/")[0])
+        self.hosts[role] = h
+        return h
 
     def stop_dataplane(self, sig=signal.SIGTERM):
         if self.dataplane is None:

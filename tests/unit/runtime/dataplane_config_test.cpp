@@ -81,3 +81,35 @@ TEST_CASE("Other members are checked with their paths too", "[dataplane_config]"
           "local_port_range: must be [first, last] with 1 <= first <= last <= 65535");
     CHECK(error_of(R"({"ports": []})") == "ports: must be a non-empty array of ports");
 }
+
+TEST_CASE("kernel_twin and the exception budgets (issue 12)", "[dataplane_config]") {
+    auto none = parse_dataplane_config(config_with(""));
+    REQUIRE(none);
+    CHECK(none->ports[0].twin_name.empty());  // default: no twin, today's behaviour
+    CHECK(none->exception_pps == 10000);
+    CHECK(none->exception_control_pps == 100000);
+
+    auto twin = [](const std::string& member) {
+        return R"({"exception_pps": 500, "exception_control_pps": 0, "ports": [
+                   {"name": "wan", "device": "net_tap0", "addresses": ["192.0.2.1/24"], )" +
+               member + R"(}, {"name": "lan", "device": "net_tap1"}]})";
+    };
+    auto r = parse_dataplane_config(twin(R"("kernel_twin": {"name": "dplb0"})"));
+    REQUIRE(r);
+    CHECK(r->ports[0].twin_name == "dplb0");
+    CHECK(r->ports[1].twin_name.empty());
+    CHECK(r->exception_pps == 500);
+    CHECK(r->exception_control_pps == 0);
+
+    CHECK(error_of(twin(R"("kernel_twin": "dplb0")")) == "ports[0].kernel_twin: must be an object");
+    CHECK(error_of(twin(R"("kernel_twin": {})")) == "ports[0].kernel_twin.name: is required");
+    CHECK(error_of(twin(R"("kernel_twin": {"name": "dplb0", "mac": "x"})")) == "ports[0].kernel_twin.mac: unknown member");
+    CHECK(error_of(twin(R"("kernel_twin": {"name": "a-very-long-name0"})")) ==
+          "ports[0].kernel_twin.name: must be an interface name of 1 to 15 characters");
+    CHECK(error_of(twin(R"("kernel_twin": {"name": "a,b=c"})")) ==
+          "ports[0].kernel_twin.name: must be an interface name of 1 to 15 characters");
+    CHECK(error_of(R"({"ports": [{"name": "a", "device": "net_tap0", "kernel_twin": {"name": "k0"}},
+                                 {"name": "b", "device": "net_tap1", "kernel_twin": {"name": "k0"}}]})") ==
+          "ports[1].kernel_twin.name: kernel twin 'k0' already used by port 'a'");
+    CHECK(error_of(config_with(R"("exception_pps": -1)")).rfind("exception_pps: ", 0) == 0);
+}
