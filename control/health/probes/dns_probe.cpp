@@ -9,8 +9,8 @@
 
 #include <array>
 
+#include "control/health/probes/datagram.hpp"
 #include "control/health/probes/dns_message.hpp"
-#include "control/health/probes/errno_text.hpp"
 #include "control/health/probes/probe_factories.hpp"
 #include "control/health/probes/random_id.hpp"
 #include "control/health/probes/socket_connect.hpp"
@@ -31,26 +31,23 @@ public:
         Connecting c = connect_to(SOCK_DGRAM, IPPROTO_UDP, target_);
         if (c.state == ConnectState::failed) return down(c.error);
         fd_ = std::move(c.fd);
-        if (::send(fd_.get(), query->data(), query->size(), 0) != ssize_t(query->size())) {
-            int err = errno;
+        if (auto e = send_datagram(fd_.get(), query->data(), query->size())) {
             fd_.reset();
-            return down(syscall_failure("send", err));
+            return down(*e);
         }
         return std::nullopt;
     }
 
     std::optional<ProbeResult> on_event(uint32_t) override {
         for (;;) {
-            ssize_t n = ::recv(fd_.get(), buffer_.data(), buffer_.size(), 0);
-            if (n < 0) {
-                if (errno == EAGAIN) return std::nullopt;
-                if (errno == EINTR) continue;
-                int err = errno;
+            DatagramRead r = recv_datagram(fd_.get(), buffer_.data(), buffer_.size());
+            if (r.nothing) return std::nullopt;
+            if (r.error) {
                 fd_.reset();
-                return down(syscall_failure("recv", err));
+                return down(*r.error);
             }
             std::string reason;
-            switch (judge_dns_answer(buffer_.data(), std::size_t(n), id_, reason)) {
+            switch (judge_dns_answer(buffer_.data(), r.size, id_, reason)) {
                 case DnsVerdict::ignore: break;
                 case DnsVerdict::up: fd_.reset(); return up();
                 case DnsVerdict::down: fd_.reset(); return down(reason);

@@ -16,6 +16,7 @@
 
 #include <array>
 
+#include "control/health/probes/datagram.hpp"
 #include "control/health/probes/errno_text.hpp"
 #include "control/health/probes/icmp_echo.hpp"
 #include "control/health/probes/probe_factories.hpp"
@@ -48,25 +49,22 @@ public:
         if (c.state == ConnectState::failed) return down(c.error);
         fd_ = std::move(c.fd);
         std::vector<uint8_t> request = icmp_echo_request(id_, sequence_);
-        if (::send(fd_.get(), request.data(), request.size(), 0) != ssize_t(request.size())) {
-            int e = errno;
+        if (auto e = send_datagram(fd_.get(), request.data(), request.size())) {
             fd_.reset();
-            return down(syscall_failure("send", e));
+            return down(*e);
         }
         return std::nullopt;
     }
 
     std::optional<ProbeResult> on_event(uint32_t) override {
         for (;;) {
-            ssize_t n = ::recv(fd_.get(), buffer_.data(), buffer_.size(), 0);
-            if (n < 0) {
-                if (errno == EAGAIN) return std::nullopt;
-                if (errno == EINTR) continue;
-                int err = errno;
+            DatagramRead r = recv_datagram(fd_.get(), buffer_.data(), buffer_.size());
+            if (r.nothing) return std::nullopt;
+            if (r.error) {
                 fd_.reset();
-                return down(syscall_failure("recv", err));
+                return down(*r.error);
             }
-            switch (match_icmp(buffer_.data(), std::size_t(n), raw_, raw_, id_, sequence_)) {
+            switch (match_icmp(buffer_.data(), r.size, raw_, raw_, id_, sequence_)) {
                 case IcmpMatch::reply: fd_.reset(); return up();
                 case IcmpMatch::unreachable: fd_.reset(); return down("ICMP error in reply to the echo request");
                 case IcmpMatch::other: break;

@@ -20,6 +20,7 @@
 
 #include <array>
 
+#include "control/health/probes/datagram.hpp"
 #include "control/health/probes/errno_text.hpp"
 #include "control/health/probes/hex_bytes.hpp"
 #include "control/health/probes/probe_factories.hpp"
@@ -57,25 +58,20 @@ public:
         Connecting c = connect_to(SOCK_DGRAM, IPPROTO_UDP, target_);
         if (c.state == ConnectState::failed) return down(c.error);
         fd_ = std::move(c.fd);
-        ssize_t n = ::send(fd_.get(), payload.data(), payload.size(), 0);
-        if (n != ssize_t(payload.size())) {
-            std::string why = n < 0 ? syscall_failure("send", errno) : "send: short write";
+        if (auto e = send_datagram(fd_.get(), payload.data(), payload.size())) {
             fd_.reset();
-            return down(why);
+            return down(*e);
         }
         return std::nullopt;
     }
 
     std::optional<ProbeResult> on_event(uint32_t) override {
         // MSG_TRUNC: the datagram's real length, to hold it against max_reply_length.
-        ssize_t n = ::recv(fd_.get(), buffer_.data(), buffer_.size(), MSG_TRUNC);
-        if (n < 0) {
-            if (errno == EAGAIN || errno == EINTR) return std::nullopt;
-            int err = errno;
-            fd_.reset();
-            return down(syscall_failure("recv", err));
-        }
+        DatagramRead r = recv_datagram(fd_.get(), buffer_.data(), buffer_.size(), MSG_TRUNC);
+        if (r.nothing) return std::nullopt;
         fd_.reset();
+        if (r.error) return down(*r.error);
+        const std::size_t n = r.size;
         if (!reply_) return up();
         if (std::size_t(n) > max_reply_length) return down("reply of " + std::to_string(n) + " bytes, longer than 255");
         if (!reply_matches(*reply_, buffer_.data(), std::size_t(n))) return down("reply does not match the expected data");
