@@ -4,17 +4,21 @@
 
 namespace dplb::model {
 
+void set_attributes(config::Service& to, const config::Service& from) {
+    to.scheduler = from.scheduler;
+    to.sched_flags = from.sched_flags;
+    to.mh_table_size = from.mh_table_size;
+    to.persistence = from.persistence;
+    to.timeouts = from.timeouts;
+    to.sorry_server = from.sorry_server;
+    to.sorry_active = from.sorry_active;
+    to.expire_nodest_conn = from.expire_nodest_conn;
+}
+
 config::Service attributes_of(const config::Service& s) {
     config::Service out;
     out.key = s.key;
-    out.scheduler = s.scheduler;
-    out.sched_flags = s.sched_flags;
-    out.mh_table_size = s.mh_table_size;
-    out.persistence = s.persistence;
-    out.timeouts = s.timeouts;
-    out.sorry_server = s.sorry_server;
-    out.sorry_active = s.sorry_active;
-    out.expire_nodest_conn = s.expire_nodest_conn;
+    set_attributes(out, s);
     return out;
 }
 

@@ -83,6 +83,9 @@ Touched touched_by(const Batch&);
 
 // The service without its real servers and local addresses: what an EditService carries.
 config::Service attributes_of(const config::Service&);
+// Copies those attributes (not the key, real servers or local addresses): the one list of
+// what an EditService carries, for attributes_of and the editor.
+void set_attributes(config::Service& to, const config::Service& from);
 
 // Whether the change only sets runtime health state (SetRealHealth, SetSorryActive): pushed
 // to the dataplane, never persisted.

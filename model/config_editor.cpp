@@ -38,17 +38,6 @@ cfg::ServiceKey mark_key(uint32_t mark) {
     return k;
 }
 
-void set_attributes(cfg::Service& to, const cfg::Service& from) {
-    to.scheduler = from.scheduler;
-    to.sched_flags = from.sched_flags;
-    to.mh_table_size = from.mh_table_size;
-    to.persistence = from.persistence;
-    to.timeouts = from.timeouts;
-    to.sorry_server = from.sorry_server;
-    to.sorry_active = from.sorry_active;
-    to.expire_nodest_conn = from.expire_nodest_conn;
-}
-
 // Real or sorry server: both take FULLNAT connections from the local addresses.
 bool has_fullnat(const cfg::Service& s) {
     bool any = false;
