@@ -159,10 +159,31 @@ struct PortGroup {
     friend bool operator==(const PortGroup&, const PortGroup&) = default;
 };
 
+// A connection synchronisation daemon (ipvsadm --start-daemon): the master streams session
+// events, the backup installs what it receives (docs/ha.md). A node runs at most one of each
+// state, as IPVS. Sessions travel in the IPVS sync protocol v1 over UDP, multicast to
+// `mcast_group` on `mcast_interface` unless `peers` lists unicast destinations (dplb's
+// extension). Not part of the virtual server table: `-S` does not save it, as ipvsadm.
+enum class SyncState : uint8_t { master, backup };
+
+struct SyncDaemon {
+    SyncState state = SyncState::master;
+    std::string mcast_interface;              // a kernel interface name, e.g. the twin "dplb0"
+    uint8_t syncid = 0;                       // 0..255; a backup with 0 takes every syncid
+    uint16_t sync_maxlen = 1472;              // max datagram payload (--sync-maxlen)
+    Ip4 mcast_group = Ip4::from_host(0xe0000051u);  // 224.0.0.81
+    uint16_t mcast_port = 8848;
+    uint8_t mcast_ttl = 1;
+    std::vector<Ip4> peers;                   // unicast destinations; empty = multicast
+
+    friend bool operator==(const SyncDaemon&, const SyncDaemon&) = default;
+};
+
 struct Config {
     Timeouts timeouts;
     std::vector<PortGroup> port_groups;
     std::vector<Service> services;
+    std::vector<SyncDaemon> sync_daemons;  // at most one master and one backup
 
     friend bool operator==(const Config&, const Config&) = default;
 };
