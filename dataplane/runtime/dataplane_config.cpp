@@ -6,6 +6,8 @@
 #include <set>
 #include <sstream>
 
+#include "common/netns.hpp"
+
 namespace dplb::runtime {
 
 namespace {
@@ -84,12 +86,15 @@ bool parse_port(Reader& r, const json& j, const std::string& path, PortConfig& p
     }
     if (j.contains("kernel_twin")) {
         const json& t = j["kernel_twin"];
-        if (!r.check_members(t, path + ".kernel_twin", {"name"})) return false;
+        if (!r.check_members(t, path + ".kernel_twin", {"name", "netns"})) return false;
         if (!r.string(t, "name", path + ".kernel_twin", port.twin_name, true)) return false;
         // IFNAMSIZ is 16 with the terminating zero; net_tap's devargs cannot hold ',' or '='.
         if (port.twin_name.empty() || port.twin_name.size() > 15 ||
             port.twin_name.find_first_of(",=/ \t") != std::string::npos)
             return r.fail(path + ".kernel_twin.name", "must be an interface name of 1 to 15 characters");
+        if (!r.string(t, "netns", path + ".kernel_twin", port.twin_netns, false)) return false;
+        if (t.contains("netns") && !valid_netns_name(port.twin_netns))
+            return r.fail(path + ".kernel_twin.netns", "must be the name of a network namespace in /run/netns");
     }
     return r.uint(j, "mtu", path, port.mtu, 68, 9600) &&
            r.uint(j, "rx_descriptors", path, port.rx_descriptors, 64, 16384) &&

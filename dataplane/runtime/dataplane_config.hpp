@@ -31,6 +31,10 @@ struct PortConfig {
     uint16_t tx_descriptors = 1024;
     // The kernel twin's interface name ("kernel_twin": {"name": ...}); empty = no twin.
     std::string twin_name;
+    // The network namespace the twin lives in ("kernel_twin": {"netns": ...}, a name under
+    // /run/netns as `ip netns` makes them); empty = the dataplane's own. The twin's address
+    // watch (VIP ownership) and sync sockets on it are opened there (common/netns.hpp).
+    std::string twin_netns;
 };
 
 // A static neighbour: `address` on port index `port` is at `mac`, never resolved by ARP.
