@@ -269,7 +269,9 @@ class Lab:
             cfg_ports.append({"name": name, "device": f"net_tap{i}", "addresses": [addr],
                               "mac": f"02:dd:00:00:0{i}:01"})
             if twins and name in twins:
-                cfg_ports[-1]["kernel_twin"] = {"name": twins[name]}
+                # A name, or the whole kernel_twin object ({"name": ..., "netns": ...}).
+                twin = twins[name]
+                cfg_ports[-1]["kernel_twin"] = twin if isinstance(twin, dict) else {"name": twin}
         self.dataplane_socket = str(self.tmp / "dataplane.sock")
         cfg = {"eal": eal, "idle": idle, "control_socket": self.dataplane_socket,
                "sessions_per_worker": 65536, "ports": cfg_ports}
