@@ -143,6 +143,9 @@ class Lab:
         self.control = None
         self.eal_prefix = self.id
         self.taps = {}
+        # The fourth octet of the dataplane's port MACs (and their taps' kernel sides): a
+        # second dataplane on the same segments needs another one.
+        self.mac_tag = "00"
 
     # ----- lifetime -------------------------------------------------------------------
     def __enter__(self):
@@ -267,7 +270,7 @@ class Lab:
             self.taps[name] = (tap, segment)
             eal += ["--vdev", f"net_tap{i},iface={tap}"]
             cfg_ports.append({"name": name, "device": f"net_tap{i}", "addresses": [addr],
-                              "mac": f"02:dd:00:00:0{i}:01"})
+                              "mac": f"02:dd:00:{self.mac_tag}:0{i}:01"})
             if twins and name in twins:
                 # A name, or the whole kernel_twin object ({"name": ..., "netns": ...}).
                 twin = twins[name]
@@ -296,7 +299,7 @@ class Lab:
                 wait_until(lambda: sh("ip", "link", "show", tap, check=False).returncode == 0, 10, f"tap {tap}")
                 # The kernel side needs its own MAC, or the bridge thinks the DPDK MAC is local.
                 idx = list(self.taps).index(name)
-                sh("ip", "link", "set", tap, "address", f"02:ee:00:00:0{idx}:01")
+                sh("ip", "link", "set", tap, "address", f"02:ee:00:{self.mac_tag}:0{idx}:01")
                 sh("ip", "link", "set", tap, "netns", self.switch)
                 sh("ip", "-n", self.switch, "link", "set", tap, "master", self.segments[segment], "up")
         except Exception:

@@ -14,6 +14,7 @@ client of the VIP and the other director's sync daemon.
 
 Run with one worker and with two."""
 import json
+import signal
 import socket
 import struct
 import time
@@ -172,3 +173,137 @@ def test_backup_asks_for_the_table_and_installs_what_it_receives(sync_lab):
     assert st["workers_total"]["sync_installed"] == 6
     wait_until(lambda: sync_status(lab)["daemons"][0]["table_complete"], 5, "the end of the full table")
     assert sync_status(lab)["counters"]["full_table_ends_received"] == 1
+
+
+# ----- two dataplanes: a connection opened through the master survives on the backup -----
+
+PAIR = "192.168.231"
+ECHO_PORT = 7007
+
+ECHO_SERVER = """
+import socket, sys, threading
+def serve(c):
+    with c:
+        while True:
+            d = c.recv(65536)
+            if not d:
+                return
+            c.sendall(d)
+l = socket.socket()
+l.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+l.bind((sys.argv[1], int(sys.argv[2])))
+l.listen(16)
+while True:
+    threading.Thread(target=serve, args=(l.accept()[0],), daemon=True).start()
+"""
+
+# One long-lived TCP connection: a numbered 32-byte message every 100 ms, each echoed back
+# intact, for SECONDS; prints "ok N" or raises.
+ECHO_CLIENT = """
+import socket, sys, time
+vip, port, seconds = sys.argv[1], int(sys.argv[2]), float(sys.argv[3])
+s = socket.create_connection((vip, port), timeout=10)
+print("connected", s.getsockname()[1], flush=True)
+n, start = 0, time.monotonic()
+while time.monotonic() - start < seconds:
+    msg = b"%032d" % n
+    s.sendall(msg)
+    got = b""
+    while len(got) < len(msg):
+        chunk = s.recv(len(msg) - len(got))
+        if not chunk:
+            raise SystemExit("closed by the peer after %d messages" % n)
+        got += chunk
+    assert got == msg, (got, msg)
+    n += 1
+    time.sleep(0.1)
+print("ok", n, flush=True)
+"""
+
+
+SERVERS = "192.168.232"
+GATEWAY = f"{SERVERS}.254"  # the real server's default route (NAT): a neighbour set by hand
+
+
+@pytest.fixture
+def pair_lab():
+    """Clients on segment c, the real server on segment s behind the directors; two
+    dataplanes (A .1, B .2 on both), each port `lan` with a kernel twin in its own namespace."""
+    a = Lab().__enter__()
+    b = Lab()  # on A's switch and segments, with its own MACs, namespaces and processes
+    b.switch, b.segments, b.mac_tag = a.switch, a.segments, "01"
+    try:
+        a.segment("c")
+        a.segment("s")
+        a.host("client", "c", f"{PAIR}.10/24")
+        a.host("real", "s", f"{SERVERS}.20/24", gateway=GATEWAY)
+        for lab, n in ((a, 1), (b, 2)):
+            lab.twin_if = f"k{lab.short}0"
+            lab.start_dataplane([("lan", "c", f"{PAIR}.{n}/24"), ("srv", "s", f"{SERVERS}.{n}/24")],
+                                twins={"lan": {"name": lab.twin_if, "netns": f"{lab.id}-kern"}})
+            lab.kernel = lab.move_twin(lab.twin_if, "kern", f"{PAIR}.{n}/24")
+        yield a, b
+    finally:
+        b.close()
+        a.close()
+
+
+def apply_pair(lab, state, mode):
+    svc = {"protocol": "tcp", "address": f"{PAIR}.100", "port": 80, "scheduler": "rr",
+           "real_servers": [{"address": f"{SERVERS}.20", "port": ECHO_PORT, "forward": mode}]}
+    if mode == "fullnat":
+        svc["local_addresses"] = [f"{SERVERS}.200"]
+    cfg = {"services": [svc], "sync_daemons": [{"state": state, "mcast_interface": lab.twin_if, "syncid": 1}]}
+    rep = dataplane_request(lab, {"cmd": "apply", "generation": 1, "config": cfg})
+    assert rep.get("ok"), rep
+    wait_until(lambda: all(d["running"] for d in sync_status(lab)["daemons"]), 10, "the sync daemon's socket")
+
+
+@pytest.mark.parametrize("mode", ["fullnat", "nat"])
+def test_a_connection_through_the_master_continues_through_the_backup(pair_lab, mode):
+    a, b = pair_lab
+    client, real = a.hosts["client"], a.hosts["real"]
+    vip = f"{PAIR}.100"
+    # What the real server sends its replies to: the local address (FULLNAT) or its gateway (NAT).
+    upstream = f"{SERVERS}.200" if mode == "fullnat" else GATEWAY
+    real.spawn(SYSTEM_PYTHON, "-c", ECHO_SERVER, f"{SERVERS}.20", ECHO_PORT, log="echo.log")
+    # Both directors answer ARP for the VIP and the local address (no VRRP here): the client
+    # and the real server are pointed at one of them by hand, as a takeover's gratuitous ARP would.
+    def point_at(tag):
+        client.run("ip", "neigh", "replace", vip, "lladdr", f"02:dd:00:{tag}:00:01", "dev", "eth0", "nud", "permanent")
+        real.run("ip", "neigh", "replace", upstream, "lladdr", f"02:dd:00:{tag}:01:01", "dev", "eth0", "nud", "permanent")
+    point_at("00")
+    apply_pair(a, "master", mode)
+    wait_until(lambda: real.run("ss", "-ltn", check=False).stdout.count(f":{ECHO_PORT}") > 0, 10, "the echo server")
+    conn = client.spawn(SYSTEM_PYTHON, "-c", ECHO_CLIENT, vip, 80, 14, log="client.log")
+    wait_until(lambda: "connected" in a.log("client.log"), 10, "the connection through the master")
+
+    # The backup starts after the connection: it learns it from the full-table dump, then
+    # from the stream.
+    apply_pair(b, "backup", mode)
+
+    def on(lab):
+        conns = dataplane_request(lab, {"cmd": "connections"})["connections"]
+        return [c for c in conns if c["virtual"] == f"{vip}:80" and not c["template"]]
+    wait_until(lambda: len(on(b)) == 1 and on(b)[0]["state"] == "ESTABLISHED", 10, "the connection on the backup")
+    master_conn, backup_conn = on(a)[0], on(b)[0]
+    for k in ("client", "real", "local", "forward"):
+        assert backup_conn.get(k) == master_conn.get(k), (master_conn, backup_conn)
+    assert sync_status(b)["daemons"][0]["table_complete"]
+    assert sync_status(a)["counters"]["full_table_ends_sent"] == 1
+
+    # Takeover: the master's dataplane dies, its neighbours now reach the backup.
+    def rx(lab):
+        return sum(w["rx_packets"] for w in dataplane_request(lab, {"cmd": "status"})["workers"])
+    time.sleep(2)
+    a.stop_dataplane(signal.SIGKILL)
+    point_at("01")
+    rx_before = rx(b)
+    assert conn.wait(timeout=30) == 0, a.log("client.log")
+    out = a.log("client.log")
+    assert "ok " in out, out
+    assert int(out.split("ok ")[1].split()[0]) >= 100  # 14 s of messages, every one echoed
+    # The rest of the conversation (~80 messages, each a segment both ways plus ACKs) went
+    # through the backup.
+    assert rx(b) - rx_before > 100
+    assert sync_status(b)["workers_total"]["sync_installed"] >= 1
