@@ -47,6 +47,13 @@ def sync_status(lab):
     return dataplane_request(lab, {"cmd": "status"})["sync"]
 
 
+def daemons_running(lab):
+    """The engine has picked up the applied daemons (it does so on the main lcore, a little
+    after `apply` answers) and opened their sockets."""
+    daemons = sync_status(lab)["daemons"]
+    return bool(daemons) and all(d["running"] for d in daemons)
+
+
 def apply(lab, state):
     cfg = {"services": [
         {"protocol": "udp", "address": VIP, "port": 53, "scheduler": "rr",
@@ -56,7 +63,7 @@ def apply(lab, state):
         "sync_daemons": [{"state": state, "mcast_interface": lab.twin_if, "syncid": SYNCID}]}
     rep = dataplane_request(lab, {"cmd": "apply", "generation": 1, "config": cfg})
     assert rep.get("ok"), rep
-    wait_until(lambda: all(d["running"] for d in sync_status(lab)["daemons"]), 10, "the sync daemon's socket")
+    wait_until(lambda: daemons_running(lab), 10, "the sync daemon's socket")
     d = sync_status(lab)["daemons"][0]
     assert d["state"] == state and d["netns"] == lab.kernel.ns and d["syncid"] == SYNCID
 
@@ -256,7 +263,7 @@ def apply_pair(lab, state, mode):
     cfg = {"services": [svc], "sync_daemons": [{"state": state, "mcast_interface": lab.twin_if, "syncid": 1}]}
     rep = dataplane_request(lab, {"cmd": "apply", "generation": 1, "config": cfg})
     assert rep.get("ok"), rep
-    wait_until(lambda: all(d["running"] for d in sync_status(lab)["daemons"]), 10, "the sync daemon's socket")
+    wait_until(lambda: daemons_running(lab), 10, "the sync daemon's socket")
 
 
 @pytest.mark.parametrize("mode", ["fullnat", "nat"])
