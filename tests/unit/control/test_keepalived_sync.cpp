@@ -2,14 +2,12 @@
 // a backup sync daemon with the same settings; the replacement configuration takes them.
 #include <catch2/catch.hpp>
 
-#include <unistd.h>
-
 #include <algorithm>
-#include <filesystem>
 #include <fstream>
 #include <string>
 
 #include "control/keepalived/parse.hpp"
+#include "helpers.hpp"
 
 using namespace dplb;
 using namespace dplb::keepalived;
@@ -23,18 +21,11 @@ bool has_warning(const KeepalivedConfig& c, const std::string& text) {
                        [&](const std::string& w) { return w.find(text) != std::string::npos; });
 }
 
-struct TempConf {
-    std::filesystem::path path;
-    TempConf() {
-        char tmpl[] = "/tmp/dplb-ksync-XXXXXX";
-        path = mkdtemp(tmpl);
-    }
-    ~TempConf() { std::filesystem::remove_all(path); }
-    model::Result<KeepalivedConfig> parse(const std::string& text) const {
-        std::ofstream(path / "k.conf") << text;
-        return parse_keepalived((path / "k.conf").string());
-    }
-};
+// keepalived.conf text in a file of its own, parsed.
+model::Result<KeepalivedConfig> parse_text(const test::TempDir& tmp, const std::string& text) {
+    std::ofstream(tmp.file("k.conf")) << text;
+    return parse_keepalived(tmp.file("k.conf"));
+}
 
 const std::string vs = "virtual_server 10.0.0.1 80 {\n lb_algo rr\n lb_kind DR\n protocol TCP\n real_server 10.1.1.1 80 {\n }\n}\n";
 const std::string vi_1 = "vrrp_instance VI_1 {\n state BACKUP\n interface eth0\n virtual_router_id 51\n priority 100\n}\n";
@@ -80,10 +71,10 @@ TEST_CASE("keepalived: lvs_sync_daemon gives a master and a backup with the same
 }
 
 TEST_CASE("keepalived: lvs_sync_daemon's VRRP instance gives the default syncid (its virtual_router_id)") {
-    TempConf t;
+    test::TempDir t;
     for (const char* line : {"lvs_sync_daemon eth1 VI_1", "lvs_sync_daemon eth1 inst VI_1"}) {
         INFO(line);
-        auto r = t.parse("global_defs {\n " + std::string(line) + "\n}\n" + vi_1 + vs);
+        auto r = parse_text(t, "global_defs {\n " + std::string(line) + "\n}\n" + vi_1 + vs);
         INFO((r ? std::string() : r.error().str()));
         REQUIRE(r.ok());
         REQUIRE(r->sync_daemons);
@@ -91,52 +82,52 @@ TEST_CASE("keepalived: lvs_sync_daemon's VRRP instance gives the default syncid 
         CHECK((*r->sync_daemons)[1] == expected(config::SyncState::backup, "eth1", 51));
     }
     // `id` wins; the old spelling (a bare number after the instance) too, with a warning.
-    auto id = t.parse("global_defs {\n lvs_sync_daemon eth1 VI_1 id 7\n}\n" + vi_1 + vs);
+    auto id = parse_text(t, "global_defs {\n lvs_sync_daemon eth1 VI_1 id 7\n}\n" + vi_1 + vs);
     REQUIRE(id.ok());
     CHECK((*id->sync_daemons)[0].syncid == 7);
-    auto old = t.parse("global_defs {\n lvs_sync_daemon eth1 VI_1 8\n}\n" + vi_1 + vs);
+    auto old = parse_text(t, "global_defs {\n lvs_sync_daemon eth1 VI_1 8\n}\n" + vi_1 + vs);
     REQUIRE(old.ok());
     CHECK((*old->sync_daemons)[0].syncid == 8);
     CHECK(has_warning(*old, "k.conf:2: lvs_sync_daemon: a syncid without 'id' is the old spelling"));
     // No instance: syncid 0, as keepalived.
-    auto none = t.parse("global_defs {\n lvs_sync_daemon eth1\n}\n" + vs);
+    auto none = parse_text(t, "global_defs {\n lvs_sync_daemon eth1\n}\n" + vs);
     REQUIRE(none.ok());
     CHECK((*none->sync_daemons)[1] == expected(config::SyncState::backup, "eth1", 0));
     // An instance the file does not have: its syncid cannot be known without `id`.
-    auto missing = t.parse("global_defs {\n lvs_sync_daemon eth1 VI_9\n}\n" + vs);
+    auto missing = parse_text(t, "global_defs {\n lvs_sync_daemon eth1 VI_9\n}\n" + vs);
     REQUIRE_FALSE(missing.ok());
     CHECK(missing.error().str().find("k.conf:2: lvs_sync_daemon: no vrrp_instance VI_9 in the file") != std::string::npos);
-    auto given = t.parse("global_defs {\n lvs_sync_daemon eth1 VI_9 id 3\n}\n" + vs);
+    auto given = parse_text(t, "global_defs {\n lvs_sync_daemon eth1 VI_9 id 3\n}\n" + vs);
     REQUIRE(given.ok());
     CHECK((*given->sync_daemons)[0].syncid == 3);
     CHECK(has_warning(*given, "k.conf:2: lvs_sync_daemon: no vrrp_instance VI_9 in the file"));
 }
 
 TEST_CASE("keepalived: the deprecated lvs_sync_daemon_interface is read as lvs_sync_daemon IF ITS_INSTANCE") {
-    TempConf t;
+    test::TempDir t;
     const std::string vi = "vrrp_instance VI_2 {\n interface eth0\n virtual_router_id 12\n lvs_sync_daemon_interface eth2\n}\n";
-    auto r = t.parse(vi + vs);
+    auto r = parse_text(t, vi + vs);
     INFO((r ? std::string() : r.error().str()));
     REQUIRE(r.ok());
     REQUIRE(r->sync_daemons);
     CHECK((*r->sync_daemons)[0] == expected(config::SyncState::master, "eth2", 12));
     CHECK(has_warning(*r, "k.conf:4: lvs_sync_daemon_interface is deprecated"));
     // lvs_sync_daemon, when present, wins (keepalived ignores the other).
-    auto both = t.parse("global_defs {\n lvs_sync_daemon eth5 id 1\n}\n" + vi + vs);
+    auto both = parse_text(t, "global_defs {\n lvs_sync_daemon eth5 id 1\n}\n" + vi + vs);
     REQUIRE(both.ok());
     CHECK((*both->sync_daemons)[0].mcast_interface == "eth5");
     CHECK(has_warning(*both, "lvs_sync_daemon_interface: ignored, lvs_sync_daemon at"));
     // A second lvs_sync_daemon is ignored with a warning, as keepalived does.
-    auto twice = t.parse("global_defs {\n lvs_sync_daemon eth5\n lvs_sync_daemon eth6\n}\n" + vs);
+    auto twice = parse_text(t, "global_defs {\n lvs_sync_daemon eth5\n lvs_sync_daemon eth6\n}\n" + vs);
     REQUIRE(twice.ok());
     CHECK((*twice->sync_daemons)[0].mcast_interface == "eth5");
     CHECK(has_warning(*twice, "k.conf:3: lvs_sync_daemon: already given at"));
 }
 
 TEST_CASE("keepalived: bad lvs_sync_daemon lines name file, line and what is wrong") {
-    TempConf t;
+    test::TempDir t;
     auto err = [&](const std::string& line) {
-        auto r = t.parse("global_defs {\n " + line + "\n}\n" + vs);
+        auto r = parse_text(t, "global_defs {\n " + line + "\n}\n" + vs);
         REQUIRE_FALSE(r.ok());
         return r.error().str();
     };

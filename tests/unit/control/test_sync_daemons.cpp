@@ -26,6 +26,22 @@ Error decode_error(const std::string& daemons) {
     return r.error();
 }
 
+// An error expected for `daemons` (the text of config.sync_daemons).
+struct Case {
+    const char* daemons;
+    const char* field;
+    const char* message;
+};
+
+void check_cases(std::initializer_list<Case> cases) {
+    for (const auto& c : cases) {
+        INFO(c.daemons);
+        auto e = decode_error(c.daemons);
+        CHECK(e.field == c.field);
+        CHECK_THAT(e.message, Catch::Contains(c.message));
+    }
+}
+
 config::SyncDaemon daemon(config::SyncState state, const char* ifname = "dplb0") {
     config::SyncDaemon d;
     d.state = state;
@@ -69,12 +85,7 @@ TEST_CASE("sync daemons: only state and mcast_interface are required; the rest d
 }
 
 TEST_CASE("sync daemons: decoding errors name the member") {
-    struct Case {
-        const char* daemons;
-        const char* field;
-        const char* message;
-    };
-    const Case cases[] = {
+    check_cases({
         {"1", "config.sync_daemons", "expected an array, got number"},
         {R"([{"mcast_interface":"eth0"}])", "config.sync_daemons[0].state", "missing member 'state'"},
         {R"([{"state":"slave","mcast_interface":"eth0"}])", "config.sync_daemons[0].state",
@@ -92,55 +103,38 @@ TEST_CASE("sync daemons: decoding errors name the member") {
          "config.sync_daemons[0].peers[1]", "expected a string, got number"},
         {R"([{"state":"master","mcast_interface":"eth0","interface":"eth1"}])", "config.sync_daemons[0].interface",
          "unknown member"},
-    };
-    for (const auto& c : cases) {
-        INFO(c.daemons);
-        auto e = decode_error(c.daemons);
-        CHECK(e.field == c.field);
-        CHECK_THAT(e.message, Catch::Contains(c.message));
-    }
+    });
 }
 
 TEST_CASE("sync daemons: validation names the member at fault") {
-    struct Case {
-        const char* daemon;
-        const char* field;
-        const char* message;
-    };
-    const Case cases[] = {
-        {R"({"state":"master","mcast_interface":""})", "config.sync_daemons[0].mcast_interface",
+    check_cases({
+        {R"([{"state":"master","mcast_interface":""}])", "config.sync_daemons[0].mcast_interface",
          "an interface name is required"},
-        {R"({"state":"master","mcast_interface":"a23456789012345b"})", "config.sync_daemons[0].mcast_interface",
+        {R"([{"state":"master","mcast_interface":"a23456789012345b"}])", "config.sync_daemons[0].mcast_interface",
          "interface name 'a23456789012345b' is longer than 15 characters"},
-        {R"({"state":"master","mcast_interface":"eth0:1"})", "config.sync_daemons[0].mcast_interface",
+        {R"([{"state":"master","mcast_interface":"eth0:1"}])", "config.sync_daemons[0].mcast_interface",
          "contains a character the kernel refuses"},
-        {R"({"state":"master","mcast_interface":"eth 0"})", "config.sync_daemons[0].mcast_interface",
+        {R"([{"state":"master","mcast_interface":"eth 0"}])", "config.sync_daemons[0].mcast_interface",
          "contains a character the kernel refuses"},
-        {R"({"state":"master","mcast_interface":".."})", "config.sync_daemons[0].mcast_interface",
+        {R"([{"state":"master","mcast_interface":".."}])", "config.sync_daemons[0].mcast_interface",
          "'..' is not a valid interface name"},
-        {R"({"state":"master","mcast_interface":"eth0","sync_maxlen":127})", "config.sync_daemons[0].sync_maxlen",
+        {R"([{"state":"master","mcast_interface":"eth0","sync_maxlen":127}])", "config.sync_daemons[0].sync_maxlen",
          "must be between 128 and 65507 (got 127)"},
-        {R"({"state":"master","mcast_interface":"eth0","sync_maxlen":65508})", "config.sync_daemons[0].sync_maxlen",
+        {R"([{"state":"master","mcast_interface":"eth0","sync_maxlen":65508}])", "config.sync_daemons[0].sync_maxlen",
          "must be between 128 and 65507 (got 65508)"},
-        {R"({"state":"master","mcast_interface":"eth0","mcast_group":"10.0.0.1"})",
+        {R"([{"state":"master","mcast_interface":"eth0","mcast_group":"10.0.0.1"}])",
          "config.sync_daemons[0].mcast_group", "'10.0.0.1' is not a multicast address (224.0.0.0/4)"},
-        {R"({"state":"master","mcast_interface":"eth0","mcast_port":0})", "config.sync_daemons[0].mcast_port",
+        {R"([{"state":"master","mcast_interface":"eth0","mcast_port":0}])", "config.sync_daemons[0].mcast_port",
          "must be between 1 and 65535"},
-        {R"({"state":"master","mcast_interface":"eth0","mcast_ttl":0})", "config.sync_daemons[0].mcast_ttl",
+        {R"([{"state":"master","mcast_interface":"eth0","mcast_ttl":0}])", "config.sync_daemons[0].mcast_ttl",
          "must be between 1 and 255"},
-        {R"({"state":"master","mcast_interface":"eth0","peers":["224.0.0.81"]})", "config.sync_daemons[0].peers[0]",
+        {R"([{"state":"master","mcast_interface":"eth0","peers":["224.0.0.81"]}])", "config.sync_daemons[0].peers[0]",
          "'224.0.0.81' is not a usable unicast address (multicast)"},
-        {R"({"state":"master","mcast_interface":"eth0","peers":["0.0.0.0"]})", "config.sync_daemons[0].peers[0]",
+        {R"([{"state":"master","mcast_interface":"eth0","peers":["0.0.0.0"]}])", "config.sync_daemons[0].peers[0]",
          "(unspecified)"},
-        {R"({"state":"master","mcast_interface":"eth0","peers":["10.0.0.2","10.0.0.2"]})",
+        {R"([{"state":"master","mcast_interface":"eth0","peers":["10.0.0.2","10.0.0.2"]}])",
          "config.sync_daemons[0].peers[1]", "peer 10.0.0.2 is listed twice"},
-    };
-    for (const auto& c : cases) {
-        INFO(c.daemon);
-        auto e = decode_error(std::string("[") + c.daemon + "]");
-        CHECK(e.field == c.field);
-        CHECK_THAT(e.message, Catch::Contains(c.message));
-    }
+    });
 }
 
 TEST_CASE("sync daemons: at most one master and one backup") {
