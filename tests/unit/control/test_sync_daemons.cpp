@@ -1,7 +1,11 @@
-// The sync daemons in the configuration: JSON codec and validation (issue 12).
+// The sync daemons in the configuration (issue 12): JSON codec, validation, the
+// start-sync-daemon / stop-sync-daemon changes in the editor, and diff_config.
 #include <catch2/catch.hpp>
 
+#include "codec/change_json.hpp"
 #include "codec/config_json.hpp"
+#include "model/config_diff.hpp"
+#include "model/config_editor.hpp"
 #include "model/validate.hpp"
 #include "sync/message_encoder.hpp"
 #include "helpers.hpp"
@@ -20,6 +24,22 @@ Error decode_error(const std::string& daemons) {
     auto r = config_from_json(nlohmann::json::parse(R"({"sync_daemons":)" + daemons + "}"));
     REQUIRE_FALSE(r.ok());
     return r.error();
+}
+
+// An error expected for `daemons` (the text of config.sync_daemons).
+struct Case {
+    const char* daemons;
+    const char* field;
+    const char* message;
+};
+
+void check_cases(std::initializer_list<Case> cases) {
+    for (const auto& c : cases) {
+        INFO(c.daemons);
+        auto e = decode_error(c.daemons);
+        CHECK(e.field == c.field);
+        CHECK_THAT(e.message, Catch::Contains(c.message));
+    }
 }
 
 config::SyncDaemon daemon(config::SyncState state, const char* ifname = "dplb0") {
@@ -65,12 +85,7 @@ TEST_CASE("sync daemons: only state and mcast_interface are required; the rest d
 }
 
 TEST_CASE("sync daemons: decoding errors name the member") {
-    struct Case {
-        const char* daemons;
-        const char* field;
-        const char* message;
-    };
-    const Case cases[] = {
+    check_cases({
         {"1", "config.sync_daemons", "expected an array, got number"},
         {R"([{"mcast_interface":"eth0"}])", "config.sync_daemons[0].state", "missing member 'state'"},
         {R"([{"state":"slave","mcast_interface":"eth0"}])", "config.sync_daemons[0].state",
@@ -88,55 +103,38 @@ TEST_CASE("sync daemons: decoding errors name the member") {
          "config.sync_daemons[0].peers[1]", "expected a string, got number"},
         {R"([{"state":"master","mcast_interface":"eth0","interface":"eth1"}])", "config.sync_daemons[0].interface",
          "unknown member"},
-    };
-    for (const auto& c : cases) {
-        INFO(c.daemons);
-        auto e = decode_error(c.daemons);
-        CHECK(e.field == c.field);
-        CHECK_THAT(e.message, Catch::Contains(c.message));
-    }
+    });
 }
 
 TEST_CASE("sync daemons: validation names the member at fault") {
-    struct Case {
-        const char* daemon;
-        const char* field;
-        const char* message;
-    };
-    const Case cases[] = {
-        {R"({"state":"master","mcast_interface":""})", "config.sync_daemons[0].mcast_interface",
+    check_cases({
+        {R"([{"state":"master","mcast_interface":""}])", "config.sync_daemons[0].mcast_interface",
          "an interface name is required"},
-        {R"({"state":"master","mcast_interface":"a23456789012345b"})", "config.sync_daemons[0].mcast_interface",
+        {R"([{"state":"master","mcast_interface":"a23456789012345b"}])", "config.sync_daemons[0].mcast_interface",
          "interface name 'a23456789012345b' is longer than 15 characters"},
-        {R"({"state":"master","mcast_interface":"eth0:1"})", "config.sync_daemons[0].mcast_interface",
+        {R"([{"state":"master","mcast_interface":"eth0:1"}])", "config.sync_daemons[0].mcast_interface",
          "contains a character the kernel refuses"},
-        {R"({"state":"master","mcast_interface":"eth 0"})", "config.sync_daemons[0].mcast_interface",
+        {R"([{"state":"master","mcast_interface":"eth 0"}])", "config.sync_daemons[0].mcast_interface",
          "contains a character the kernel refuses"},
-        {R"({"state":"master","mcast_interface":".."})", "config.sync_daemons[0].mcast_interface",
+        {R"([{"state":"master","mcast_interface":".."}])", "config.sync_daemons[0].mcast_interface",
          "'..' is not a valid interface name"},
-        {R"({"state":"master","mcast_interface":"eth0","sync_maxlen":127})", "config.sync_daemons[0].sync_maxlen",
+        {R"([{"state":"master","mcast_interface":"eth0","sync_maxlen":127}])", "config.sync_daemons[0].sync_maxlen",
          "must be between 128 and 65507 (got 127)"},
-        {R"({"state":"master","mcast_interface":"eth0","sync_maxlen":65508})", "config.sync_daemons[0].sync_maxlen",
+        {R"([{"state":"master","mcast_interface":"eth0","sync_maxlen":65508}])", "config.sync_daemons[0].sync_maxlen",
          "must be between 128 and 65507 (got 65508)"},
-        {R"({"state":"master","mcast_interface":"eth0","mcast_group":"10.0.0.1"})",
+        {R"([{"state":"master","mcast_interface":"eth0","mcast_group":"10.0.0.1"}])",
          "config.sync_daemons[0].mcast_group", "'10.0.0.1' is not a multicast address (224.0.0.0/4)"},
-        {R"({"state":"master","mcast_interface":"eth0","mcast_port":0})", "config.sync_daemons[0].mcast_port",
+        {R"([{"state":"master","mcast_interface":"eth0","mcast_port":0}])", "config.sync_daemons[0].mcast_port",
          "must be between 1 and 65535"},
-        {R"({"state":"master","mcast_interface":"eth0","mcast_ttl":0})", "config.sync_daemons[0].mcast_ttl",
+        {R"([{"state":"master","mcast_interface":"eth0","mcast_ttl":0}])", "config.sync_daemons[0].mcast_ttl",
          "must be between 1 and 255"},
-        {R"({"state":"master","mcast_interface":"eth0","peers":["224.0.0.81"]})", "config.sync_daemons[0].peers[0]",
+        {R"([{"state":"master","mcast_interface":"eth0","peers":["224.0.0.81"]}])", "config.sync_daemons[0].peers[0]",
          "'224.0.0.81' is not a usable unicast address (multicast)"},
-        {R"({"state":"master","mcast_interface":"eth0","peers":["0.0.0.0"]})", "config.sync_daemons[0].peers[0]",
+        {R"([{"state":"master","mcast_interface":"eth0","peers":["0.0.0.0"]}])", "config.sync_daemons[0].peers[0]",
          "(unspecified)"},
-        {R"({"state":"master","mcast_interface":"eth0","peers":["10.0.0.2","10.0.0.2"]})",
+        {R"([{"state":"master","mcast_interface":"eth0","peers":["10.0.0.2","10.0.0.2"]}])",
          "config.sync_daemons[0].peers[1]", "peer 10.0.0.2 is listed twice"},
-    };
-    for (const auto& c : cases) {
-        INFO(c.daemon);
-        auto e = decode_error(std::string("[") + c.daemon + "]");
-        CHECK(e.field == c.field);
-        CHECK_THAT(e.message, Catch::Contains(c.message));
-    }
+    });
 }
 
 TEST_CASE("sync daemons: at most one master and one backup") {
@@ -163,4 +161,118 @@ TEST_CASE("sync daemons: at most one master and one backup") {
     auto dup = validate_config(c);
     REQUIRE(dup);
     CHECK(dup->field == "config.sync_daemons[1].state");
+}
+
+TEST_CASE("sync daemons: start and stop as changes, refused as IPVS refuses them") {
+    ConfigEditor ed(test::nat_lab());
+    const config::Config lab = ed.config();
+    auto master = daemon(config::SyncState::master, "eth0");
+    master.syncid = 3;
+    REQUIRE_FALSE(ed.apply(StartSyncDaemon{master}));
+    // A second master is refused (IPVS: EEXIST, "Daemon has already run"), whatever its settings.
+    auto other = daemon(config::SyncState::master, "eth1");
+    auto e = ed.apply(StartSyncDaemon{other}, "changes[0]");
+    REQUIRE(e);
+    CHECK(e->field == "changes[0].daemon.state");
+    CHECK(e->message == "a master sync daemon is already running (on eth0, syncid 3); stop it first");
+    // A backup beside it is fine: dplb runs both at once (docs/ha.md).
+    REQUIRE_FALSE(ed.apply(StartSyncDaemon{daemon(config::SyncState::backup)}));
+    CHECK(ed.config().sync_daemons.size() == 2);
+    CHECK(ed.config().services == lab.services);  // nothing else moves
+    // Invalid settings are refused with the member's path under "daemon".
+    auto bad = daemon(config::SyncState::backup, "");
+    e = ed.apply(StartSyncDaemon{bad});
+    REQUIRE(e);
+    CHECK(e->field == "daemon.mcast_interface");
+
+    REQUIRE_FALSE(ed.apply(StopSyncDaemon{config::SyncState::master}));
+    REQUIRE(ed.config().sync_daemons.size() == 1);
+    CHECK(ed.config().sync_daemons[0].state == config::SyncState::backup);
+    // Stopping what does not run is refused (IPVS: ESRCH, "No daemon is running").
+    e = ed.apply(StopSyncDaemon{config::SyncState::master});
+    REQUIRE(e);
+    CHECK(e->field == "state");
+    CHECK(e->message == "no master sync daemon is running");
+
+    // Rollback restores the list exactly, order included.
+    ed.commit();
+    auto before = ed.config().sync_daemons;
+    REQUIRE_FALSE(ed.apply(StartSyncDaemon{master}));
+    REQUIRE_FALSE(ed.apply(StopSyncDaemon{config::SyncState::backup}));
+    REQUIRE_FALSE(ed.apply(StartSyncDaemon{daemon(config::SyncState::backup, "eth9")}));
+    ed.rollback();
+    CHECK(ed.config().sync_daemons == before);
+
+    // A batch that stops and starts a daemon changes its settings in one step.
+    Batch change_settings{{StopSyncDaemon{config::SyncState::backup}, StartSyncDaemon{daemon(config::SyncState::backup, "eth7")}}};
+    REQUIRE_FALSE(ed.apply_batch(change_settings));
+    CHECK(ed.config().sync_daemons[0].mcast_interface == "eth7");
+}
+
+TEST_CASE("sync daemons: ipvsadm -C keeps them, replace-config sets them") {
+    config::Config c = test::nat_lab();
+    c.sync_daemons = {daemon(config::SyncState::master), daemon(config::SyncState::backup)};
+    ConfigEditor ed(c);
+    REQUIRE_FALSE(ed.apply(Clear{}));
+    CHECK(ed.config().services.empty());
+    CHECK(ed.config().sync_daemons == c.sync_daemons);
+    config::Config next = test::nat_lab();
+    REQUIRE_FALSE(ed.apply(ReplaceConfig{next}));
+    CHECK(ed.config().sync_daemons.empty());
+    // A replacement with two masters is refused by validate_config.
+    next.sync_daemons = {daemon(config::SyncState::master), daemon(config::SyncState::master)};
+    auto e = ed.apply(ReplaceConfig{next});
+    REQUIRE(e);
+    CHECK(e->field == "config.sync_daemons[1].state");
+}
+
+TEST_CASE("sync daemons: the changes touch no service, travel as JSON and are journaled") {
+    Batch b{{StartSyncDaemon{daemon(config::SyncState::master)}, StopSyncDaemon{config::SyncState::backup}}};
+    Touched t = touched_by(b);
+    CHECK(t.sync_daemons);
+    CHECK_FALSE(t.everything);
+    CHECK_FALSE(t.port_groups);
+    CHECK_FALSE(t.timeouts);
+    CHECK(t.services.empty());
+    CHECK_FALSE(is_runtime(b.changes[0]));  // persisted, unlike health state
+    nlohmann::json j = to_json(b, RuntimeState::omit);
+    CHECK(j == J(R"([{"op":"start-sync-daemon","daemon":{"state":"master","mcast_interface":"dplb0","syncid":0,
+        "sync_maxlen":1472,"mcast_group":"224.0.0.81","mcast_port":8848,"mcast_ttl":1,"peers":[]}},
+        {"op":"stop-sync-daemon","state":"backup"}])"));
+    auto back = batch_from_json(j);
+    REQUIRE(back.ok());
+    CHECK(to_json(*back) == j);
+    auto bad = change_from_json(J(R"({"op":"stop-sync-daemon","state":"primary"})"), "changes[0]");
+    REQUIRE_FALSE(bad.ok());
+    CHECK(bad.error().field == "changes[0].state");
+    auto missing = change_from_json(J(R"({"op":"start-sync-daemon"})"), "changes[0]");
+    REQUIRE_FALSE(missing.ok());
+    CHECK(missing.error().field == "changes[0].daemon");
+}
+
+TEST_CASE("sync daemons: diff_config stops, starts and restarts what differs") {
+    config::Config from = test::nat_lab(), to = from;
+    CHECK(diff_config(from, to)->empty());
+    auto master = daemon(config::SyncState::master);
+    to.sync_daemons = {master};
+    auto d = diff_config(from, to);
+    REQUIRE(d.has_value());
+    REQUIRE(d->size() == 1);
+    CHECK(std::get<StartSyncDaemon>((*d)[0]).daemon == master);
+    from = to;
+    to.sync_daemons[0].syncid = 4;
+    to.sync_daemons.push_back(daemon(config::SyncState::backup));
+    d = diff_config(from, to);
+    REQUIRE(d.has_value());
+    REQUIRE(d->size() == 3);
+    CHECK(std::get<StopSyncDaemon>((*d)[0]).state == config::SyncState::master);
+    CHECK(std::get<StartSyncDaemon>((*d)[1]).daemon.syncid == 4);
+    CHECK(std::get<StartSyncDaemon>((*d)[2]).daemon.state == config::SyncState::backup);
+    // Applied in order, the diff leads from one to the other.
+    ConfigEditor ed(from);
+    REQUIRE_FALSE(ed.apply_batch(Batch{*d}));
+    CHECK(ed.config().sync_daemons == to.sync_daemons);
+    d = diff_config(to, test::nat_lab());
+    REQUIRE(d.has_value());
+    CHECK(d->size() == 2);
 }
