@@ -20,6 +20,12 @@ enum class IdleMode : uint8_t {
     busy,       // poll forever (production, isolated cores)
 };
 
+// Which VIPs this node serves (docs/ha.md, "VIP ownership follows the kernel").
+enum class VipOwnershipMode : uint8_t {
+    always,  // every configured VIP, always (a single director)
+    kernel,  // a VIP only while it is configured on a port's kernel twin (keepalived VRRP)
+};
+
 struct PortConfig {
     std::string name;    // operator's name for the port ("lan0")
     std::string device;  // PCI address or vdev devargs ("net_tap0,iface=dplb0")
@@ -68,6 +74,9 @@ struct DataplaneConfig {
     // Exception path budgets, per worker, in packets per second (0 = unlimited).
     uint32_t exception_pps = 10000;
     uint32_t exception_control_pps = 100000;
+    VipOwnershipMode vip_ownership = VipOwnershipMode::always;
+    // IPVS's net.ipv4.vs.sloppy_tcp (docs/ha.md, "Mid-flow pickup").
+    bool sloppy_tcp = false;
     std::vector<PortConfig> ports;
     std::vector<RouteConfig> routes;
     std::vector<NeighborConfig> neighbors;
@@ -77,5 +86,6 @@ model::Result<DataplaneConfig> load_dataplane_config(const std::string& path);
 model::Result<DataplaneConfig> parse_dataplane_config(const std::string& json_text);
 
 const char* to_string(IdleMode);
+const char* to_string(VipOwnershipMode);
 
 }  // namespace dplb::runtime

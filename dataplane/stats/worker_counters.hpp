@@ -40,7 +40,9 @@ namespace dplb {
     X(idle_sleeps)           /* times the worker stopped polling because it was idle */        \
     /* Exception path: frames handed up toward a port's kernel twin, by class (control: VRRP,   \
        IGMP, ARP, BGP; other: the rest), and, on the main lcore, frames the kernel sent down. */  \
-    X(exception_up_control) X(exception_up_other) X(exception_down)
+    X(exception_up_control) X(exception_up_other) X(exception_down)                               \
+    /* sloppy_tcp (docs/ha.md): sessions created mid-flow from a segment other than a SYN. */      \
+    X(sloppy_tcp_created)
 
 struct alignas(64) WorkerCounters {
 #define DPLB_COUNTER_MEMBER(name) Counter name;
