@@ -40,7 +40,9 @@ namespace dplb {
     X(idle_sleeps)           /* times the worker stopped polling because it was idle */        \
     /* Exception path: frames handed up toward a port's kernel twin, by class (control: VRRP,   \
        IGMP, ARP, BGP; other: the rest), and, on the main lcore, frames the kernel sent down. */  \
-    X(exception_up_control) X(exception_up_other) X(exception_down)                              \
+    X(exception_up_control) X(exception_up_other) X(exception_down)                               \
+    /* sloppy_tcp (docs/ha.md): sessions created mid-flow from a segment other than a SYN. */      \
+    X(sloppy_tcp_created)                                                                         \
     /* Session sync, master side (sync/sync_tap.hpp): events handed to the sender, events lost   \
        to a full ring, sessions pushed for a full-table dump. */                                  \
     X(sync_events) X(sync_events_lost) X(sync_dumped)                                              \
