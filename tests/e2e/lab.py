@@ -128,7 +128,29 @@ class Host:
 class Lab:
     """A set of namespaces joined by Linux bridges (segments), plus dplb's processes."""
 
-    def __init__(self):
+    def __init__(self, parent=None, node=0):
+        """parent: a second dataplane (and its dplb-control) in `parent`'s lab, as a Lab of its
+        own for the dataplane methods (ha_lab.py's two directors): it shares the parent's
+        namespaces, segments, hosts and processes (the parent's close removes them) and has
+        its own files (a folder of the parent's), EAL prefix, interface names and MACs
+        (`node`, 1..15, is in them)."""
+        self.node = node
+        self.dataplane = None
+        self.dataplane_ports = []
+        self.dataplane_config = None
+        self.control = None
+        self.taps = {}
+        self.children = []
+        if parent is not None:
+            self.id = parent.id
+            self.short = f"{parent.short}{node:x}"
+            self.tmp = parent.tmp / f"node{node}"
+            self.tmp.mkdir()
+            self.namespaces, self.processes = parent.namespaces, parent.processes
+            self.switch, self.segments, self.hosts = parent.switch, parent.segments, parent.hosts
+            self.eal_prefix = f"{parent.id}n{node}"
+            parent.children.append(self)
+            return
         self.id = f"{NS_PREFIX}{os.getpid()}x{random.randrange(16**4):04x}"
         self.short = f"{random.randrange(16**5):05x}"  # for interface names (15-char limit)
         self.tmp = Path(tempfile.mkdtemp(prefix=f"{self.id}-"))
@@ -137,12 +159,7 @@ class Lab:
         self.switch = None
         self.segments = {}
         self.hosts = {}
-        self.dataplane = None
-        self.dataplane_ports = []
-        self.dataplane_config = None
-        self.control = None
         self.eal_prefix = self.id
-        self.taps = {}
 
     # ----- lifetime -------------------------------------------------------------------
     def __enter__(self):
@@ -164,7 +181,8 @@ class Lab:
         for ns in reversed(self.namespaces):
             sh("ip", "netns", "del", ns, check=False)
         self.namespaces.clear()
-        shutil.rmtree(f"/var/run/dpdk/{self.eal_prefix}", ignore_errors=True)
+        for lab in (self, *self.children):
+            shutil.rmtree(f"/var/run/dpdk/{lab.eal_prefix}", ignore_errors=True)
         shutil.rmtree(self.tmp, ignore_errors=True)
 
     def terminate(self, p, sig=signal.SIGTERM):
@@ -257,7 +275,8 @@ class Lab:
     def start_dataplane(self, ports, workers=1, idle="auto", extra=None, twins=None):
         """ports: list of (name, segment, "A.B.C.D/LEN"). Each becomes a net_tap port whose
         kernel side joins the segment's bridge. twins: {port name: interface name} of the
-        ports that get a kernel twin (it appears in the root namespace: see move_twin)."""
+        ports that get a kernel twin (it appears in the root namespace: see move_twin; or
+        {port name: kernel_twin object})."""
         self.dataplane_ports = ports
         lcores = ",".join(f"{i}@{DATAPLANE_CPU}" for i in range(workers + 1))
         eal = ["--lcores", lcores, "--no-pci", "--in-memory", "--file-prefix", self.eal_prefix, "--log-level", "lib.eal:error"]
@@ -267,9 +286,10 @@ class Lab:
             self.taps[name] = (tap, segment)
             eal += ["--vdev", f"net_tap{i},iface={tap}"]
             cfg_ports.append({"name": name, "device": f"net_tap{i}", "addresses": [addr],
-                              "mac": f"02:dd:00:00:0{i}:01"})
-            if twins and name in twins:
-                cfg_ports[-1]["kernel_twin"] = {"name": twins[name]}
+                              "mac": f"02:dd:00:{self.node:02x}:0{i}:01"})
+            if twins and name in twins:  # a name, or the whole kernel_twin object
+                twin = twins[name]
+                cfg_ports[-1]["kernel_twin"] = twin if isinstance(twin, dict) else {"name": twin}
         self.dataplane_socket = str(self.tmp / "dataplane.sock")
         cfg = {"eal": eal, "idle": idle, "control_socket": self.dataplane_socket,
                "sessions_per_worker": 65536, "ports": cfg_ports}
@@ -294,7 +314,7 @@ class Lab:
                 wait_until(lambda: sh("ip", "link", "show", tap, check=False).returncode == 0, 10, f"tap {tap}")
                 # The kernel side needs its own MAC, or the bridge thinks the DPDK MAC is local.
                 idx = list(self.taps).index(name)
-                sh("ip", "link", "set", tap, "address", f"02:ee:00:00:0{idx}:01")
+                sh("ip", "link", "set", tap, "address", f"02:ee:00:{self.node:02x}:0{idx}:01")
                 sh("ip", "link", "set", tap, "netns", self.switch)
                 sh("ip", "-n", self.switch, "link", "set", tap, "master", self.segments[segment], "up")
         except Exception:
