@@ -15,7 +15,7 @@ import time
 
 import pytest
 
-from ha_lab import (CLIENT, FULLNAT_PORT, LIP, NAT_CLIENT, RS, SYNC_ID, UDP_PORT, VIP, VIP_NAT, HaLab)
+from ha_lab import FULLNAT_PORT, LIP, NAT_CLIENT, SYNC_ID, UDP_PORT, VIP, VIP_NAT, HaLab
 from lab import HERE, SYSTEM_PYTHON, wait_until
 
 # keepalived's master-down interval for the backup (priority 90, advert_int 1):
@@ -54,6 +54,13 @@ def assert_owner(lab, host, address, director):
     assert responders == {director.mac}, (address, responders, director.name)
 
 
+def owned(director):
+    """(VIPs, FULLNAT local addresses) the director's dataplane serves (docs/ha.md, "VIP
+    ownership follows the kernel")."""
+    st = director.dataplane_status().get("vip_ownership", {})
+    return set(st.get("owned_vips", [])), set(st.get("owned_local_addresses", []))
+
+
 def requests_ok(lab, host, url, n):
     """n new connections to `url`; their bodies (raises if one fails)."""
     return [host.curl(url).strip() for _ in range(n)]
@@ -66,7 +73,8 @@ def test_seed004_kill_dataplane_takeover_and_preemption(ha):
     # One owner per VIP: only the master's dataplane answers ARP for it.
     assert_owner(lab, client, VIP, a)
     assert_owner(lab, lab.nclient, VIP_NAT, a)
-    assert not b.holds(VIP) and not b.holds(VIP_NAT) and not b.holds(LIP)
+    assert not b.holds(VIP) and not b.holds(VIP_NAT)
+    assert owned(a) == ({VIP, VIP_NAT}, {LIP}) and owned(b) == (set(), set())
     # curl VIP alternates RS1 / RS2 (seed 004's DR service, rr).
     assert sorted(requests_ok(lab, client, f"http://{VIP}/", 4)) == ["RS1", "RS1", "RS2", "RS2"]
     assert sorted(requests_ok(lab, lab.nclient, f"http://{VIP_NAT}/", 2)) == ["RS1", "RS2"]
@@ -194,7 +202,7 @@ def test_connections_survive_failover_nat_and_fullnat(ha):
     killed = time.monotonic()
     a.kill_dataplane()
     measure("takeover (B holds the VIPs)", lab.takeover(b, killed, address=VIP_NAT))
-    assert b.holds(LIP)
+    assert owned(b) == ({VIP, VIP_NAT}, {LIP}), owned(b)  # the local address moved with its VIP
     client.wait(timeout=90)
     results = json.loads(lab.log("streams.log").splitlines()[-1])
     for mode, port in ports.items():
