@@ -145,6 +145,18 @@ Result<Change> decode_op(const std::string& op, ObjectReader& r) {
         if (auto e = read_bool(*a, r.field("active"), active)) return *e;
         return Change{SetSorryActive{*k, active}};
     }
+    if (op == "start-sync-daemon") {
+        if (auto e = r.required("daemon", m)) return *e;
+        auto d = sync_daemon_from_json(*m, r.field("daemon"));
+        if (!d) return d.error();
+        return Change{StartSyncDaemon{std::move(*d)}};
+    }
+    if (op == "stop-sync-daemon") {
+        if (auto e = r.required("state", m)) return *e;
+        auto st = sync_state_from_json(*m, r.field("state"));
+        if (!st) return st.error();
+        return Change{StopSyncDaemon{*st}};
+    }
     return Error{r.field("op"), "unknown change '" + op + "'"};
 }
 
@@ -198,6 +210,8 @@ json to_json(const Change& change, RuntimeState runtime) {
                        j["service"] = key_to_json(c.service);
                        j["active"] = c.active;
                    },
+                   [&](const StartSyncDaemon& c) { j["daemon"] = to_json(c.daemon); },
+                   [&](const StopSyncDaemon& c) { j["state"] = cfg::to_string(c.state); },
                },
                change);
     return j;

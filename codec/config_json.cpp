@@ -249,6 +249,7 @@ Result<cfg::Config> config_from_json(const json& j, const std::string& path) {
     }
     if (auto e = read_array<cfg::PortGroup>(r, "port_groups", c.port_groups, port_group_from_json)) return *e;
     if (auto e = read_array<cfg::Service>(r, "services", c.services, service_from_json)) return *e;
+    if (auto e = read_array<cfg::SyncDaemon>(r, "sync_daemons", c.sync_daemons, sync_daemon_from_json)) return *e;
     if (auto e = r.finish()) return *e;
     if (auto e = validate_config(c, path)) return *e;
     return c;
@@ -310,7 +311,13 @@ json to_json(const cfg::Config& c, RuntimeState runtime) {
     for (const auto& g : c.port_groups) groups.push_back(to_json(g));
     json services = json::array();
     for (const auto& s : c.services) services.push_back(to_json(s, runtime));
-    return json{{"timeouts", to_json(c.timeouts)}, {"port_groups", std::move(groups)}, {"services", std::move(services)}};
+    json j{{"timeouts", to_json(c.timeouts)}, {"port_groups", std::move(groups)}, {"services", std::move(services)}};
+    if (!c.sync_daemons.empty()) {
+        json daemons = json::array();
+        for (const auto& d : c.sync_daemons) daemons.push_back(to_json(d));
+        j["sync_daemons"] = std::move(daemons);
+    }
+    return j;
 }
 
 }  // namespace dplb::model

@@ -8,6 +8,8 @@
 // service's "sorry_active") is encoded only where it differs from "up, none, false", and
 // only with RuntimeState::include: the dataplane push and get-config carry it, the state file
 // (RuntimeState::omit) does not. Decoders accept it either way (absent: the default).
+// A configuration's "sync_daemons" is written only when it has any, so configurations without
+// sync daemons encode as they did before the member existed.
 // Only `config_from_json` also runs the semantic checks of validate.hpp; the per-object
 // decoders are building blocks for request handlers, which validate what they build.
 // Nothing here throws.
@@ -74,6 +76,12 @@ Result<uint32_t> sched_flags_from_json(const nlohmann::json& j, const std::strin
 Result<config::PortGroup> port_group_from_json(const nlohmann::json& j, const std::string& path);
 // {"protocol","address","port"} or {"protocol","address","port_range":[first,last]}.
 Result<config::PortMatch> port_match_from_json(const nlohmann::json& j, const std::string& path);
+// {"state","mcast_interface","syncid","sync_maxlen","mcast_group","mcast_port","mcast_ttl",
+// "peers"}: `state` ("master" or "backup") and `mcast_interface` required, the rest default as
+// ipvsadm (config::SyncDaemon). Not validated (validate_sync_daemon).
+Result<config::SyncDaemon> sync_daemon_from_json(const nlohmann::json& j, const std::string& path);
+// "master" or "backup".
+Result<config::SyncState> sync_state_from_json(const nlohmann::json& j, const std::string& path);
 // A dotted-quad string (syntax only; validate.hpp says whether it may be used).
 Result<Ip4> address_from_json(const nlohmann::json& j, const std::string& path);
 
@@ -90,6 +98,7 @@ nlohmann::json to_json(const config::TimeoutOverrides&);  // only the overrides 
 nlohmann::json to_json(const config::Persistence&);
 nlohmann::json to_json(const config::PortGroup&);
 nlohmann::json to_json(const config::PortMatch&);
+nlohmann::json to_json(const config::SyncDaemon&);  // every member, defaults included
 nlohmann::json sched_flags_to_json(uint32_t flags);
 // {"fwmark":N} or {"protocol","address","port"}: the key alone, e.g. to address a request
 // at a service.

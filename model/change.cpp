@@ -47,6 +47,8 @@ Touched touched_by(const Batch& batch) {
                        [&](const ReplaceConfig&) { t.everything = true; },
                        [&](const SetRealHealth& c) { t.services.push_back(c.service); },
                        [&](const SetSorryActive& c) { t.services.push_back(c.service); },
+                       [&](const StartSyncDaemon&) { t.sync_daemons = true; },
+                       [&](const StopSyncDaemon&) { t.sync_daemons = true; },
                    },
                    change);
     return t;
@@ -57,7 +59,7 @@ const char* op_name(const Change& change) {
         "add-service", "edit-service",  "delete-service",    "add-real",     "edit-real",
         "delete-real", "add-laddr",     "delete-laddr",      "add-port-group", "delete-port-group",
         "set-timeouts", "set-timeouts", "clear",             "replace-config", "set-real-health",
-        "set-sorry-active",
+        "set-sorry-active", "start-sync-daemon", "stop-sync-daemon",
     };
     static_assert(std::size(names) == std::variant_size_v<Change>);
     return names[change.index()];

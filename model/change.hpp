@@ -47,7 +47,7 @@ struct DeletePortGroup { uint32_t mark = 0; std::optional<config::PortMatch> mat
 struct SetTimeouts { config::Timeouts timeouts; };
 struct SetServiceTimeouts { config::ServiceKey service; config::TimeoutOverrides timeouts; };
 
-struct Clear {};  // every service and port group
+struct Clear {};  // every service and port group (not the sync daemons: ipvsadm -C keeps them)
 struct ReplaceConfig { config::Config config; };
 
 // Runtime health state (config.hpp), decided by dplb-control's health checker: never an
@@ -63,9 +63,16 @@ struct SetRealHealth {
 // The service's quorum is lost (active) or back: its sorry server replaces its real servers.
 struct SetSorryActive { config::ServiceKey service; bool active = false; };
 
+// Connection sync daemons (ipvsadm --start-daemon / --stop-daemon): a daemon of a state
+// that runs already is refused, as IPVS answers EEXIST ("Daemon has already run"), and
+// stopping a state that does not run is refused, as ESRCH ("No daemon is running"). To change
+// a daemon's settings, stop it and start it again (one batch does both at once).
+struct StartSyncDaemon { config::SyncDaemon daemon; };
+struct StopSyncDaemon { config::SyncState state = config::SyncState::master; };
+
 using Change = std::variant<AddService, EditService, DeleteService, AddReal, EditReal, DeleteReal, AddLocalAddress,
                             DeleteLocalAddress, AddPortGroup, DeletePortGroup, SetTimeouts, SetServiceTimeouts,
-                            Clear, ReplaceConfig, SetRealHealth, SetSorryActive>;
+                            Clear, ReplaceConfig, SetRealHealth, SetSorryActive, StartSyncDaemon, StopSyncDaemon>;
 
 struct Batch {
     std::vector<Change> changes;
@@ -78,6 +85,8 @@ struct Touched {
     bool port_groups = false;  // mark services' lookup keys may have moved
     bool timeouts = false;     // the global timeouts changed
     std::vector<config::ServiceKey> services;  // added, edited or deleted (may repeat)
+    // A sync daemon started or stopped: no service table changes (the sync engine's business).
+    bool sync_daemons = false;
 };
 Touched touched_by(const Batch&);
 

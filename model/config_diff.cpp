@@ -41,6 +41,25 @@ void diff_service(const config::Service& from, const config::Service& to, std::v
             out.push_back(DeleteLocalAddress{key, a});
 }
 
+const config::SyncDaemon* daemon_of(const std::vector<config::SyncDaemon>& ds, config::SyncState state) {
+    for (const auto& d : ds)
+        if (d.state == state) return &d;
+    return nullptr;
+}
+
+// Per state: a daemon that went or changed is stopped, one that came or changed is started
+// (a daemon is restarted to change, as with ipvsadm).
+void diff_sync_daemons(const std::vector<config::SyncDaemon>& from, const std::vector<config::SyncDaemon>& to,
+                       std::vector<Change>& out) {
+    for (auto state : {config::SyncState::master, config::SyncState::backup}) {
+        const config::SyncDaemon* before = daemon_of(from, state);
+        const config::SyncDaemon* after = daemon_of(to, state);
+        if (before && after && *before == *after) continue;
+        if (before) out.push_back(StopSyncDaemon{state});
+        if (after) out.push_back(StartSyncDaemon{*after});
+    }
+}
+
 }  // namespace
 
 std::optional<std::vector<Change>> diff_config(const config::Config& from, const config::Config& to) {
@@ -61,6 +80,7 @@ std::optional<std::vector<Change>> diff_config(const config::Config& from, const
     }
     for (const auto& s : to.services)
         if (!old_services.count(s.key)) out.push_back(AddService{s});
+    diff_sync_daemons(from.sync_daemons, to.sync_daemons, out);
     return out;
 }
 

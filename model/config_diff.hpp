@@ -6,7 +6,8 @@
 // Order inside the result keeps every step valid for the editor where it can: services
 // removed first (their addresses may be reused), then per service the local addresses
 // added, attributes edited, real servers edited/added/deleted, local addresses deleted,
-// then new services. Global timeouts and port groups: a SetTimeouts when they differ; port
+// then new services, then the sync daemons that differ (stopped, then started again with
+// their new settings). Global timeouts and port groups: a SetTimeouts when they differ; port
 // groups that differ cannot be expressed as a diff here and make the result nullopt (the
 // caller sends a ReplaceConfig instead), as does anything the editor refuses step by step.
 //

@@ -523,10 +523,39 @@ struct ConfigEditor::Impl {
         return std::nullopt;
     }
 
+    // ---- sync daemons: at most one per state, kept in the order they were started ------
+
+    Status apply(const StartSyncDaemon& ch, const std::string& path) {
+        const std::string field = member_path(path, "daemon");
+        if (auto e = validate_sync_daemon(ch.daemon, field)) return e;
+        for (const auto& d : c.sync_daemons)
+            if (d.state == ch.daemon.state)
+                return Error{member_path(field, "state"),
+                             "a " + std::string(cfg::to_string(d.state)) + " sync daemon is already running (on " +
+                                 d.mcast_interface + ", syncid " + std::to_string(d.syncid) + "); stop it first"};
+        c.sync_daemons.push_back(ch.daemon);
+        undo.push_back([this] { c.sync_daemons.pop_back(); });
+        return std::nullopt;
+    }
+
+    Status apply(const StopSyncDaemon& ch, const std::string& path) {
+        auto& ds = c.sync_daemons;
+        auto it = std::find_if(ds.begin(), ds.end(), [&](const cfg::SyncDaemon& d) { return d.state == ch.state; });
+        if (it == ds.end())
+            return Error{member_path(path, "state"),
+                         "no " + std::string(cfg::to_string(ch.state)) + " sync daemon is running"};
+        std::size_t pos = std::size_t(it - ds.begin());
+        undo.push_back([this, pos, old = *it] { c.sync_daemons.insert(c.sync_daemons.begin() + std::ptrdiff_t(pos), old); });
+        ds.erase(it);
+        return std::nullopt;
+    }
+
     Status apply(const Clear&, const std::string&) {
         // Port groups go too: -S saves them with the services, so `-C` then `-R` restores both.
+        // The sync daemons stay, as ipvsadm -C leaves the kernel's running.
         cfg::Config next;
         next.timeouts = c.timeouts;
+        next.sync_daemons = c.sync_daemons;
         return replace_whole(std::move(next), "");
     }
 

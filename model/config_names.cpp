@@ -27,6 +27,11 @@ constexpr std::array<std::pair<RealHealth, std::string_view>, 3> health_names{{
     {RealHealth::inhibited, "inhibited"},
 }};
 
+constexpr std::array<std::pair<SyncState, std::string_view>, 2> sync_state_names{{
+    {SyncState::master, "master"},
+    {SyncState::backup, "backup"},
+}};
+
 // In the order ipvsadm(8) lists them.
 constexpr std::array<std::pair<Scheduler, std::string_view>, 13> scheduler_names{{
     {Scheduler::rr, "rr"},
@@ -64,6 +69,7 @@ std::string_view to_string(Protocol p) { return name_of(protocol_names, p); }
 std::string_view to_string(ForwardMethod f) { return name_of(forward_names, f); }
 std::string_view to_string(Scheduler s) { return name_of(scheduler_names, s); }
 std::string_view to_string(RealHealth h) { return name_of(health_names, h); }
+std::string_view to_string(SyncState s) { return name_of(sync_state_names, s); }
 
 std::string_view ipvsadm_name(ForwardMethod f) {
     switch (f) {
@@ -79,6 +85,7 @@ std::optional<Protocol> parse_protocol(std::string_view s) { return value_of(pro
 std::optional<ForwardMethod> parse_forward(std::string_view s) { return value_of(forward_names, s); }
 std::optional<Scheduler> parse_scheduler(std::string_view s) { return value_of(scheduler_names, s); }
 std::optional<RealHealth> parse_health(std::string_view s) { return value_of(health_names, s); }
+std::optional<SyncState> parse_sync_state(std::string_view s) { return value_of(sync_state_names, s); }
 
 // The dataplane implements every IPVS scheduler and all four forwarding methods.
 bool scheduler_supported(Scheduler) { return true; }

@@ -8,8 +8,10 @@
 // file or the dataplane.
 #pragma once
 
+#include <cstddef>
 #include <cstdint>
 #include <string>
+#include <vector>
 
 #include "common/result.hpp"
 #include "dplb/config.hpp"
@@ -23,6 +25,14 @@ inline constexpr uint32_t max_timeout = 2000000;
 inline constexpr uint32_t min_mh_table_size = 7;
 inline constexpr uint32_t max_mh_table_size = 1048573;  // the largest prime below 2^20
 inline constexpr uint32_t max_threshold = 2147483647;   // ipvsadm's INT_MAX
+// A sync daemon's datagram payload (--sync-maxlen). ipvsadm accepts 1..65535-20-8 and the
+// kernel clamps; dplb refuses what cannot work instead: below 128 a message cannot hold its
+// header and the largest record dplb writes (sync::min_max_payload, 84 bytes, with room for
+// options added later); above 65507 it is no longer one IPv4 UDP datagram.
+inline constexpr uint16_t min_sync_maxlen = 128;
+inline constexpr uint16_t max_sync_maxlen = 65535 - 20 - 8;
+// IFNAMSIZ - 1: the kernel's limit on an interface name.
+inline constexpr std::size_t max_interface_name = 15;
 
 bool is_prime(uint32_t n);
 // 255.255.255.0 yes, 255.0.255.0 no; 0.0.0.0 (all clients alike) and /32 yes.
@@ -54,9 +64,18 @@ Status validate_sorry_server(const config::Service& service, const config::Sorry
 Status validate_service(const config::Service&, const std::string& path);
 // Mark, at least one match, each match's address and ports (1..65535, first <= last).
 Status validate_port_group(const config::PortGroup&, const std::string& path);
+// A kernel interface name as the kernel accepts it (dev_valid_name): 1..15 characters, not
+// "." or "..", no '/', ':' or white space.
+Status check_interface_name(const std::string& name, const std::string& field);
+// One sync daemon alone: its interface name, syncid (any u8), sync_maxlen within
+// [min_sync_maxlen, max_sync_maxlen], a multicast group, port 1..65535, ttl 1..255, peers
+// unicast and not repeated.
+Status validate_sync_daemon(const config::SyncDaemon&, const std::string& path);
+// Each daemon (under `path`, the list's path), and at most one master and one backup.
+Status validate_sync_daemons(const std::vector<config::SyncDaemon>&, const std::string& path);
 // Everything above for every port group and service, plus: no two port groups with the same
 // mark, no two matches overlapping, no match taking an address service's packets, no two
-// services with the same key.
+// services with the same key; and the sync daemons (validate_sync_daemons).
 Status validate_config(const config::Config&, const std::string& path = "config");
 
 }  // namespace dplb::model

@@ -116,6 +116,7 @@ Status validate_config(const cfg::Config& c, const std::string& path) {
             return Error{index_path(services, i), "service " + describe(key) + " is also matched by " +
                                                       describe_match(c, *ref) + "; a packet can belong to one service only"};
     }
+    if (auto e = validate_sync_daemons(c.sync_daemons, member_path(path, "sync_daemons"))) return e;
     return std::nullopt;
 }
 

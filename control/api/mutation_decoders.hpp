@@ -32,4 +32,7 @@ model::Result<model::Change> delete_port_group(const model::ConfigEditor&, const
 model::Result<model::Change> replace_config(const model::ConfigEditor&, const nlohmann::json&);
 model::Result<model::Change> set_timeouts(const model::ConfigEditor&, const nlohmann::json&);
 
+model::Result<model::Change> start_sync_daemon(const model::ConfigEditor&, const nlohmann::json&);
+model::Result<model::Change> stop_sync_daemon(const model::ConfigEditor&, const nlohmann::json&);
+
 }  // namespace dplb::api::decoders

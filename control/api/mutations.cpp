@@ -11,7 +11,7 @@ using model::Error;
 
 namespace {
 
-constexpr std::array<std::pair<std::string_view, decoders::Decoder>, 13> table{{
+constexpr std::array<std::pair<std::string_view, decoders::Decoder>, 15> table{{
     {"add-service", decoders::add_service},
     {"edit-service", decoders::edit_service},
     {"delete-service", decoders::delete_service},
@@ -25,6 +25,8 @@ constexpr std::array<std::pair<std::string_view, decoders::Decoder>, 13> table{{
     {"delete-port-group", decoders::delete_port_group},
     {"replace-config", decoders::replace_config},
     {"set-timeouts", decoders::set_timeouts},
+    {"start-sync-daemon", decoders::start_sync_daemon},
+    {"stop-sync-daemon", decoders::stop_sync_daemon},
 }};
 
 decoders::Decoder find(std::string_view cmd) {

@@ -20,7 +20,8 @@
 namespace dplb::api {
 
 // add-service, edit-service, delete-service, clear, add-real, edit-real, delete-real,
-// add-laddr, delete-laddr, add-port-group, delete-port-group, replace-config, set-timeouts.
+// add-laddr, delete-laddr, add-port-group, delete-port-group, replace-config, set-timeouts,
+// start-sync-daemon, stop-sync-daemon.
 bool is_mutation(std::string_view cmd);
 
 // The typed change a request asks for, decoded against `working` (for the members an edit

@@ -118,4 +118,10 @@ json get_config_reply(const config::Config& c, uint64_t generation) {
     return json{{"ok", true}, {"generation", generation}, {"config", model::to_json(c)}};
 }
 
+json get_sync_daemons_reply(const config::Config& c) {
+    json daemons = json::array();
+    for (const auto& d : c.sync_daemons) daemons.push_back(model::to_json(d));
+    return json{{"ok", true}, {"sync_daemons", std::move(daemons)}};
+}
+
 }  // namespace dplb::api

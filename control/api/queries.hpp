@@ -25,5 +25,7 @@ nlohmann::json get_laddr_reply(const config::Config&, const std::optional<config
 nlohmann::json get_port_groups_reply(const config::Config&, std::optional<uint32_t> mark);
 // {"ok":true,"generation":N,"config":{...}}.
 nlohmann::json get_config_reply(const config::Config&, uint64_t generation);
+// {"ok":true,"sync_daemons":[<sync daemon>,...]} (an empty array when none runs): -L --daemon.
+nlohmann::json get_sync_daemons_reply(const config::Config&);
 
 }  // namespace dplb::api

@@ -122,6 +122,9 @@ struct KeepalivedConfig {
     // after the path is ignored (with a warning).
     std::optional<std::string> lvs_notify_fifo;
     std::optional<std::string> notify_fifo;
+    // lvs_sync_daemon (or a vrrp_instance's lvs_sync_daemon_interface): a master and a backup
+    // daemon with the same settings (sync_daemon.hpp); nullopt when the file has neither.
+    std::optional<std::vector<config::SyncDaemon>> sync_daemons;
     std::vector<std::string> warnings;         // "file:line: ..."
     std::vector<std::string> files;            // the file and every file it included
 };

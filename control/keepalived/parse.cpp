@@ -6,6 +6,7 @@
 
 #include "control/keepalived/source.hpp"
 #include "control/keepalived/statement.hpp"
+#include "control/keepalived/sync_daemon.hpp"
 #include "control/keepalived/virtual_server.hpp"
 #include "model/describe.hpp"
 #include "model/validate.hpp"
@@ -53,9 +54,13 @@ KeyTuple tuple_of(const config::ServiceKey& k) {
 // global_defs: dplb-control reads the FIFOs its checker engine writes to; everything else
 // there is about VRRP, mail and the daemon, left to keepalived.
 model::Status parse_global_defs(const Statement& s, KeepalivedConfig& out) {
-    bool others = false, fifos = false;
+    bool others = false, fifos = false, sync = false;
     for (const auto& k : s.block) {
         const std::string& n = k.name();
+        if (n == "lvs_sync_daemon") {  // parse_sync_daemons reads it
+            sync = true;
+            continue;
+        }
         if (n != "lvs_notify_fifo" && n != "notify_fifo") {
             others = true;
             continue;
@@ -66,10 +71,13 @@ model::Status parse_global_defs(const Statement& s, KeepalivedConfig& out) {
         if (k.args.size() > 1)
             out.warnings.push_back(k.where().str() + ": " + n + ": user/group ignored (dplb-control opens the FIFO as itself)");
     }
-    if (others)
-        out.warnings.push_back(s.where().str() + ": global_defs ignored" +
-                               (fifos ? std::string(" but for its notify FIFOs") : std::string()) +
-                               " (VRRP is left to keepalived)");
+    if (others) {
+        std::string kept = fifos && sync ? " but for its notify FIFOs and lvs_sync_daemon"
+                           : fifos       ? " but for its notify FIFOs"
+                           : sync        ? " but for its lvs_sync_daemon"
+                                         : "";
+        out.warnings.push_back(s.where().str() + ": global_defs ignored" + kept + " (VRRP is left to keepalived)");
+    }
     return std::nullopt;
 }
 
@@ -144,6 +152,9 @@ model::Result<KeepalivedConfig> parse_keepalived(const std::string& path) {
             return error_at(s.where(), n, "unknown keyword");
         }
     }
+    auto daemons = parse_sync_daemons(*top, out.warnings);
+    if (!daemons) return daemons.error();
+    out.sync_daemons = std::move(*daemons);
     config::Config whole;
     whole.services = out.services;
     if (auto e = model::validate_config(whole)) return model::Error{path, e->str()};
@@ -155,6 +166,9 @@ model::Result<config::Config> replacement_config(const config::Config& current, 
     c.timeouts = current.timeouts;
     c.port_groups = current.port_groups;
     c.services = file.services;
+    // The file's sync daemons when it names any; otherwise those started with dplbadm stay
+    // (many run `ipvsadm --start-daemon` beside a keepalived.conf without lvs_sync_daemon).
+    c.sync_daemons = file.sync_daemons ? *file.sync_daemons : current.sync_daemons;
     for (std::size_t i = 0; i < c.services.size(); ++i) {
         const auto& key = c.services[i].key;
         if (!key.is_fwmark()) continue;

@@ -40,7 +40,8 @@ json error_reply(const Error& e) {
 std::string known_commands() {
     return "add-service, edit-service, delete-service, clear, add-real, edit-real, delete-real, add-laddr, "
            "delete-laddr, get-laddr, add-port-group, delete-port-group, get-port-groups, list, connections, "
-           "get-config, replace-config, set-timeouts, batch, zero, status, health, load-keepalived";
+           "get-config, replace-config, set-timeouts, batch, zero, status, health, load-keepalived, "
+           "start-sync-daemon, stop-sync-daemon, get-sync-daemons";
 }
 
 // replace-config's optional precondition: the configuration is still the one the client read.
@@ -152,8 +153,9 @@ std::optional<json> Controller::dispatch(const std::string& cmd, const json& req
         if (!mark) return error_reply(mark.error());
         return api::get_port_groups_reply(config, *mark);
     }
-    if (cmd == "get-config" || cmd == "status") {
+    if (cmd == "get-config" || cmd == "status" || cmd == "get-sync-daemons") {
         if (auto e = api::read_no_members(request)) return error_reply(*e);
+        if (cmd == "get-sync-daemons") return api::get_sync_daemons_reply(config);
         return cmd == "status" ? status_reply() : api::get_config_reply(config, config_generation_);
     }
     return error_reply(Error{"cmd", "unknown command '" + cmd + "' (expected one of: " + known_commands() + ")"});
@@ -415,7 +417,8 @@ std::optional<model::StatsSnapshot> Controller::decode_stats(const model::Result
 
 json Controller::status_reply() {
     json r{{"ok", true}, {"generation", generation_}, {"config_generation", config_generation_},
-           {"services", editor_.config().services.size()}};
+           {"services", editor_.config().services.size()},
+           {"sync_daemons", api::get_sync_daemons_reply(editor_.config())["sync_daemons"]}};
     if (!last_push_error_.empty()) r["last_push_error"] = last_push_error_;
     if (link_.connected()) {
         auto reply = link_.call(json{{"cmd", "status"}});

@@ -194,12 +194,14 @@ std::string_view to_string(ForwardMethod);   // "nat", "fullnat", "dr", "tunnel"
 std::string_view ipvsadm_name(ForwardMethod);  // "Masq", "FullNat", "Route", "Tunnel"
 std::string_view to_string(Scheduler);
 std::string_view to_string(RealHealth);          // "up", "removed", "inhibited"
+std::string_view to_string(SyncState);           // "master", "backup"
 
 // Parsing the same names; nullopt for anything else (case-sensitive, as ipvsadm).
 std::optional<Protocol> parse_protocol(std::string_view);
 std::optional<ForwardMethod> parse_forward(std::string_view);  // "nat", "fullnat", "dr", "tunnel"
 std::optional<Scheduler> parse_scheduler(std::string_view);    // every IPVS name
 std::optional<RealHealth> parse_health(std::string_view);      // "up", "removed", "inhibited"
+std::optional<SyncState> parse_sync_state(std::string_view);   // "master", "backup"
 
 // What the dataplane implements today; the model rejects the rest as "not supported yet".
 bool scheduler_supported(Scheduler);

@@ -3,9 +3,11 @@ fwmark services and port groups, persistence, the connection table, rates as the
 estimates them, and -S / -R (all or nothing). Collected through test_control_e2e.py,
 whose fixtures these tests use."""
 import json
+import os
 import time
 
-from test_control_e2e import VIP, seed_nat_lab
+from fake_dataplane import FakeDataplane
+from test_control_e2e import VIP, Control, seed_nat_lab
 
 FWM_LIST = (
     "IP Virtual Server version 1.2.1 (size=4096)\n"
@@ -188,3 +190,44 @@ def test_the_trex_service_file_restores(control, dataplane):
     keys = {(s["protocol"], s["address"], s["port"]) for s in config["services"]}
     assert ("udp", "192.0.2.100", 53) in keys and ("tcp", "192.0.2.100", 80) in keys
     assert all(len(s["real_servers"]) == 8 for s in config["services"])
+
+
+def test_sync_daemons_start_list_stop_and_survive_a_restart(workdir):
+    """ipvsadm --start-daemon / -L --daemon / --stop-daemon, through the real control socket;
+    the daemons reach the dataplane with the configuration and a restarted dplb-control keeps
+    them (the kernel would forget them), while -S leaves them out as ipvsadm does."""
+    dp = FakeDataplane(os.path.join(workdir, "dataplane.sock")).start()
+    c = Control(workdir).start()
+    try:
+        assert c.adm("-L", "--daemon", check=0).stdout == ""
+        c.adm("--start-daemon", "master", "--mcast-interface", "dplb0", "--syncid", "7", check=0)
+        c.adm("--start-daemon", "backup", "--mcast-interface", "dplb0", "--syncid", "7",
+              "--sync-peer", "192.168.99.2", check=0)
+        daemons = ("master sync daemon (mcast=dplb0, syncid=7, maxlen=1472, group=224.0.0.81, port=8848, ttl=1)\n"
+                   "backup sync daemon (mcast=dplb0, syncid=7, maxlen=1472, group=224.0.0.81, port=8848, ttl=1, "
+                   "peers=192.168.99.2)\n")
+        assert c.adm("-L", "--daemon", check=0).stdout == daemons
+        r = c.adm("--start-daemon", "master", "--mcast-interface", "eth1")
+        assert r.returncode == 1
+        assert "a master sync daemon is already running (on dplb0, syncid 7); stop it first" in r.stderr
+        r = c.adm("--start-daemon", "master", "--mcast-interface", "eth1", "--sync-maxlen", "100")
+        assert r.returncode == 1 and "sync_maxlen: must be between 128 and 65507" in r.stderr
+        # The dataplane has them (the fake one asks for whole configurations).
+        dp.wait_for(lambda: dp.config and len(dp.config.get("sync_daemons", [])) == 2)
+        assert dp.config["sync_daemons"][1]["peers"] == ["192.168.99.2"]
+        # -S saves the table only; -C keeps the daemons.
+        seed_nat_lab(c)
+        assert "daemon" not in c.adm("-S", "-n", check=0).stdout
+        c.adm("-C", check=0)
+        assert c.adm("-L", "--daemon", check=0).stdout == daemons
+        assert c.adm("--status", check=0).stdout.count("sync daemon (mcast=dplb0") == 2
+
+        c.adm("--stop-daemon", "master", check=0)
+        r = c.adm("--stop-daemon", "master")
+        assert r.returncode == 1 and "no master sync daemon is running" in r.stderr
+        assert c.stop() == 0
+        c.start()
+        assert c.adm("-L", "--daemon", check=0).stdout == daemons.split("\n", 1)[1]
+    finally:
+        c.stop()
+        dp.stop()

@@ -39,11 +39,14 @@ Allowed allowed_for(Cmd c) {
         case Cmd::list:
             return {{},
                     {Opt::numeric, Opt::connection, Opt::stats, Opt::rate, Opt::thresholds, Opt::persistent_conn,
-                     Opt::exact, Opt::timeout, Opt::sort, Opt::nosort}};
+                     Opt::exact, Opt::timeout, Opt::sort, Opt::nosort, Opt::daemon}};
         case Cmd::save: return {{}, {Opt::numeric, Opt::nosort}};
         case Cmd::add_laddr:
         case Cmd::del_laddr: return {{Opt::laddr}, {}};
         case Cmd::get_laddr: return {{}, {Opt::numeric}};
+        case Cmd::start_daemon:
+            return {{Opt::mcast_interface},
+                    {Opt::syncid, Opt::sync_maxlen, Opt::mcast_group, Opt::mcast_port, Opt::mcast_ttl, Opt::sync_peer}};
         default: return {};
     }
 }
@@ -135,6 +138,15 @@ model::Status list_request(const Parsed& p, const json& key, Invocation& inv) {
     f.sort = !p.given.contains(Opt::nosort);
     f.one_service = !key.is_null();
     bool connections = p.given.contains(Opt::connection), timeout = p.given.contains(Opt::timeout);
+    if (p.given.contains(Opt::daemon)) {
+        // ipvsadm -L --daemon lists the sync daemons and nothing else.
+        for (const auto& [o, s] : p.given)
+            if (o != Opt::daemon && o != Opt::numeric && !global_opts.contains(o))
+                return Error{"", "--daemon cannot be combined with " + spelling(*s)};
+        inv.output = Output::daemons;
+        inv.request = {{"cmd", "get-sync-daemons"}};
+        return std::nullopt;
+    }
     if (connections && timeout) return Error{"", "-c and --timeout cannot be combined"};
     if ((connections || timeout) && (f.stats || f.rate || f.thresholds || f.persistent_conn))
         return Error{"", std::string(connections ? "-c" : "--timeout") +
@@ -192,6 +204,54 @@ model::Result<json> laddr_address(const Parsed& p) {
     return json(lip->address);
 }
 
+model::Result<std::string> daemon_state(const Parsed& p) {
+    if (p.cmd_value == "master" || p.cmd_value == "backup") return p.cmd_value;
+    return Error{"", "invalid sync daemon state '" + p.cmd_value + "' for " + spelling(*p.cmd_spec) +
+                         " (expected master or backup)"};
+}
+
+// --start-daemon STATE and its options as ipvsadm spells them (numbers in ipvsadm's ranges;
+// dplb-control checks the rest), plus dplb's --sync-peer ADDR (repeatable). Members not given
+// are left out: dplb-control's defaults are ipvsadm's.
+model::Result<json> sync_daemon(const Parsed& p) {
+    auto state = daemon_state(p);
+    if (!state) return state.error();
+    json d{{"state", *state}, {"mcast_interface", p.values.at(Opt::mcast_interface)}};
+    struct Number {
+        Opt opt;
+        const char* member;
+        uint64_t min, max;
+    };
+    for (const Number& n : {Number{Opt::syncid, "syncid", 0, 255}, Number{Opt::sync_maxlen, "sync_maxlen", 1, 65535 - 20 - 8},
+                            Number{Opt::mcast_port, "mcast_port", 1, 65535}, Number{Opt::mcast_ttl, "mcast_ttl", 1, 255}}) {
+        if (!p.given.contains(n.opt)) continue;
+        auto v = parse_number(p.values.at(n.opt), n.min, n.max, spelling(n.opt));
+        if (!v) return v.error();
+        d[n.member] = *v;
+    }
+    auto address = [&](Opt o, const std::string& text) -> model::Result<std::string> {
+        auto a = parse_addr_port(text, spelling(o));
+        if (!a) return a.error();
+        if (a->port) return Error{"", "invalid " + spelling(o) + " '" + text + "': no port expected"};
+        return a->address;
+    };
+    if (p.given.contains(Opt::mcast_group)) {
+        auto g = address(Opt::mcast_group, p.values.at(Opt::mcast_group));
+        if (!g) return g.error();
+        d["mcast_group"] = *g;
+    }
+    if (p.repeated.contains(Opt::sync_peer)) {
+        json peers = json::array();
+        for (const auto& text : p.repeated.at(Opt::sync_peer)) {
+            auto a = address(Opt::sync_peer, text);
+            if (!a) return a.error();
+            peers.push_back(*a);
+        }
+        d["peers"] = std::move(peers);
+    }
+    return d;
+}
+
 const char* real_cmd(Cmd c) {
     return c == Cmd::add_real ? "add-real" : c == Cmd::edit_real ? "edit-real" : "delete-real";
 }
@@ -214,7 +274,8 @@ model::Result<Invocation> parse_args(const std::vector<std::string>& args) {
         for (const auto& [o, spec] : p.given)
             if (!global_opts.contains(o))
                 return Error{"", "no command specified (one of -A -E -D -C -R -S -a -e -d -L -Z --set --add-laddr "
-                                 "--del-laddr --get-laddr --add-mark --del-mark --get-mark --status)"};
+                                 "--del-laddr --get-laddr --add-mark --del-mark --get-mark --status --start-daemon "
+                                 "--stop-daemon)"};
         if (!p.positional.empty()) return Error{"", "unexpected argument '" + p.positional.front() + "'"};
         inv.output = Output::list;
         inv.request = json{{"cmd", "list"}};
@@ -302,6 +363,18 @@ model::Result<Invocation> parse_args(const std::vector<std::string>& args) {
             inv.output = Output::import_keepalived;
             inv.file = p.positional.front();
             break;
+        case Cmd::start_daemon: {
+            auto d = sync_daemon(p);
+            if (!d) return d.error();
+            rq = {{"cmd", "start-sync-daemon"}, {"daemon", *d}};
+            break;
+        }
+        case Cmd::stop_daemon: {
+            auto state = daemon_state(p);
+            if (!state) return state.error();
+            rq = {{"cmd", "stop-sync-daemon"}, {"state", *state}};
+            break;
+        }
         case Cmd::none:
         case Cmd::help: break;
     }

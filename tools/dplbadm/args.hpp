@@ -26,6 +26,7 @@ enum class Output {
     status,       // --status
     import_keepalived,  // --import-keepalived FILE: load-keepalived with the file's absolute path (main.cpp)
     health,       // --health: each real server's checkers
+    daemons,      // -L --daemon: "master sync daemon (mcast=eth0, syncid=1, ...)"
 };
 
 struct ListFormat {

@@ -40,6 +40,11 @@ model::Result<std::string> format_status(const nlohmann::json& status_reply);
 // --health: per virtual server its quorum, per real server its state and each checker's.
 model::Result<std::string> format_health(const nlohmann::json& health_reply);
 
+// -L --daemon from a get-sync-daemons reply: ipvsadm 1.31's lines, master first.
+model::Result<std::string> format_daemons(const nlohmann::json& get_sync_daemons_reply);
+// One of those lines (with its "\n").
+std::string daemon_line(const config::SyncDaemon& daemon);
+
 // ipvsadm's print_largenum: 9 columns, K/M/G/T above 10^8 unless `exact`.
 std::string largenum(uint64_t n, bool exact);
 // "TCP  10.0.0.1:80" or "FWM  66", as ipvsadm names a service in listings.

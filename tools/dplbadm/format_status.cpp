@@ -46,6 +46,11 @@ model::Result<std::string> format_status(const json& reply) {
     std::string out = "dataplane: " + f.str(reply, "dataplane") + "\n";
     out += "generation: " + std::to_string(f.u64(reply, "generation")) + "\n";
     if (reply.is_object() && reply.contains("services")) out += "services: " + std::to_string(f.u64(reply, "services")) + "\n";
+    if (reply.is_object() && reply.contains("sync_daemons")) {
+        auto daemons = format_daemons(reply);
+        if (!daemons) return daemons.error();
+        out += *daemons;
+    }
     if (reply.is_object() && reply.contains("last_push_error"))
         out += "last push error: " + f.str(reply, "last_push_error") + "\n";
     if (reply.is_object() && reply.contains("dataplane_error"))

@@ -71,6 +71,7 @@ model::Result<std::string> render(const dplbadm::Invocation& inv, const json& re
         case dplbadm::Output::port_groups: return dplbadm::format_port_groups(reply);
         case dplbadm::Output::status: return dplbadm::format_status(reply);
         case dplbadm::Output::health: return dplbadm::format_health(reply);
+        case dplbadm::Output::daemons: return dplbadm::format_daemons(reply);
         default: break;
     }
     warn_if_disconnected(reply);

@@ -8,7 +8,7 @@ using model::Error;
 
 namespace {
 
-constexpr Spec cmd(const char* l, char s, Cmd c) { return Spec{l, s, true, int(c), Arg::none}; }
+constexpr Spec cmd(const char* l, char s, Cmd c, Arg a = Arg::none) { return Spec{l, s, true, int(c), a}; }
 constexpr Spec opt(const char* l, char s, Opt o, Arg a = Arg::none) { return Spec{l, s, false, int(o), a}; }
 
 // ipvsadm(8)'s spellings, DPVS's for local addresses (-P/-Q/-G/-z, -b), then dplb's own.
@@ -36,6 +36,8 @@ constexpr std::array specs{
     cmd("import-keepalived", 0, Cmd::import_keepalived),  // FILE: a positional argument
     cmd("health", 0, Cmd::health),
     cmd("help", 'h', Cmd::help),
+    cmd("start-daemon", 0, Cmd::start_daemon, Arg::required),  // master|backup
+    cmd("stop-daemon", 0, Cmd::stop_daemon, Arg::required),
     opt("tcp-service", 't', Opt::tcp, Arg::required),
     opt("udp-service", 'u', Opt::udp, Arg::required),
     opt("fwmark-service", 'f', Opt::fwmark, Arg::required),
@@ -66,15 +68,23 @@ constexpr std::array specs{
     opt("laddr", 'z', Opt::laddr, Arg::required),
     opt("socket", 0, Opt::socket, Arg::required),
     opt("json", 0, Opt::json),
+    opt("daemon", 0, Opt::daemon),
+    opt("mcast-interface", 0, Opt::mcast_interface, Arg::required),
+    opt("syncid", 0, Opt::syncid, Arg::required),
+    opt("sync-maxlen", 0, Opt::sync_maxlen, Arg::required),
+    opt("mcast-group", 0, Opt::mcast_group, Arg::required),
+    opt("mcast-port", 0, Opt::mcast_port, Arg::required),
+    opt("mcast-ttl", 0, Opt::mcast_ttl, Arg::required),
+    opt("sync-peer", 0, Opt::sync_peer, Arg::required),  // dplb's: repeatable
 };
+
+// Options that may be given more than once; each value counts.
+bool repeatable(Opt o) { return o == Opt::sync_peer; }
 
 // ipvsadm options dplb does not implement: a clear message rather than "unknown option".
 const std::map<std::string, std::string> unsupported{
     {"-o", "one-packet scheduling"},        {"--ops", "one-packet scheduling"},
     {"--pe", "persistence engines"},
-    {"--start-daemon", "connection sync daemons"}, {"--stop-daemon", "connection sync daemons"},
-    {"--daemon", "connection sync daemons"}, {"--mcast-interface", "connection sync daemons"},
-    {"--syncid", "connection sync daemons"},
     {"-6", "IPv6"},                         {"--ipv6", "IPv6"},
 };
 
@@ -104,11 +114,13 @@ model::Status take(Parsed& p, const Spec& s, std::string shown, std::string valu
         if (p.cmd != Cmd::none && p.cmd_spec != &s) return Error{"", "multiple commands specified"};
         p.cmd = Cmd(s.id);
         p.cmd_spec = &s;
+        p.cmd_value = std::move(value);
         return std::nullopt;
     }
     Opt o = Opt(s.id);
-    if (p.given.contains(o)) return Error{"", "multiple " + shown + " options specified"};
+    if (p.given.contains(o) && !repeatable(o)) return Error{"", "multiple " + shown + " options specified"};
     p.given[o] = &s;
+    if (repeatable(o)) p.repeated[o].push_back(value);
     p.values[o] = std::move(value);
     return std::nullopt;
 }

@@ -22,6 +22,11 @@ std::string usage() {
   dplbadm --del-mark -f mark [-t|u address:port[-port]]
   dplbadm --get-mark [-f mark]
   dplbadm --status
+  dplbadm --start-daemon master|backup --mcast-interface interface [--syncid sid]
+          [--sync-maxlen length] [--mcast-group address] [--mcast-port port] [--mcast-ttl ttl]
+          [--sync-peer address]...
+  dplbadm --stop-daemon master|backup
+  dplbadm -L --daemon
   dplbadm --import-keepalived FILE
   dplbadm --health [--json]
   dplbadm -h
@@ -55,6 +60,12 @@ Commands (ipvsadm syntax; local addresses as in DPVS; marks are dplb's):
                               dplb-control reads it (includes followed; port groups and
                               timeouts kept), applies only what differs, runs its checkers
                               and reloads it on SIGHUP; all or nothing (docs/keepalived.md)
+  --start-daemon master|backup
+                              start a connection synchronisation daemon: the master sends
+                              session events, the backup installs the ones it receives; one
+                              of each state at most (both may run, see docs/ha.md). Kept by
+                              dplb-control across its restarts, not written by -S
+  --stop-daemon master|backup stop the connection synchronisation daemon of that state
   --health                    each real server's health: state, checkers, last result, since
                               when, reason of the last failure (docs/health.md)
   --help            -h        display this help message
@@ -83,6 +94,17 @@ Options:
   --u-threshold  -x uthreshold        upper threshold of connections
   --l-threshold  -y lthreshold        lower threshold of connections
   --laddr        -z local-address     local address for --add-laddr / --del-laddr
+  --mcast-interface interface         with --start-daemon: the interface the sync messages use
+                                      (the kernel twin, e.g. dplb0); required
+  --syncid sid                        syncid of the sync daemon, 0..255 (default 0; a backup
+                                      with 0 accepts every syncid)
+  --sync-maxlen length                largest sync message payload, 128..65507 (default 1472)
+  --mcast-group address               multicast group of the sync messages (default 224.0.0.81)
+  --mcast-port port                   UDP port of the sync messages (default 8848)
+  --mcast-ttl ttl                     multicast TTL, 1..255 (default 1)
+  --sync-peer address                 dplb's: send sync messages to this unicast address
+                                      instead of the group (repeat for several peers)
+  --daemon                            with -L: output of the sync daemons
   --connection   -c                   output of current IPVS connections
   --timeout                           output of timeout (tcp tcpfin udp)
   --stats                             output of statistics information

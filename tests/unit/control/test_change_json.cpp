@@ -13,6 +13,15 @@ namespace {
 
 Ip4 ip(const char* a) { return *Ip4::parse(a); }
 
+SyncDaemon sync_daemon() {
+    SyncDaemon d;
+    d.state = SyncState::backup;
+    d.mcast_interface = "dplb0";
+    d.syncid = 9;
+    d.peers = {ip("10.9.9.2")};
+    return d;
+}
+
 std::vector<model::Change> every_change() {
     Config c = test::every_feature();
     ServiceKey sh = c.services[0].key, fwm = c.services[4].key;
@@ -44,6 +53,8 @@ std::vector<model::Change> every_change() {
         model::SetRealHealth{sh, r.address, r.port, RealHealth::inhibited, std::nullopt},
         model::SetRealHealth{sh, r.address, r.port, RealHealth::up, 4},
         model::SetSorryActive{sh, true},
+        model::StartSyncDaemon{sync_daemon()},
+        model::StopSyncDaemon{SyncState::backup},
     };
 }
 

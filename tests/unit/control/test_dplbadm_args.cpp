@@ -138,7 +138,7 @@ TEST_CASE("dplbadm: usage errors name the bad text") {
     CHECK(usage_error("-A -t 10.0.0.1:80 -w 3") == "option -w is not allowed with -A");
     CHECK(usage_error("-C -t 10.0.0.1:80") == "option -t is not allowed with -C");
     CHECK(usage_error("-A -u 10.0.0.1:53 -s rr -o") == "option -o (one-packet scheduling) is not supported");
-    CHECK(usage_error("--start-daemon master") == "option --start-daemon (connection sync daemons) is not supported");
+    CHECK(usage_error("--pe sip") == "option --pe (persistence engines) is not supported");
     CHECK(usage_error("-Lq") == "unknown option '-q'");
     CHECK(usage_error("--lsit") == "unknown option '--lsit'");
     CHECK(usage_error("-A -t") == "option -t needs a value");
