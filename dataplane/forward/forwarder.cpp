@@ -43,6 +43,7 @@ Forwarder::Forwarder(const ForwarderParams& params, LocalAddressRegistry& laddrs
 
 Verdict Forwarder::handle_ipv4(pkt::ParsedIpv4& p, uint16_t in_port, const Snapshot& snap, Tick now,
                                uint32_t hash) {
+    clock_ = now;
     if (!p.has_ports()) {
         if (p.icmp_error) return handle_icmp_error(p, snap);
         const LocalAddressInfo* la = snap.find_local(p.daddr);
@@ -143,6 +144,8 @@ int Forwarder::choose_real(const pkt::ParsedIpv4& p, const ServiceSnap& svc, Tic
         t->real_id = real.id;
         t->service_id = svc.id;
         reals_[real.id].persistent.add();
+        t->expires = now + svc.persist_timeout_ms;
+        sync_event(*t, SyncEventKind::created);  // new, or bound to another server
     }
     t->expires = now + svc.persist_timeout_ms;
     *tpl = t;
@@ -231,12 +234,16 @@ Verdict Forwarder::create_session(pkt::ParsedIpv4& p, const FlowKey& key, uint32
             counters_.sessions_created_not_owner.add();
     // expires == now, so forward_existing only moves it later and the wheel is untouched;
     // file the session once its real deadline is known.
+    creating_ = true;
     Verdict v = forward_existing(p, *s, false, snap, now);
+    creating_ = false;
     wheel_.add(s);
+    sync_event(*s, SyncEventKind::created);
     return v;
 }
 
 void Forwarder::track_state(Session& s, FlowDirection dir, uint8_t tcp_flags, const Snapshot& snap, Tick now) {
+    bool changed = false;
     if (s.state != SessionState::udp) {
         SessionState next = tcp_next_state(s.state, dir, s.flags & session_input_only, tcp_flags);
         if (next != s.state) {
@@ -254,11 +261,13 @@ void Forwarder::track_state(Session& s, FlowDirection dir, uint8_t tcp_flags, co
                 }
             }
             s.state = next;
+            changed = !creating_;
         }
     }
     Tick old = s.expires;
     s.expires = now + snap.timeout(s.service_id, s.state);
     if (tick_after(old, s.expires)) wheel_.reschedule(&s);  // a shorter timeout must not wait
+    if (changed) sync_event(s, SyncEventKind::state_changed);  // with the new state's deadline
 }
 
 uint16_t Forwarder::acquire_local_port(LocalAddress& la, uint32_t rip, uint16_t rport_be) {
@@ -431,6 +440,7 @@ Verdict Forwarder::handle_icmp_error(pkt::ParsedIpv4& p, const Snapshot& snap) {
 }
 
 void Forwarder::end_session(Session& s) {
+    sync_event(s, SyncEventKind::ended);
     if (s.is_template()) {
         reals_[s.real_id].persistent.sub();
     } else {
@@ -451,20 +461,24 @@ void Forwarder::end_session(Session& s) {
 }
 
 unsigned Forwarder::expire(Tick now, unsigned budget, const Snapshot* snap) {
-    return wheel_.expire(now, budget, [this, now, snap](Session* s) {
+    clock_ = now;
+    auto on_expired = [this, now, snap](Session* s) {
         if (s->is_template() && s->control != 0) {
             // A template outlives the connections it controls (IPVS n_control).
             const ServiceSnap* svc =
                 snap && s->service_id < snap->service_by_id.size() ? snap->service_by_id[s->service_id] : nullptr;
             s->expires = now + (svc && svc->persistent ? svc->persist_timeout_ms : Tick(60000));
             wheel_.add(s);
+            sync_event(*s, SyncEventKind::refreshed);
             return;
         }
         if (s->in_syn_state() &&
             !(s->flags & (session_input_only | session_server_answered | session_syn_timeout_counted)))
             reals_[s->real_id].syn_timeouts.add();  // the handshake never got an answer
         end_session(*s);
-    });
+    };
+    // A session re-filed because traffic moved its deadline: the refresh rule (sync_tap.hpp).
+    return wheel_.expire(now, budget, on_expired, [this](Session* s) { sync_event(*s, SyncEventKind::refreshed); });
 }
 
 Verdict Forwarder::handle_arp(uint8_t* frame, uint32_t len, uint16_t in_port, const Snapshot& snap) {

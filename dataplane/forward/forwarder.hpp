@@ -21,6 +21,8 @@
 #include "dataplane/session/tcp_state.hpp"
 #include "dataplane/snat/local_address_registry.hpp"
 #include "dataplane/stats/worker_counters.hpp"
+#include "dataplane/sync/sync_install.hpp"
+#include "dataplane/sync/sync_tap.hpp"
 
 namespace dplb::fwd {
 
@@ -55,6 +57,8 @@ struct ForwarderParams {
     // The RSS every port was programmed with, when it could be (null: none could, or one
     // worker): FULLNAT local ports are then chosen so that replies reach this worker's queue.
     const RssSteering* rss = nullptr;
+    // Session sync, master side: where this worker reports session events (null: never).
+    SyncTap* sync = nullptr;
 };
 
 class Forwarder {
@@ -92,6 +96,10 @@ public:
     template <class F>
     bool visit_sessions(uint32_t& cursor, unsigned budget, F&& f) const;
 
+    // Session sync, backup side: installs (or updates) a session a master synced, as the
+    // receiver resolved it (sync/sync_install.hpp). Counted in the worker counters sync_*.
+    InstallOutcome install_synced(const SyncInstall& in, const Snapshot& snap, Tick now);
+
     unsigned worker() const { return params_.worker; }
     WorkerCounters& counters() { return counters_; }
     const WorkerCounters& counters() const { return counters_; }
@@ -118,6 +126,12 @@ private:
     int choose_real(const pkt::ParsedIpv4& p, const ServiceSnap& svc, Tick now, Session** tpl);
     void track_state(Session& s, FlowDirection dir, uint8_t tcp_flags, const Snapshot& snap, Tick now);
     void end_session(Session& s);  // off the wheel already
+    // Session sync: reports `s` to the master's sender (nothing when no tap or no master).
+    void sync_event(const Session& s, SyncEventKind k) {
+        if (params_.sync) params_.sync->emit(s, k, clock_, counters_);
+    }
+    InstallOutcome install_new(const SyncInstall& in, const ServiceSnap& svc, Tick expires);
+    void count(InstallOutcome o);
     // A local port of `la` for a connection to rip:rport (network order), 0 if none is free.
     uint16_t acquire_local_port(LocalAddress& la, uint32_t rip, uint16_t rport_be);
 
@@ -133,6 +147,8 @@ private:
     std::unique_ptr<SchedState[]> sched_;  // by service id
     WorkerCounters counters_;
     uint16_t ip_id_ = 0;  // IPv4 identification of the headers this worker builds
+    Tick clock_ = 0;      // `now` of the call in progress (session sync's event times)
+    bool creating_ = false;  // create_session in progress: its first state change is not an event
     ExtraPacket extra_;
 };
 

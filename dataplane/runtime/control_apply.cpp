@@ -33,6 +33,7 @@ void ControlServer::publish(std::unique_ptr<Snapshot> next) {
     }
 
     const Snapshot* old = rt_.snapshot.exchange(next.release());
+    rt_.sync.set_config(applier_.config().sync_daemons);  // the sync engine (re)starts its daemons
     flow_rules_.sync(*rt_.snapshot.load());  // steering for new local addresses (a hint only)
     rt_.rcu->synchronize();  // every reader has moved past `old`
     delete old;

@@ -52,6 +52,7 @@ private:
     void estimate_rates_if_due();
     nlohmann::json zero_rates(const nlohmann::json& request);
     nlohmann::json status() const;
+    nlohmann::json sync_status() const;
     nlohmann::json connections(const nlohmann::json& request);
     nlohmann::json passive_failures() const;
     model::Counters real_totals(uint32_t id) const;

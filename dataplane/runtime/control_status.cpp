@@ -6,6 +6,7 @@
 #include "dataplane/runtime/control_server.hpp"
 #include "dataplane/runtime/control_util.hpp"
 #include "dataplane/runtime/idle.hpp"
+#include "sync/decode_error.hpp"
 
 namespace dplb::runtime {
 
@@ -64,7 +65,7 @@ json ControlServer::status() const {
             ports.back()["flow_rule_failures"] = flow_rules_.failures(uint16_t(i));
         }
     }
-    return {{"ok", true},
+    json out = {{"ok", true},
             {"generation", snap ? snap->generation : 0},
             {"idle", to_string(rt_.config.idle)},
             {"workers", workers},
@@ -74,6 +75,47 @@ json ControlServer::status() const {
             {"drops", drops},
             {"sessions", sessions},
             {"session_capacity", uint64_t(rt_.config.sessions_per_worker) * rt_.workers}};
+    out["sync"] = sync_status();
+    return out;
+}
+
+// Session sync (docs/ha.md, "Counters"): the daemons and the engine's counters; the
+// workers' sync_* counters are in "workers" and summed here under "workers_total".
+json ControlServer::sync_status() const {
+    json daemons = json::array();
+    for (const SyncDaemonStatus& d : rt_.sync.status()) {
+        json peers = json::array();
+        for (const Ip4& p : d.daemon.peers) peers.push_back(p.str());
+        json dj = {{"state", d.daemon.state == config::SyncState::master ? "master" : "backup"},
+                   {"mcast_interface", d.daemon.mcast_interface},
+                   {"syncid", d.daemon.syncid},
+                   {"sync_maxlen", d.daemon.sync_maxlen},
+                   {"mcast_group", d.daemon.mcast_group.str()},
+                   {"mcast_port", d.daemon.mcast_port},
+                   {"mcast_ttl", d.daemon.mcast_ttl},
+                   {"peers", peers},
+                   {"running", d.running}};
+        if (!d.error.empty()) dj["error"] = d.error;
+        if (!d.netns.empty()) dj["netns"] = d.netns;
+        if (d.daemon.state == config::SyncState::backup) dj["table_complete"] = d.table_complete;
+        daemons.push_back(std::move(dj));
+    }
+    const SyncCounters& c = rt_.sync_counters;
+    json counters = json::object();
+    for (const SyncCounterField& f : sync_counter_fields) counters[f.name] = (c.*f.member).get();
+    json decode = json::object(), image = json::object(), resolve = json::object();
+    for (unsigned i = 1; i < sync::decode_error_count; ++i) decode[sync::to_string(sync::DecodeError(i))] = c.decode[i].get();
+    for (unsigned i = 1; i < unsigned(ImageError::count_); ++i) image[to_string(ImageError(i))] = c.image[i].get();
+    for (unsigned i = 1; i < unsigned(ResolveError::count_); ++i) resolve[to_string(ResolveError(i))] = c.resolve[i].get();
+    json workers = json::object();
+    for (const WorkerCounterField& field : worker_counter_fields) {
+        if (std::string_view(field.name).substr(0, 5) != "sync_") continue;
+        uint64_t n = 0;
+        for (unsigned w = 0; w < rt_.workers; ++w) n += (rt_.forwarders[w].load(std::memory_order_acquire)->counters().*field.member).get();
+        workers[field.name] = n;
+    }
+    return {{"daemons", daemons}, {"counters", counters}, {"decode_errors", decode}, {"image_errors", image},
+            {"resolve_errors", resolve}, {"workers_total", workers}, {"install_pps", rt_.config.sync_install_pps}};
 }
 
 }  // namespace dplb::runtime

@@ -111,7 +111,8 @@ model::Result<DataplaneConfig> parse_dataplane_config(const std::string& text) {
     if (!r.check_members(j, "", {"eal", "workers", "idle", "control_socket", "sessions_per_worker", "max_services",
                                  "max_real_servers", "local_port_range", "mbufs_per_port", "neighbor_reachable_seconds",
                                  "neighbor_max_entries", "tunnel_source", "ports", "routes", "neighbors",
-                                 "exception_pps", "exception_control_pps"}))
+                                 "exception_pps", "exception_control_pps", "sync_event_ring", "sync_install_ring",
+                                 "sync_install_pps"}))
         return r.err;
     if (j.contains("eal")) {
         if (!j["eal"].is_array()) return Error{"eal", "must be an array of strings"};
@@ -137,7 +138,10 @@ model::Result<DataplaneConfig> parse_dataplane_config(const std::string& text) {
         !r.uint(j, "neighbor_reachable_seconds", "", c.neighbor_reachable_s, 1, 86400) ||
         !r.uint(j, "neighbor_max_entries", "", c.neighbor_max_entries, 16, 1u << 20) ||
         !r.uint(j, "exception_pps", "", c.exception_pps, 0, 100000000) ||
-        !r.uint(j, "exception_control_pps", "", c.exception_control_pps, 0, 100000000))
+        !r.uint(j, "exception_control_pps", "", c.exception_control_pps, 0, 100000000) ||
+        !r.uint(j, "sync_event_ring", "", c.sync_event_ring, 64, 1u << 22) ||
+        !r.uint(j, "sync_install_ring", "", c.sync_install_ring, 64, 1u << 22) ||
+        !r.uint(j, "sync_install_pps", "", c.sync_install_pps, 0, 100000000))
         return r.err;
     if (j.contains("tunnel_source")) {
         auto a = j["tunnel_source"].is_string() ? Ip4::parse(j["tunnel_source"].get<std::string>()) : std::nullopt;

@@ -68,6 +68,11 @@ struct DataplaneConfig {
     // Exception path budgets, per worker, in packets per second (0 = unlimited).
     uint32_t exception_pps = 10000;
     uint32_t exception_control_pps = 100000;
+    // Session sync (docs/ha.md): per worker, the ring of session events toward the sender and
+    // the ring of sessions to install; installs per second at the backup (0 = unlimited).
+    uint32_t sync_event_ring = 16384;
+    uint32_t sync_install_ring = 16384;
+    uint32_t sync_install_pps = 200000;
     std::vector<PortConfig> ports;
     std::vector<RouteConfig> routes;
     std::vector<NeighborConfig> neighbors;

@@ -174,6 +174,10 @@ int main(int argc, char** argv) {
     rt.forwarder_storage.resize(rt.workers);
     rt.start_errors.resize(rt.workers);
     for (unsigned w = 0; w < rt.workers; ++w) rt.dumps.push_back(std::make_unique<ConnectionDump>());
+    for (unsigned w = 0; w < rt.workers; ++w) {
+        rt.sync_taps.push_back(std::make_unique<SyncTap>(rt.config.sync_event_ring));
+        rt.sync_installs.push_back(std::make_unique<SpscRing<SyncInstall>>(rt.config.sync_install_ring));
+    }
     rt.wake = std::vector<WorkerWake>(rt.workers);
     for (auto& w : rt.wake) w.eventfd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
 

@@ -14,6 +14,7 @@
 #include "dataplane/runtime/clock.hpp"
 #include "dataplane/runtime/idle.hpp"
 #include "dataplane/runtime/neighbor_manager.hpp"
+#include "dataplane/runtime/sync_engine.hpp"
 
 namespace dplb::runtime {
 
@@ -101,6 +102,7 @@ void run_main_loop(Runtime& rt, int signal_fd) {
     const bool twins = !rt.to_twin.empty();
     {
         NeighborManager neighbors(rt);
+        SyncEngine sync(rt);
         uint64_t seen_sequence = 0;  // the dataplane's own count: generations come from outside
         std::set<std::pair<uint32_t, uint32_t>> announced;
         std::vector<Announcement> to_announce;
@@ -117,6 +119,7 @@ void run_main_loop(Runtime& rt, int signal_fd) {
                     if (!announced.count({addr, ports})) to_announce.push_back({addr, ports, 0, now});
                 announced = std::move(current);
             }
+            unsigned work = sync.poll(now, snap);
             snap = nullptr;  // not used past the quiescent report below
             for (auto it = to_announce.begin(); it != to_announce.end();) {
                 if (!tick_reached(now, it->next)) {
@@ -129,7 +132,6 @@ void run_main_loop(Runtime& rt, int signal_fd) {
                 it = ++it->sent == announcements ? to_announce.erase(it) : it + 1;
             }
 
-            unsigned work = 0;
             for (rte_ring* ring : rt.to_main) {
                 unsigned n = rte_ring_sc_dequeue_burst(ring, reinterpret_cast<void**>(pkts), 64, nullptr);
                 for (unsigned i = 0; i < n; ++i) neighbors.on_packet(pkts[i], now);

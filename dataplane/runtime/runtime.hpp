@@ -26,6 +26,10 @@
 //   dumps[w]          control thread / worker w, handed over by its state (connection_dump.hpp)
 //   wake[w]           worker w (sleeping flag)        other workers (eventfd write)
 //   main_counters     main lcore                      control thread
+//   sync_taps[w]      worker w / main lcore: see SyncTap (events ring, dump handshake)
+//   sync_installs[w]  main lcore (SP push)            worker w (SC pop, installs)
+//   sync              control thread / main lcore: see SyncShared
+//   sync_counters     main lcore (the sync engine)    control thread
 //   stop              main lcore                      everyone
 #pragma once
 
@@ -48,6 +52,11 @@
 #include "dataplane/sched/load.hpp"
 #include "dataplane/snat/local_address_registry.hpp"
 #include "dataplane/stats/worker_counters.hpp"
+#include "dataplane/sync/spsc_ring.hpp"
+#include "dataplane/sync/sync_counters.hpp"
+#include "dataplane/sync/sync_install.hpp"
+#include "dataplane/sync/sync_shared.hpp"
+#include "dataplane/sync/sync_tap.hpp"
 
 struct rte_mempool;
 
@@ -126,6 +135,11 @@ struct Runtime {
     std::vector<std::unique_ptr<ConnectionDump>> dumps;
     std::vector<WorkerWake> wake;
     WorkerCounters main_counters;
+    // Session sync (docs/ha.md): per worker, its event tap (master) and its install ring (backup).
+    std::vector<std::unique_ptr<SyncTap>> sync_taps;
+    std::vector<std::unique_ptr<SpscRing<SyncInstall>>> sync_installs;
+    SyncShared sync;
+    SyncCounters sync_counters;
     std::atomic<unsigned> workers_ready{0};
     std::atomic<bool> stop{false};
 

@@ -15,6 +15,8 @@ namespace dplb::runtime {
 
 namespace {
 constexpr unsigned expiry_budget = 256;  // sessions expired per loop iteration at most
+constexpr unsigned sync_install_budget = 256;  // synced sessions installed per loop iteration at most
+constexpr unsigned sync_dump_slots = 4096;     // table slots a full-table dump walks per iteration
 }
 
 int worker_main(void* arg) {
@@ -43,6 +45,7 @@ Worker::Worker(Runtime& rt, unsigned index)
     p.max_reals = rt.config.max_real_servers;
     p.load = rt.load.get();
     p.rss = rt.rss.enabled() ? &rt.rss : nullptr;
+    p.sync = rt.sync_taps[index].get();
     rt.forwarder_storage[index] = std::make_unique<fwd::Forwarder>(p, *rt.laddrs, clock_.now());
     fwd_ = rt.forwarder_storage[index].get();
     for (uint16_t i = 0; i < rt.ports.size(); ++i) port_index_[rt.ports[i].port_id] = i;
@@ -85,6 +88,10 @@ void Worker::run() {
         work += transmit_for_main();
         flush();
         work += fwd_->expire(now, expiry_budget, snap);
+        work += install_synced(snap, now);
+        work += rt_.sync_taps[index_]->serve_dump(
+            [this](uint32_t& cursor, unsigned budget, auto&& f) { return fwd_->visit_sessions(cursor, budget, f); },
+            now, sync_dump_slots, c);
         serve_connection_dump(now);
         rt_.rcu->quiescent(index_);
         idle.after_iteration(work);
@@ -340,6 +347,17 @@ unsigned Worker::poll_redirects(const Snapshot* snap, const l3::NeighborSnapshot
         total += n;
     }
     return total;
+}
+
+// Session sync, backup side: the sessions the receiver queued for this worker, a bounded
+// number per iteration (the receiver's rate limit bounds the rest).
+unsigned Worker::install_synced(const Snapshot* snap, Tick now) {
+    if (!snap) return 0;
+    SpscRing<SyncInstall>& ring = *rt_.sync_installs[index_];
+    SyncInstall in;
+    unsigned n = 0;
+    for (; n < sync_install_budget && ring.pop(in); ++n) fwd_->install_synced(in, *snap, now);
+    return n;
 }
 
 }  // namespace dplb::runtime

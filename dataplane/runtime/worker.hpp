@@ -73,6 +73,7 @@ private:
     unsigned poll_redirects(const Snapshot* snap, const l3::NeighborSnapshot* neighbors, Tick now);
     unsigned transmit_for_main();  // packets the main lcore asked this worker to send
     void serve_connection_dump(Tick now);
+    unsigned install_synced(const Snapshot* snap, Tick now);
 
     Runtime& rt_;
     unsigned index_;

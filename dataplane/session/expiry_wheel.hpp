@@ -37,9 +37,14 @@ public:
     }
 
     // Calls on_expired(Session*) for due sessions (already off the wheel; the callback
-    // erases them), re-files the ones whose deadline moved. Returns sessions handled.
+    // erases them), re-files the ones whose deadline moved and tells on_refiled(Session*)
+    // (session sync's refresh rule). Returns sessions handled.
+    template <class F, class G>
+    unsigned expire(Tick now, unsigned budget, F&& on_expired, G&& on_refiled);
     template <class F>
-    unsigned expire(Tick now, unsigned budget, F&& on_expired);
+    unsigned expire(Tick now, unsigned budget, F&& on_expired) {
+        return expire(now, budget, on_expired, [](Session*) {});
+    }
 
     size_t size() const { return size_; }
 
@@ -59,8 +64,8 @@ private:
     size_t size_ = 0;
 };
 
-template <class F>
-unsigned ExpiryWheel::expire(Tick now, unsigned budget, F&& on_expired) {
+template <class F, class G>
+unsigned ExpiryWheel::expire(Tick now, unsigned budget, F&& on_expired, G&& on_refiled) {
     unsigned done = 0;
     while (done < budget) {
         // A slot is processed once it lies entirely in the past.
@@ -74,10 +79,12 @@ unsigned ExpiryWheel::expire(Tick now, unsigned budget, F&& on_expired) {
         Session* s = table_.at(id);
         remove(s);
         ++done;
-        if (tick_reached(now, s->expires))
+        if (tick_reached(now, s->expires)) {
             on_expired(s);
-        else
+        } else {
             add(s);
+            on_refiled(s);
+        }
     }
     return done;
 }

@@ -5,7 +5,7 @@
 // range has been walked: real servers keep closed connections in TIME_WAIT, and reusing
 // (LIP, lport) at once toward the same server would hit them.
 //
-// Threading: acquire/release only by the owning worker; in_use() may be read by the control
+// Threading: acquire/take/release only by the owning worker; in_use() may be read by the control
 // thread at any time (relaxed).
 #pragma once
 
@@ -29,6 +29,10 @@ public:
     template <class Pred>
     uint16_t acquire_preferring(Pred wanted, unsigned budget, bool& matched);
     void release(uint16_t port);
+    // Takes that very port (a session synced from another node keeps its local port):
+    // false, and nothing changes, when it is in use or not this worker's. The next-fit
+    // cursor does not move.
+    bool take(uint16_t port);
 
     // Acquire pairs with the release in acquire()/release(): a reader that sees 0 also sees
     // the owner's last write to the pool, so the control thread may then free it.
@@ -38,7 +42,10 @@ public:
 private:
     static constexpr uint32_t no_slot = ~0u;
     uint16_t port_of(uint32_t slot) const { return uint16_t(first_mine_ + slot * stride_); }
-    uint16_t take(uint32_t slot);
+    uint16_t take_slot(uint32_t slot);
+    // The slot of `port`, or no_slot when it is not one of this worker's.
+    uint32_t slot_of(uint16_t port) const;
+    void mark_used(uint32_t slot);
 
     uint32_t first_mine_ = 0;  // first port of [first, last] this worker owns
     uint32_t stride_;
@@ -70,10 +77,10 @@ uint16_t LocalPortPool::acquire_preferring(Pred wanted, unsigned budget, bool& m
         --budget;
         if (wanted(port_of(slot))) {
             matched = true;
-            return take(slot);
+            return take_slot(slot);
         }
     }
-    return first == no_slot ? 0 : take(first);
+    return first == no_slot ? 0 : take_slot(first);
 }
 
 }  // namespace dplb

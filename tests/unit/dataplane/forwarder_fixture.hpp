@@ -61,6 +61,7 @@ struct LbOptions {
     TunnelRouteFn tunnel_route;  // empty: the builder's default (connected networks)
     uint16_t headroom = 128;     // free bytes before each received frame, as in an mbuf
     const RssSteering* rss = nullptr;  // the NIC's RSS, when FULLNAT ports are to match it
+    SyncTap* sync = nullptr;           // session sync's event tap (master side)
 };
 
 class Lb {

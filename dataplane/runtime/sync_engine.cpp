@@ -1,0 +1,189 @@
+#include "dataplane/runtime/sync_engine.hpp"
+
+#include <unistd.h>
+
+#include "dataplane/runtime/idle.hpp"
+#include "sync/control_message.hpp"
+
+namespace dplb::runtime {
+
+namespace {
+constexpr unsigned events_per_poll = 4096;  // per worker: bounds one round of the main loop
+constexpr unsigned datagrams_per_poll = 64;
+constexpr size_t max_datagram = 65536;
+}  // namespace
+
+SyncEngine::SyncEngine(Runtime& rt) : rt_(rt), buf_(max_datagram) {
+    for (auto& r : rt_.sync_installs) rings_.push_back(r.get());
+}
+
+SyncEngine::~SyncEngine() { set_master(false); }
+
+void SyncEngine::set_master(bool on) {
+    if (on == master_on_) return;
+    master_on_ = on;
+    for (auto& t : rt_.sync_taps) t->enabled.store(on, std::memory_order_relaxed);
+}
+
+void SyncEngine::reconfigure(Tick now) {
+    set_master(false);
+    dumping_ = false;
+    daemons_.clear();  // closes every socket
+    for (const config::SyncDaemon& cfg : rt_.sync.config(&version_)) {
+        auto d = std::make_unique<Daemon>();
+        d->status.daemon = cfg;
+        for (const PortConfig& p : rt_.config.ports)  // a kernel twin moved into a namespace
+            if (!p.twin_name.empty() && p.twin_name == cfg.mcast_interface) d->status.netns = p.twin_netns;
+        open(*d, now);
+        daemons_.push_back(std::move(d));
+    }
+    publish_status();
+}
+
+void SyncEngine::open(Daemon& d, Tick now) {
+    const config::SyncDaemon& cfg = d.status.daemon;
+    SyncSocketParams p;
+    p.netns = d.status.netns;
+    p.interface = cfg.mcast_interface;
+    p.group = cfg.mcast_group.be;
+    p.port = p.bind_port = cfg.mcast_port;
+    p.ttl = cfg.mcast_ttl;
+    for (const Ip4& a : cfg.peers) p.peers.push_back(a.be);
+    auto s = SyncSocket::open(p);
+    if (!s) {
+        d.status.running = false;
+        d.status.error = s.error().str();
+        d.retry_at = now + retry_interval_ms;
+        return;
+    }
+    d.socket.emplace(std::move(*s));
+    d.status.running = true;
+    d.status.error.clear();
+    d.receiver = std::make_unique<SyncReceiver>(cfg.syncid, rt_.workers, rt_.config.sync_install_pps, now,
+                                                rt_.sync_counters);
+    if (cfg.state == config::SyncState::master) {
+        SyncSocket* sock = &*d.socket;
+        d.batcher = std::make_unique<SyncBatcher>(
+            cfg.syncid, cfg.sync_maxlen, [sock](std::span<const uint8_t> b) { return sock->send(b); },
+            rt_.sync_counters);
+        set_master(true);
+    } else {
+        // Any value the peer echoes; different across restarts so a late answer to a
+        // previous life's request is not taken for this one's.
+        d.request_id = (uint32_t(::getpid()) << 16 ^ now) | 1;
+        d.next_request = now;
+        d.status.table_complete = false;
+    }
+}
+
+unsigned SyncEngine::poll(Tick now, const Snapshot* snap) {
+    if (rt_.sync.version() != version_) reconfigure(now);
+    unsigned work = 0;
+    Daemon* master = nullptr;
+    bool changed = false;
+    for (auto& d : daemons_) {
+        if (!d->socket && tick_reached(now, d->retry_at)) {
+            open(*d, now);
+            changed = true;
+        }
+        if (d->socket && d->batcher) master = d.get();
+    }
+    // Master: events to messages. Without a master the taps are off; what they still hold
+    // from before is dropped.
+    work += drain_events(master, now, snap, events_per_poll);
+    for (auto& d : daemons_) {
+        if (!d->socket) continue;
+        const bool was_complete = d->status.table_complete;
+        work += poll_socket(*d, now, snap);
+        changed |= was_complete != d->status.table_complete;
+        if (d->batcher) d->batcher->tick(now);
+        if (d->status.daemon.state == config::SyncState::backup && !d->status.table_complete &&
+            tick_reached(now, d->next_request)) {
+            sync::ControlMessage m{sync::ControlKind::full_table_request, d->request_id, uint16_t(rt_.workers), 0};
+            if (d->socket->send(sync::encode_control(d->status.daemon.syncid, m)))
+                rt_.sync_counters.full_table_requests_sent.add();
+            else
+                rt_.sync_counters.send_errors.add();
+            d->next_request = now + request_interval_ms;
+        }
+    }
+    if (dumping_ && master) finish_dump(*master, now, snap);
+    if (changed) publish_status();
+    return work;
+}
+
+unsigned SyncEngine::drain_events(Daemon* master, Tick now, const Snapshot* snap, unsigned limit) {
+    unsigned n = 0;
+    SyncEvent e;
+    for (auto& tap : rt_.sync_taps)
+        for (unsigned i = 0; i < limit && tap->events.pop(e); ++i, ++n)
+            if (master && snap) master->batcher->add(e, *snap, now);
+            else if (master) rt_.sync_counters.events_no_context.add();  // no configuration yet
+    return n;
+}
+
+unsigned SyncEngine::poll_socket(Daemon& d, Tick now, const Snapshot* snap) {
+    const bool backup = d.status.daemon.state == config::SyncState::backup;
+    unsigned n = 0;
+    for (; n < datagrams_per_poll; ++n) {
+        const ssize_t len = d.socket->receive(buf_.data(), buf_.size());
+        if (len == 0) break;
+        if (len < 0) {
+            rt_.sync_counters.receive_errors.add();
+            break;
+        }
+        auto r = d.receiver->receive(std::span<const uint8_t>(buf_.data(), size_t(len)), snap, now,
+                                     backup ? &rings_ : nullptr);
+        for (unsigned w = 0; w < rt_.workers && w < 64; ++w)
+            if (r.workers_fed & (uint64_t(1) << w)) wake_worker(rt_, w);
+        if (!r.control) continue;
+        if (!backup && r.control->kind == sync::ControlKind::full_table_request) {
+            rt_.sync_counters.full_table_requests_received.add();
+            start_dump(r.control->request_id);
+        } else if (backup && r.control->kind == sync::ControlKind::full_table_end &&
+                   r.control->request_id == d.request_id && !d.status.table_complete) {
+            rt_.sync_counters.full_table_ends_received.add();
+            rt_.sync_counters.full_table_records_announced.add(r.control->records);
+            d.status.table_complete = true;
+        }
+    }
+    return n;
+}
+
+void SyncEngine::start_dump(uint32_t request_id) {
+    if (dumping_) return;  // the requester asks again until it has its end marker
+    if (++dump_seq_ == 0) ++dump_seq_;
+    dumping_ = true;
+    dump_request_id_ = request_id;
+    rt_.sync_counters.full_table_dumps.add();
+    for (unsigned w = 0; w < rt_.workers; ++w) {
+        rt_.sync_taps[w]->dump_request.store(dump_seq_, std::memory_order_release);
+        wake_worker(rt_, w);
+    }
+}
+
+void SyncEngine::finish_dump(Daemon& d, Tick now, const Snapshot* snap) {
+    uint32_t records = 0;
+    for (auto& tap : rt_.sync_taps) {
+        if (tap->dump_served.load(std::memory_order_acquire) != dump_seq_) return;
+        records += tap->dump_records.load(std::memory_order_relaxed);
+    }
+    // Every dumped event is in a ring now: send them all before the end marker.
+    while (drain_events(&d, now, snap, ~0u)) {
+    }
+    d.batcher->flush();
+    sync::ControlMessage m{sync::ControlKind::full_table_end, dump_request_id_, uint16_t(rt_.workers), records};
+    if (d.socket->send(sync::encode_control(d.status.daemon.syncid, m)))
+        rt_.sync_counters.full_table_ends_sent.add();
+    else
+        rt_.sync_counters.send_errors.add();
+    dumping_ = false;
+}
+
+void SyncEngine::publish_status() {
+    std::vector<SyncDaemonStatus> s;
+    for (auto& d : daemons_) s.push_back(d->status);
+    rt_.sync.set_status(std::move(s));
+}
+
+}  // namespace dplb::runtime

@@ -1,0 +1,54 @@
+// Backup side: a received datagram to install requests in the owning workers' rings.
+//
+// For each message: decode (a malformed one is refused whole, by reason), the syncid filter
+// (a receiver with syncid 0 takes every message, as the kernel's backup), then for each
+// record: sync_to_image (what dplb cannot forward, by ImageError), resolve_image against the
+// current snapshot (by ResolveError), the owner worker by sync_owner with this node's worker
+// count (FULLNAT whose local port names another worker: fullnat_owner_mismatch), the install
+// rate limit (token bucket, sync_install_pps; 0 = none), and a push into the owner's ring
+// (full: install_ring_full). The workers install from their rings in their own loops.
+// A control message (full_table_request / full_table_end) is returned to the caller.
+//
+// Threading: one thread (the sync engine's), holding `snap` under QSBR.
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <span>
+#include <vector>
+
+#include "dataplane/config/snapshot.hpp"
+#include "dataplane/forward/exception.hpp"
+#include "dataplane/sync/spsc_ring.hpp"
+#include "dataplane/sync/sync_counters.hpp"
+#include "dataplane/sync/sync_install.hpp"
+#include "sync/message_decoder.hpp"
+
+namespace dplb {
+
+class SyncReceiver {
+public:
+    SyncReceiver(uint8_t syncid, unsigned nworkers, uint32_t install_pps, Tick now, SyncCounters& counters);
+
+    struct Result {
+        std::optional<sync::ControlMessage> control;
+        uint64_t workers_fed = 0;  // bit w: something was queued for worker w (to wake it)
+    };
+    // `rings` by worker; null `rings` (a master's socket): records are not installed, only
+    // control messages are returned.
+    Result receive(std::span<const uint8_t> bytes, const Snapshot* snap, Tick now,
+                   const std::vector<SpscRing<SyncInstall>*>* rings);
+
+private:
+    // One record; true when queued.
+    bool queue(const sync::SyncConn& c, const Snapshot& snap, Tick now, const std::vector<SpscRing<SyncInstall>*>& rings,
+               unsigned& worker);
+
+    uint8_t syncid_;
+    unsigned nworkers_;
+    fwd::TokenBucket rate_;
+    SyncCounters& c_;
+    sync::SyncMessage msg_;  // reused: its vectors keep their capacity
+};
+
+}  // namespace dplb
