@@ -152,10 +152,12 @@ STREAM_MS = 10_000
 
 
 def start_sync(lab):
-    """ipvsadm's sync daemons: A streams (master), B listens (backup), on the twins."""
-    lab.a.adm("--start-daemon", "master", "--mcast-interface", lab.a.twin, "--syncid", str(SYNC_ID))
-    lab.b.adm("--start-daemon", "backup", "--mcast-interface", lab.b.twin, "--syncid", str(SYNC_ID))
+    """ipvsadm's sync daemons on the twins, a master and a backup on each director (docs/ha.md,
+    "Why both daemons on every node": each sends what its workers do and installs what the
+    other sends, whatever VRRP says)."""
     for d in (lab.a, lab.b):
+        for state in ("master", "backup"):
+            d.adm("--start-daemon", state, "--mcast-interface", d.twin, "--syncid", str(SYNC_ID))
         measure(f"{d.name}'s sync daemons", " | ".join(d.adm("-L", "--daemon").stdout.strip().splitlines()))
 
 
