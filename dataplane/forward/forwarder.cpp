@@ -12,6 +12,13 @@ namespace {
 
 uint16_t bswap16(uint16_t v) { return __builtin_bswap16(v); }
 
+// Schedulers that send a client to the same server whatever happened before (hashes of the
+// packet, not of the load or of a turn): a mid-flow pickup (sloppy_tcp) can only land on the
+// server that has the connection with them.
+bool consistent_scheduler(config::Scheduler s) {
+    return s == config::Scheduler::mh || s == config::Scheduler::sh || s == config::Scheduler::dh;
+}
+
 // A SYN that finds its tuple in TIME_WAIT or CLOSE starts a new connection: schedule it
 // afresh rather than resurrecting the old one (IPVS conn_reuse_mode). Without this a
 // quiesced server would keep receiving new connections from clients that reuse ports.
@@ -48,6 +55,7 @@ Verdict Forwarder::handle_ipv4(pkt::ParsedIpv4& p, uint16_t in_port, const Snaps
         if (p.icmp_error) return handle_icmp_error(p, snap);
         const LocalAddressInfo* la = snap.find_local(p.daddr);
         if (!la) return Verdict::drop(DropReason::not_for_us);
+        if (not_owned(*la, p.daddr)) return Verdict::drop(DropReason::vip_not_owned);
         if (p.proto != pkt::proto_icmp) return Verdict::drop(DropReason::not_for_us);
         auto* icmp = pkt::at<pkt::IcmpHdr>(p.l4(), 0);
         if (icmp->type != pkt::icmp_echo_request || icmp->code != 0 || in_port >= snap.ports.size())
@@ -104,13 +112,23 @@ Verdict Forwarder::handle_ipv4(pkt::ParsedIpv4& p, uint16_t in_port, const Snaps
         const LocalAddressInfo* la = snap.find_local(p.daddr);
         return Verdict::drop(la && (la->kinds & local_vip) ? DropReason::no_service : DropReason::not_for_us);
     }
-    // IPVS schedules TCP only on a SYN without RST.
-    if (p.proto == pkt::proto_tcp && (p.tcp_flags & (pkt::tcp_syn | pkt::tcp_rst)) != pkt::tcp_syn)
-        return Verdict::drop(DropReason::tcp_no_session);
+    // Only the node that holds the VIP takes new connections (docs/ha.md); the address is
+    // the packet's, so port groups and port-0 services are covered too.
+    if (owned_ && !owned_->owns(p.daddr)) return Verdict::drop(DropReason::vip_not_owned);
+    // IPVS schedules TCP only on a SYN without RST; with sloppy_tcp, also on a segment other
+    // than a reset when the scheduler would pick the same server again (a consistent one).
+    bool pickup = false;
+    if (p.proto == pkt::proto_tcp && (p.tcp_flags & (pkt::tcp_syn | pkt::tcp_rst)) != pkt::tcp_syn) {
+        if (!params_.sloppy_tcp || (p.tcp_flags & pkt::tcp_rst) || !consistent_scheduler(svc->scheduler))
+            return Verdict::drop(DropReason::tcp_no_session);
+        pickup = true;
+    }
     // A packet that cannot be forwarded must not take a connection slot, a local port or a
     // turn of the scheduler.
     if (p.ip()->ttl <= 1) return Verdict::drop(DropReason::ip_ttl_exceeded);
-    return create_session(p, key, hash, *svc, snap, now);
+    Verdict v = create_session(p, key, hash, *svc, snap, now, pickup);
+    if (pickup && v.action != Verdict::Action::drop) counters_.sloppy_tcp_created.add();
+    return v;
 }
 
 int Forwarder::choose_real(const pkt::ParsedIpv4& p, const ServiceSnap& svc, Tick now, Session** tpl) {
@@ -153,7 +171,7 @@ int Forwarder::choose_real(const pkt::ParsedIpv4& p, const ServiceSnap& svc, Tic
 }
 
 Verdict Forwarder::create_session(pkt::ParsedIpv4& p, const FlowKey& key, uint32_t hash, const ServiceSnap& svc,
-                                  const Snapshot& snap, Tick now) {
+                                  const Snapshot& snap, Tick now, bool established) {
     Session* tpl = nullptr;
     int chosen = choose_real(p, svc, now, &tpl);
     if (chosen == -2) return Verdict::drop(DropReason::session_table_full);
@@ -212,7 +230,10 @@ Verdict Forwarder::create_session(pkt::ParsedIpv4& p, const FlowKey& key, uint32
     s->service_id = svc.id;
     s->laddr_id = laddr_id;
     s->set_mode(real.mode);
-    s->state = p.proto == pkt::proto_tcp ? SessionState::tcp_none : SessionState::udp;
+    s->state = established ? SessionState::tcp_established
+               : p.proto == pkt::proto_tcp ? SessionState::tcp_none
+                                           : SessionState::udp;
+    if (established) s->flags |= session_active;
     s->expires = now;
     s->created = now;
     if (tpl) {
@@ -223,7 +244,7 @@ Verdict Forwarder::create_session(pkt::ParsedIpv4& p, const FlowKey& key, uint32
     // New connections start inactive, as in IPVS; the state machine moves them.
     RealCounters& rc = reals_[real.id];
     rc.conns.add();
-    rc.inactive.add();
+    (established ? rc.active : rc.inactive).add();
     rc.live.add();
     ServiceCounters& sc = services_[svc.id];
     sc.conns.add();
@@ -494,6 +515,8 @@ Verdict Forwarder::handle_arp(uint8_t* frame, uint32_t len, uint16_t in_port, co
     const LocalAddressInfo* la = snap.find_local(arp->tpa);
     if (!la || in_port >= snap.ports.size() || in_port >= 32 || !(la->arp_ports & (1u << in_port)))
         return Verdict::drop(DropReason::arp_not_for_us);
+    // The other node (or nobody) holds it: answering would pull its traffic here.
+    if (not_owned(*la, arp->tpa)) return Verdict::drop(DropReason::arp_not_owned);
     make_arp_reply(frame, snap.ports[in_port].mac);
     counters_.arp_replies.add();
     return Verdict::reply();

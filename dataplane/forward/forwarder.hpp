@@ -11,6 +11,7 @@
 #include <algorithm>
 #include <cstdint>
 
+#include "dataplane/config/owned_addresses.hpp"
 #include "dataplane/config/snapshot.hpp"
 #include "dataplane/flow/rss_steering.hpp"
 #include "dataplane/forward/verdict.hpp"
@@ -59,6 +60,10 @@ struct ForwarderParams {
     const RssSteering* rss = nullptr;
     // Session sync, master side: where this worker reports session events (null: never).
     SyncTap* sync = nullptr;
+    // IPVS's sloppy_tcp (docs/ha.md, "Mid-flow pickup"): a TCP segment other than a SYN or a
+    // reset that finds no session creates one, as ESTABLISHED, for a service whose scheduler
+    // is consistent (mh, sh, dh), instead of being dropped.
+    bool sloppy_tcp = false;
 };
 
 class Forwarder {
@@ -80,6 +85,12 @@ public:
     Verdict handle_ipv4(pkt::ParsedIpv4& p, uint16_t in_port, const Snapshot& snap, Tick now) {
         return handle_ipv4(p, in_port, snap, now, lookup_hash(p));
     }
+    // What this node serves now (docs/ha.md, "VIP ownership follows the kernel"), for the
+    // calls that follow: null = everything (`vip_ownership: always`). A VIP that is not
+    // owned creates no session and, like a local address that is not owned, gets no ARP or
+    // echo reply; sessions that exist keep forwarding. The worker sets it once per loop
+    // iteration from its QSBR-protected load; it must stay valid until the next call.
+    void set_owned(const OwnedAddresses* owned) { owned_ = owned; }
     // The second packet of the last handle_ipv4() whose verdict had `extra` set.
     const ExtraPacket& extra() const { return extra_; }
     // An ARP frame (`len` bytes from the Ethernet header).
@@ -117,8 +128,15 @@ private:
     Verdict reset_gone_session(pkt::ParsedIpv4& p, Session& s, bool reply_dir, const Snapshot& snap);
     // Passive checks on a TCP packet of a NAT/FULLNAT session, before its state moves.
     void observe_tcp(Session& s, bool reply_dir, uint8_t tcp_flags, Tick now);
+    // `established`: a sloppy_tcp pickup, which starts ESTABLISHED (and active) as in IPVS.
     Verdict create_session(pkt::ParsedIpv4& p, const FlowKey& key, uint32_t hash, const ServiceSnap& svc,
-                           const Snapshot& snap, Tick now);
+                           const Snapshot& snap, Tick now, bool established = false);
+    // An address of kinds VIP or local address (not also an interface address) that this
+    // node does not serve now.
+    bool not_owned(const LocalAddressInfo& la, uint32_t addr) const {
+        return owned_ && (la.kinds & (local_vip | local_snat)) && !(la.kinds & local_interface) &&
+               !owned_->owns(addr);
+    }
     Verdict handle_icmp_error(pkt::ParsedIpv4& p, const Snapshot& snap);
     Verdict tunnel(pkt::ParsedIpv4& p, const Session& s, const Snapshot& snap);
     // Index into svc.reals for a new connection, through the persistence template if the
@@ -150,6 +168,7 @@ private:
     Tick clock_ = 0;      // `now` of the call in progress (session sync's event times)
     bool creating_ = false;  // create_session in progress: its first state change is not an event
     ExtraPacket extra_;
+    const OwnedAddresses* owned_ = nullptr;
 };
 
 template <class F>

@@ -21,6 +21,33 @@ std::string mac_text(const pkt::Mac& m) {
     return b;
 }
 
+json address_list(const std::vector<uint32_t>& addrs) {
+    json out = json::array();
+    for (uint32_t a : addrs) out.push_back(Ip4{a}.str());
+    return out;
+}
+
+// docs/ha.md, "VIP ownership follows the kernel": the mode, and in "kernel" mode what the
+// twins hold, what is served, and how often it changed.
+json vip_ownership_status(const Runtime& rt) {
+    json out = {{"mode", to_string(rt.config.vip_ownership)}, {"sloppy_tcp", rt.config.sloppy_tcp}};
+    if (!rt.ownership) return out;
+    const VipOwnership::Status st = rt.ownership->status();
+    out["synced"] = st.synced;
+    out["kernel_addresses"] = address_list(st.kernel);
+    out["owned_vips"] = address_list(st.vips);
+    out["owned_local_addresses"] = address_list(st.laddrs);
+    out["vips_gained"] = st.vips_gained;
+    out["vips_lost"] = st.vips_lost;
+    out["local_addresses_gained"] = st.laddrs_gained;
+    out["local_addresses_lost"] = st.laddrs_lost;
+    out["publications"] = st.publications;
+    out["netlink_events"] = st.netlink_events;
+    out["netlink_resyncs"] = st.netlink_resyncs;
+    out["netlink_errors"] = st.netlink_errors;
+    return out;
+}
+
 }  // namespace
 
 json ControlServer::status() const {
@@ -72,6 +99,7 @@ json ControlServer::status() const {
             {"main", {{"tx_packets", rt_.main_counters.tx_packets.get()},
                       {"exception_down", rt_.main_counters.exception_down.get()}}},
             {"ports", ports},
+            {"vip_ownership", vip_ownership_status(rt_)},
             {"drops", drops},
             {"sessions", sessions},
             {"session_capacity", uint64_t(rt_.config.sessions_per_worker) * rt_.workers}};

@@ -1,5 +1,6 @@
 #include "dataplane/runtime/dataplane_config.hpp"
 
+#include <algorithm>
 #include <fstream>
 #include <limits>
 #include <nlohmann/json.hpp>
@@ -112,7 +113,7 @@ model::Result<DataplaneConfig> parse_dataplane_config(const std::string& text) {
                                  "max_real_servers", "local_port_range", "mbufs_per_port", "neighbor_reachable_seconds",
                                  "neighbor_max_entries", "tunnel_source", "ports", "routes", "neighbors",
                                  "exception_pps", "exception_control_pps", "sync_event_ring", "sync_install_ring",
-                                 "sync_install_pps"}))
+                                 "sync_install_pps", "vip_ownership", "sloppy_tcp"}))
         return r.err;
     if (j.contains("eal")) {
         if (!j["eal"].is_array()) return Error{"eal", "must be an array of strings"};
@@ -128,6 +129,16 @@ model::Result<DataplaneConfig> parse_dataplane_config(const std::string& text) {
         else if (m == "sleep") c.idle = IdleMode::sleep;
         else if (m == "busy") c.idle = IdleMode::busy;
         else return Error{"idle", "must be one of \"auto\", \"interrupt\", \"sleep\", \"busy\""};
+    }
+    if (j.contains("vip_ownership")) {
+        std::string m = j["vip_ownership"].is_string() ? j["vip_ownership"].get<std::string>() : "";
+        if (m == "always") c.vip_ownership = VipOwnershipMode::always;
+        else if (m == "kernel") c.vip_ownership = VipOwnershipMode::kernel;
+        else return Error{"vip_ownership", "must be \"always\" or \"kernel\""};
+    }
+    if (j.contains("sloppy_tcp")) {
+        if (!j["sloppy_tcp"].is_boolean()) return Error{"sloppy_tcp", "must be true or false"};
+        c.sloppy_tcp = j["sloppy_tcp"].get<bool>();
     }
     if (!r.string(j, "control_socket", "", c.control_socket, false) ||
         !r.uint(j, "workers", "", c.workers, 0, 128) ||
@@ -171,6 +182,9 @@ model::Result<DataplaneConfig> parse_dataplane_config(const std::string& text) {
                                                              q.name + "'"};
         c.ports.push_back(std::move(p));
     }
+    if (c.vip_ownership == VipOwnershipMode::kernel &&
+        std::none_of(c.ports.begin(), c.ports.end(), [](const PortConfig& p) { return !p.twin_name.empty(); }))
+        return Error{"vip_ownership", "\"kernel\" needs a port with a kernel_twin (its addresses say which VIPs are held)"};
     if (j.contains("routes")) {
         const json& rs = j["routes"];
         if (!rs.is_array()) return Error{"routes", "must be an array"};
@@ -233,6 +247,8 @@ model::Result<DataplaneConfig> load_dataplane_config(const std::string& path) {
     if (!r) return Error{r.error().field, path + ": " + r.error().message};
     return r;
 }
+
+const char* to_string(VipOwnershipMode m) { return m == VipOwnershipMode::kernel ? "kernel" : "always"; }
 
 const char* to_string(IdleMode m) {
     switch (m) {

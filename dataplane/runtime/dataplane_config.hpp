@@ -20,6 +20,12 @@ enum class IdleMode : uint8_t {
     busy,       // poll forever (production, isolated cores)
 };
 
+// Which VIPs this node serves (docs/ha.md, "VIP ownership follows the kernel").
+enum class VipOwnershipMode : uint8_t {
+    always,  // every configured VIP, always (a single director)
+    kernel,  // a VIP only while it is configured on a port's kernel twin (keepalived VRRP)
+};
+
 struct PortConfig {
     std::string name;    // operator's name for the port ("lan0")
     std::string device;  // PCI address or vdev devargs ("net_tap0,iface=dplb0")
@@ -73,6 +79,9 @@ struct DataplaneConfig {
     uint32_t sync_event_ring = 16384;
     uint32_t sync_install_ring = 16384;
     uint32_t sync_install_pps = 200000;
+    VipOwnershipMode vip_ownership = VipOwnershipMode::always;
+    // IPVS's net.ipv4.vs.sloppy_tcp (docs/ha.md, "Mid-flow pickup").
+    bool sloppy_tcp = false;
     std::vector<PortConfig> ports;
     std::vector<RouteConfig> routes;
     std::vector<NeighborConfig> neighbors;
@@ -82,5 +91,6 @@ model::Result<DataplaneConfig> load_dataplane_config(const std::string& path);
 model::Result<DataplaneConfig> parse_dataplane_config(const std::string& json_text);
 
 const char* to_string(IdleMode);
+const char* to_string(VipOwnershipMode);
 
 }  // namespace dplb::runtime

@@ -19,6 +19,7 @@
 
 #include "common/line_channel.hpp"
 #include "dataplane/runtime/control_server.hpp"
+#include "dataplane/runtime/kernel_address_watch.hpp"
 #include "dataplane/runtime/main_loop.hpp"
 #include "dataplane/runtime/ports.hpp"
 #include "dataplane/runtime/worker.hpp"
@@ -192,6 +193,19 @@ int main(int argc, char** argv) {
         return fail(routes ? err : routes.error().str());
     }
     rt.routes = std::move(*routes);
+    if (rt.config.vip_ownership == VipOwnershipMode::kernel) {
+        std::vector<KernelAddressWatch::Twin> twins;
+        for (const auto& p : rt.config.ports)
+            if (!p.twin_name.empty()) twins.push_back({p.twin_name, p.twin_netns});
+        auto watch = KernelAddressWatch::open(twins);
+        if (!watch) {
+            free_rings(rt);
+            stop_ports(rt);
+            rte_eal_cleanup();
+            return fail("vip_ownership: " + watch.error().str());
+        }
+        rt.ownership = std::make_unique<runtime::VipOwnership>(rt.owned, *rt.rcu, *rt.laddrs, std::move(*watch));
+    }
     for (size_t i = 0; i < rt.ports.size(); ++i)
         std::fprintf(stderr, "dplb-dataplane: port %s: dpdk port %u (%s) mac %s mtu %u rx-interrupts %s steering %s%s%s\n",
                      rt.ports[i].name.c_str(), rt.ports[i].port_id, rt.ports[i].driver.c_str(),
@@ -247,6 +261,7 @@ int main(int argc, char** argv) {
     // Every reader has stopped: the live snapshots can go without a grace period.
     delete rt.snapshot.exchange(nullptr);
     delete rt.neighbors.exchange(nullptr);
+    rt.ownership.reset();
     free_rings(rt);
     rt.forwarders.clear();
     rt.forwarder_storage.clear();  // after every thread that could read them has stopped

@@ -34,12 +34,16 @@ struct Announcement {
     Tick next;
 };
 
-// The VIPs and local addresses of a snapshot, with the ports to announce them on.
-std::set<std::pair<uint32_t, uint32_t>> announced_addresses(const Snapshot* snap) {
+// The VIPs and local addresses of a snapshot, with the ports to announce them on; with VIP
+// ownership following the kernel (`owned` set), only those this node holds: one that becomes
+// owned is then new here and announced, as on a VRRP takeover.
+std::set<std::pair<uint32_t, uint32_t>> announced_addresses(const Snapshot* snap, const OwnedAddresses* owned) {
     std::set<std::pair<uint32_t, uint32_t>> out;
     if (!snap) return out;
     snap->local_addresses.for_each([&](uint64_t addr, const LocalAddressInfo& info) {
-        if (info.kinds & (local_vip | local_snat)) out.emplace(uint32_t(addr), info.arp_ports);
+        if (!(info.kinds & (local_vip | local_snat))) return;
+        if (owned && !(info.kinds & local_interface) && !owned->owns(uint32_t(addr))) return;
+        out.emplace(uint32_t(addr), info.arp_ports);
     });
     return out;
 }
@@ -112,9 +116,11 @@ void run_main_loop(Runtime& rt, int signal_fd) {
         while (!rt.stop.load(std::memory_order_relaxed)) {
             Tick now = clock.now();
             const Snapshot* snap = rt.snapshot.load();
-            if (snap && snap->sequence != seen_sequence) {
+            // Ownership first: a VIP the kernel just gained is announced in this iteration.
+            const bool owned_changed = rt.ownership && rt.ownership->update(snap);
+            if (snap && (snap->sequence != seen_sequence || owned_changed)) {
                 seen_sequence = snap->sequence;
-                auto current = announced_addresses(snap);
+                auto current = announced_addresses(snap, rt.ownership ? rt.ownership->current() : nullptr);
                 for (const auto& [addr, ports] : current)
                     if (!announced.count({addr, ports})) to_announce.push_back({addr, ports, 0, now});
                 announced = std::move(current);

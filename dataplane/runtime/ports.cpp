@@ -1,6 +1,7 @@
 #include "dataplane/runtime/ports.hpp"
 
 #include "dataplane/runtime/flow_rules.hpp"
+#include "dataplane/runtime/kernel_address_watch.hpp"
 
 #include <rte_bus.h>
 #include <rte_dev.h>
@@ -212,6 +213,10 @@ model::Status create_twin(Runtime& rt, size_t index, const PortConfig& pc, const
     if (fd >= 0) ::close(fd);
     if (rc != 0)
         return model::Error{field, "cannot give kernel twin '" + pc.twin_name + "' the port's MAC: " + std::strerror(e)};
+    // Into its namespace, set up there; its MAC and MTU were set above (they survive the move).
+    if (!pc.twin_netns.empty())
+        if (auto moved = move_link_to_netns(pc.twin_name, pc.twin_netns))
+            return model::Error{field + ".netns", moved->message};
     return std::nullopt;
 }
 

@@ -9,6 +9,9 @@
 //     routes, pool, rss
 //   snapshot          control thread (publish)        workers, main lcore (QSBR readers)
 //   neighbors         main lcore (publish)            workers (QSBR readers)
+//   owned             main lcore (publish, through    workers (QSBR readers); null with
+//                     `ownership`)                    vip_ownership "always"
+//   ownership         main lcore (update)             control thread (status(), mutex)
 //   laddrs            control thread (entries)        workers (see LocalAddressRegistry)
 //   load              each worker attaches its own    workers (see LoadBoard)
 //                     connection gauges once
@@ -49,6 +52,7 @@
 #include "dataplane/runtime/dataplane_config.hpp"
 #include "dataplane/runtime/packet_meta.hpp"
 #include "dataplane/runtime/rcu.hpp"
+#include "dataplane/runtime/vip_ownership.hpp"
 #include "dataplane/sched/load.hpp"
 #include "dataplane/snat/local_address_registry.hpp"
 #include "dataplane/stats/worker_counters.hpp"
@@ -119,6 +123,10 @@ struct Runtime {
     Published<l3::NeighborSnapshot> neighbors;
     std::unique_ptr<LocalAddressRegistry> laddrs;
     std::unique_ptr<LoadBoard> load;
+    // VIP ownership following the kernel (docs/ha.md): what the workers may serve, and its
+    // keeper; both empty with vip_ownership "always" (every VIP served).
+    Published<OwnedAddresses> owned;
+    std::unique_ptr<VipOwnership> ownership;
 
     std::vector<std::vector<rte_ring*>> redirect;  // [from][to]
     std::vector<rte_ring*> to_main;

@@ -46,6 +46,7 @@ Worker::Worker(Runtime& rt, unsigned index)
     p.load = rt.load.get();
     p.rss = rt.rss.enabled() ? &rt.rss : nullptr;
     p.sync = rt.sync_taps[index].get();
+    p.sloppy_tcp = rt.config.sloppy_tcp;
     rt.forwarder_storage[index] = std::make_unique<fwd::Forwarder>(p, *rt.laddrs, clock_.now());
     fwd_ = rt.forwarder_storage[index].get();
     for (uint16_t i = 0; i < rt.ports.size(); ++i) port_index_[rt.ports[i].port_id] = i;
@@ -73,6 +74,7 @@ void Worker::run() {
     while (!rt_.stop.load(std::memory_order_relaxed)) {
         const Snapshot* snap = rt_.snapshot.load();
         const l3::NeighborSnapshot* neighbors = rt_.neighbors.load();
+        fwd_->set_owned(rt_.owned.load());  // null unless vip_ownership is "kernel"
         Tick now = clock_.now();
         unsigned work = 0;
         for (uint16_t pi = 0; pi < rt_.ports.size(); ++pi) {

@@ -50,7 +50,10 @@ namespace dplb {
     X(exception_control_ring_full)     /* the ring to the main lcore (control class) was full */\
     X(exception_no_mbuf)               /* no mbuf for the twin's copy of an ARP reply */        \
     X(twin_tx_failed)                  /* the twin did not take the frame: full or its kernel side down */\
-    X(twin_down_ring_full)             /* a frame from the twin found worker 0's ring full */
+    X(twin_down_ring_full)             /* a frame from the twin found worker 0's ring full */\
+    /* VIP ownership (docs/ha.md): what a node that does not hold the address drops. */         \
+    X(vip_not_owned)        /* new connection (or ping) to a VIP/local address not held here */\
+    X(arp_not_owned)        /* ARP request for a VIP/local address not held here */
 
 enum class DropReason : uint8_t {
     none = 0,

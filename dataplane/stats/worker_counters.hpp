@@ -48,7 +48,9 @@ namespace dplb {
        replaced, and refused by reason. */                                                          \
     X(sync_installed) X(sync_updated) X(sync_replaced) X(sync_install_no_service)                  \
     X(sync_install_no_local_address) X(sync_install_port_unavailable) X(sync_install_conflict)     \
-    X(sync_install_table_full)
+    X(sync_install_table_full)                                                   \
+    /* sloppy_tcp (docs/ha.md): sessions created mid-flow from a segment other than a SYN. */      \
+    X(sloppy_tcp_created)
 
 struct alignas(64) WorkerCounters {
 #define DPLB_COUNTER_MEMBER(name) Counter name;

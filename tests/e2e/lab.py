@@ -275,8 +275,9 @@ class Lab:
     def start_dataplane(self, ports, workers=1, idle="auto", extra=None, twins=None):
         """ports: list of (name, segment, "A.B.C.D/LEN"). Each becomes a net_tap port whose
         kernel side joins the segment's bridge. twins: {port name: interface name} of the
-        ports that get a kernel twin (it appears in the root namespace: see move_twin; or
-        {port name: kernel_twin object})."""
+        ports that get a kernel twin (it appears in the root namespace: see move_twin), or
+        {port name: {"name": ..., "netns": ...}} for a twin the dataplane moves into that
+        namespace itself."""
         self.dataplane_ports = ports
         lcores = ",".join(f"{i}@{DATAPLANE_CPU}" for i in range(workers + 1))
         eal = ["--lcores", lcores, "--no-pci", "--in-memory", "--file-prefix", self.eal_prefix, "--log-level", "lib.eal:error"]
@@ -289,7 +290,7 @@ class Lab:
                               "mac": f"02:dd:00:{self.node:02x}:0{i}:01"})
             if twins and name in twins:  # a name, or the whole kernel_twin object
                 twin = twins[name]
-                cfg_ports[-1]["kernel_twin"] = twin if isinstance(twin, dict) else {"name": twin}
+                cfg_ports[-1]["kernel_twin"] = dict(twin) if isinstance(twin, dict) else {"name": twin}
         self.dataplane_socket = str(self.tmp / "dataplane.sock")
         cfg = {"eal": eal, "idle": idle, "control_socket": self.dataplane_socket,
                "sessions_per_worker": 65536, "ports": cfg_ports}

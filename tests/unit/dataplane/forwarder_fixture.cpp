@@ -68,7 +68,7 @@ Lb::Lb(LbOptions o)
       builder(opts.nworkers, {port_with(0x10, {"192.0.2.1/24"}), port_with(0x11, {"10.0.0.1/24"})}, opts.limits,
               laddrs, opts.tunnel_route),
       fwd(fwd::ForwarderParams{opts.worker, opts.nworkers, opts.session_capacity, opts.limits.max_services,
-                               opts.limits.max_reals, nullptr, opts.rss, opts.sync},
+                               opts.limits.max_reals, nullptr, opts.rss, opts.sync, opts.sloppy_tcp},
           laddrs, opts.start),
       now(opts.start) {
     reconfigure(opts.config);

@@ -62,6 +62,7 @@ struct LbOptions {
     uint16_t headroom = 128;     // free bytes before each received frame, as in an mbuf
     const RssSteering* rss = nullptr;  // the NIC's RSS, when FULLNAT ports are to match it
     SyncTap* sync = nullptr;           // session sync's event tap (master side)
+    bool sloppy_tcp = false;           // ForwarderParams::sloppy_tcp
 };
 
 class Lb {

@@ -113,3 +113,24 @@ TEST_CASE("kernel_twin and the exception budgets (issue 12)", "[dataplane_config
           "ports[1].kernel_twin.name: kernel twin 'k0' already used by port 'a'");
     CHECK(error_of(config_with(R"("exception_pps": -1)")).rfind("exception_pps: ", 0) == 0);
 }
+
+TEST_CASE("vip_ownership and sloppy_tcp (issue 12)", "[dataplane_config]") {
+    using dplb::runtime::VipOwnershipMode;
+    auto none = parse_dataplane_config(config_with(""));
+    REQUIRE(none);
+    CHECK(none->vip_ownership == VipOwnershipMode::always);  // default: today's behaviour
+    CHECK_FALSE(none->sloppy_tcp);
+
+    const std::string twin_port = R"("ports": [{"name": "wan", "device": "net_tap0", "addresses": ["192.0.2.1/24"],
+                                                "kernel_twin": {"name": "dplb0", "netns": "lb"}}])";
+    auto r = parse_dataplane_config(R"({"vip_ownership": "kernel", "sloppy_tcp": true, )" + twin_port + "}");
+    REQUIRE(r);
+    CHECK(r->vip_ownership == VipOwnershipMode::kernel);
+    CHECK(r->sloppy_tcp);
+    CHECK(r->ports[0].twin_netns == "lb");
+
+    CHECK(error_of(config_with(R"("vip_ownership": "kernel")")) ==
+          "vip_ownership: \"kernel\" needs a port with a kernel_twin (its addresses say which VIPs are held)");
+    CHECK(error_of(config_with(R"("vip_ownership": "vrrp")")) == "vip_ownership: must be \"always\" or \"kernel\"");
+    CHECK(error_of(config_with(R"("sloppy_tcp": 1)")) == "sloppy_tcp: must be true or false");
+}

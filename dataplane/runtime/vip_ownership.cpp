@@ -1,0 +1,89 @@
+#include "dataplane/runtime/vip_ownership.hpp"
+
+#include <algorithm>
+#include <iterator>
+
+namespace dplb::runtime {
+
+namespace {
+
+// How many of `b` are not in `a` (both ascending).
+uint64_t count_new(const std::vector<uint32_t>& a, const std::vector<uint32_t>& b) {
+    std::vector<uint32_t> d;
+    std::set_difference(b.begin(), b.end(), a.begin(), a.end(), std::back_inserter(d));
+    return d.size();
+}
+
+}  // namespace
+
+VipOwnership::VipOwnership(Published<OwnedAddresses>& published, Rcu& rcu, const LocalAddressRegistry& laddrs,
+                           KernelAddressWatch watch)
+    : published_(published), rcu_(rcu), laddrs_(laddrs), watch_(std::move(watch)) {
+    current_ = new OwnedAddresses{};
+    delete published_.exchange(current_);  // before any worker runs: nothing can read the old one
+}
+
+VipOwnership::~VipOwnership() {
+    reclaim(true);
+    delete published_.exchange(nullptr);  // every reader has stopped
+}
+
+bool VipOwnership::update(const Snapshot* snap) {
+    const bool kernel_changed = watch_.poll();
+    const bool snap_changed = snap && snap->sequence != seen_sequence_;
+    reclaim(false);
+    if (!snap || !(kernel_changed || snap_changed)) {
+        if (kernel_changed) {  // no configuration yet: only what the kernel holds is new
+            std::lock_guard<std::mutex> g(status_mutex_);
+            status_.kernel = watch_.addresses();
+        }
+        return false;
+    }
+    seen_sequence_ = snap->sequence;
+    const std::vector<uint32_t> kernel = watch_.addresses();
+    OwnedAddresses next = build_owned(kernel, *snap, laddrs_);
+    const bool changed = next.vips != current_->vips || next.laddrs != current_->laddrs;
+    {
+        std::lock_guard<std::mutex> g(status_mutex_);
+        status_.synced = watch_.synced();
+        status_.kernel = kernel;
+        status_.netlink_events = watch_.events();
+        status_.netlink_resyncs = watch_.resyncs();
+        status_.netlink_errors = watch_.errors();
+        if (changed) {
+            status_.vips_gained += count_new(current_->vips, next.vips);
+            status_.vips_lost += count_new(next.vips, current_->vips);
+            status_.laddrs_gained += count_new(current_->laddrs, next.laddrs);
+            status_.laddrs_lost += count_new(next.laddrs, current_->laddrs);
+            status_.vips = next.vips;
+            status_.laddrs = next.laddrs;
+            ++status_.publications;
+        }
+    }
+    // Published even when the lists are equal: the snapshot may have moved an address's kinds.
+    publish(std::move(next));
+    return changed;
+}
+
+VipOwnership::Status VipOwnership::status() const {
+    std::lock_guard<std::mutex> g(status_mutex_);
+    return status_;
+}
+
+void VipOwnership::publish(OwnedAddresses next) {
+    current_ = new OwnedAddresses(std::move(next));
+    const OwnedAddresses* old = published_.exchange(current_);
+    if (old) retired_.emplace_back(rcu_.start(), old);
+}
+
+void VipOwnership::reclaim(bool wait_all) {
+    while (!retired_.empty()) {
+        auto [token, set] = retired_.front();
+        if (!wait_all && !rcu_.done(token)) break;  // tokens are increasing: the rest are newer
+        if (wait_all) rcu_.synchronize();
+        delete set;
+        retired_.erase(retired_.begin());
+    }
+}
+
+}  // namespace dplb::runtime
