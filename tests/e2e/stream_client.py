@@ -6,7 +6,8 @@ milliseconds), each checked byte for byte.
 
 Prints "open PORT SEED LOCAL_PORT" (flushed) once a connection has its headers and the first
 body bytes, and at the end one JSON line: a list of {"port", "seed", "local_port", "ok",
-"received", "seconds", "error"}. Every connection ends within MAX_SECONDS (default 60)."""
+"received", "seconds", "max_pause" (the longest wait for data once the body had started,
+in seconds), "error"}. Every connection ends within MAX_SECONDS (default 60)."""
 import hashlib
 import json
 import socket
@@ -30,16 +31,21 @@ def say(line):
 
 
 def download(port, seed):
-    r = {"port": port, "seed": seed, "local_port": None, "ok": False, "received": 0, "seconds": None, "error": None}
+    r = {"port": port, "seed": seed, "local_port": None, "ok": False, "received": 0, "seconds": None,
+         "max_pause": 0.0, "error": None}
     start = time.monotonic()
     try:
         s = socket.create_connection((address, port), timeout=5)
         r["local_port"] = s.getsockname()[1]
         s.sendall(f"GET /stream?seed={seed}&bytes={size}&ms={ms} HTTP/1.0\r\nHost: {address}\r\n\r\n".encode())
-        buf, announced = b"", False
+        buf, announced, last = b"", False, None
         while True:
             s.settimeout(max(0.1, deadline - time.monotonic()))
             chunk = s.recv(65536)
+            now = time.monotonic()
+            if announced:
+                r["max_pause"] = max(r["max_pause"], round(now - last, 3))
+            last = now
             if not chunk:
                 break
             buf += chunk
