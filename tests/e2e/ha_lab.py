@@ -81,6 +81,7 @@ class Director(Lab):
         self.start_dataplane([("lan", LAN, f"{self.address}/24")], workers=workers,
                              twins={"lan": {"name": self.twin, "netns": self.ns}}, extra=cfg)
         self.place_twin()
+        self.no_flooding()
         self.start_control(netns=self.ns, extra=["--keepalived-conf", self.conf])
         # FULLNAT is not keepalived's (see configs/keepalived/ha-master.conf): dplbadm, the same
         # lines on both directors.
@@ -105,6 +106,16 @@ class Director(Lab):
         sh("ip", "-n", self.ns, "addr", "replace", f"{self.address}/24", "dev", self.twin)
         sh("ip", "-n", self.ns, "link", "set", self.twin, "up")
 
+    def no_flooding(self):
+        """The bridge stops flooding unknown unicast to this director's port, so the port
+        receives unicast for its own MAC only, as a NIC that filters by MAC does. Without it,
+        once a killed director's tap is gone the bridge floods frames for that MAC to the
+        other director, whose dataplane (net_tap receives every frame, and dplb does not check
+        the destination MAC) forwards those of the sessions it has: the failover would look
+        instantaneous for synchronised connections, which a switched network does not give."""
+        for tap, _ in self.taps.values():
+            sh("ip", "netns", "exec", self.switch, "bridge", "link", "set", "dev", tap, "flood", "off")
+
     def kill_dataplane(self):
         """kill -9 of the dataplane (its twin disappears with it)."""
         self.stop_dataplane(signal.SIGKILL)
@@ -114,6 +125,7 @@ class Director(Lab):
         and pushes its table by itself."""
         self.restart_dataplane()
         self.place_twin()
+        self.no_flooding()
         wait_until(lambda: self.status().get("dataplane") == "connected", 20, f"{self.name}'s control to reconnect")
 
     # ----- keepalived --------------------------------------------------------------------------
