@@ -164,8 +164,9 @@ int Forwarder::choose_real(const pkt::ParsedIpv4& p, const ServiceSnap& svc, Tic
         reals_[real.id].persistent.add();
         t->expires = now + svc.persist_timeout_ms;
         sync_event(*t, SyncEventKind::created);  // new, or bound to another server
+    } else {
+        t->expires = now + svc.persist_timeout_ms;  // each new connection refreshes it
     }
-    t->expires = now + svc.persist_timeout_ms;
     *tpl = t;
     return chosen;
 }

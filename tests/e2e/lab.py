@@ -135,6 +135,9 @@ class Lab:
         its own files (a folder of the parent's), EAL prefix, interface names and MACs
         (`node`, 1..15, is in them)."""
         self.node = node
+        # The fourth octet of the dataplane's port MACs (and their taps' kernel sides): a
+        # second dataplane on the same segments needs another one.
+        self.mac_tag = f"{node:02x}"
         self.dataplane = None
         self.dataplane_ports = []
         self.dataplane_config = None
@@ -287,7 +290,7 @@ class Lab:
             self.taps[name] = (tap, segment)
             eal += ["--vdev", f"net_tap{i},iface={tap}"]
             cfg_ports.append({"name": name, "device": f"net_tap{i}", "addresses": [addr],
-                              "mac": f"02:dd:00:{self.node:02x}:0{i}:01"})
+                              "mac": f"02:dd:00:{self.mac_tag}:0{i}:01"})
             if twins and name in twins:  # a name, or the whole kernel_twin object
                 twin = twins[name]
                 cfg_ports[-1]["kernel_twin"] = dict(twin) if isinstance(twin, dict) else {"name": twin}
@@ -315,7 +318,7 @@ class Lab:
                 wait_until(lambda: sh("ip", "link", "show", tap, check=False).returncode == 0, 10, f"tap {tap}")
                 # The kernel side needs its own MAC, or the bridge thinks the DPDK MAC is local.
                 idx = list(self.taps).index(name)
-                sh("ip", "link", "set", tap, "address", f"02:ee:00:{self.node:02x}:0{idx}:01")
+                sh("ip", "link", "set", tap, "address", f"02:ee:00:{self.mac_tag}:0{idx}:01")
                 sh("ip", "link", "set", tap, "netns", self.switch)
                 sh("ip", "-n", self.switch, "link", "set", tap, "master", self.segments[segment], "up")
         except Exception:

@@ -31,6 +31,14 @@ void append_dataplane(std::string& out, const json& st) {
             std::string item = key == "workers" ? "worker" : "port";
             for (std::size_t i = 0; i < value.size(); ++i)
                 out += item + " " + std::to_string(i) + ": " + key_values(value[i]) + "\n";
+        } else if (key == "sync" && value.is_object()) {  // session sync: one line per daemon and per group
+            for (const auto& [part, v] : value.items()) {
+                if (part == "daemons" && v.is_array()) {
+                    for (const auto& d : v) out += "sync daemon: " + key_values(d) + "\n";
+                } else {
+                    out += "sync " + part + ": " + key_values(v) + "\n";
+                }
+            }
         } else if (value.is_object()) {
             out += key + ": " + key_values(value) + "\n";
         } else {

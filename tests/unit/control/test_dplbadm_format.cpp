@@ -171,6 +171,19 @@ TEST_CASE("--status prints workers, ports and every nonzero drop reason on its o
     CHECK(*off == "dataplane: disconnected\ngeneration: 1\nservices: 0\n");
 }
 
+TEST_CASE("--status prints session sync one line per daemon and per counter group") {
+    auto text = format_status(json::parse(R"({"ok":true,"dataplane":"connected","generation":3,
+        "dataplane_status":{"sync":{"counters":{"messages_sent":4,"records_sent":90},
+          "daemons":[{"state":"master","mcast_interface":"dplb0","running":true}]}}})"));
+    REQUIRE(text.ok());
+    CHECK(*text ==
+          "dataplane: connected\n"
+          "generation: 3\n"
+          "dataplane status:\n"
+          "sync counters: messages_sent=4 records_sent=90\n"
+          "sync daemon: mcast_interface=dplb0 running=true state=master\n");
+}
+
 TEST_CASE("--health: quorum per service, state and each checker per real server") {
     auto text = format_health(json::parse(R"({"ok":true,"keepalived_conf":"/etc/keepalived/keepalived.conf",
         "services":[{"service":{"protocol":"tcp","address":"192.168.227.128","port":80},"quorum_up":true,
