@@ -358,6 +358,7 @@ Verdict Forwarder::forward_existing(pkt::ParsedIpv4& p, Session& s, bool reply_d
     RealCounters& rc = reals_[s.real_id];
     ServiceCounters& sc = services_[s.service_id];
     if (reply_dir) {
+        s.flags |= session_server_answered;  // also ends a synced copy's status (UDP: observe_tcp is TCP's)
         rc.out_packets.add();
         rc.out_bytes.add(bytes);
         sc.out_packets.add();
@@ -462,7 +463,7 @@ Verdict Forwarder::handle_icmp_error(pkt::ParsedIpv4& p, const Snapshot& snap) {
 }
 
 void Forwarder::end_session(Session& s) {
-    sync_event(s, SyncEventKind::ended);
+    if (!s.is_synced_copy()) sync_event(s, SyncEventKind::ended);  // a copy's end is its master's to send
     if (s.is_template()) {
         reals_[s.real_id].persistent.sub();
     } else {

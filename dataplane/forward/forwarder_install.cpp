@@ -121,8 +121,9 @@ InstallOutcome Forwarder::install_new(const SyncInstall& in, const ServiceSnap& 
         return InstallOutcome::table_full;
     }
     s->reply = im.reply;
-    // The backup never saw the handshake: no passive-check verdict on this session.
-    s->flags = uint8_t(im.flags | session_server_answered);
+    // A synced copy (Session::is_synced_copy): the backup never saw the handshake, so no
+    // passive-check verdict either.
+    s->flags = uint8_t(im.flags | session_syn_timeout_counted);
     s->state = im.state;
     s->real_id = in.real_id;
     s->service_id = svc.id;

@@ -112,8 +112,8 @@ model::Result<DataplaneConfig> parse_dataplane_config(const std::string& text) {
     if (!r.check_members(j, "", {"eal", "workers", "idle", "control_socket", "sessions_per_worker", "max_services",
                                  "max_real_servers", "local_port_range", "mbufs_per_port", "neighbor_reachable_seconds",
                                  "neighbor_max_entries", "tunnel_source", "ports", "routes", "neighbors",
-                                 "exception_pps", "exception_control_pps", "sync_event_ring", "sync_install_ring",
-                                 "sync_install_pps", "vip_ownership", "sloppy_tcp"}))
+                                 "exception_pps", "exception_control_pps", "vip_ownership", "sloppy_tcp",
+                                 "sync_event_ring", "sync_install_ring", "sync_install_pps"}))
         return r.err;
     if (j.contains("eal")) {
         if (!j["eal"].is_array()) return Error{"eal", "must be an array of strings"};

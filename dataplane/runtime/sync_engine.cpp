@@ -49,6 +49,8 @@ void SyncEngine::open(Daemon& d, Tick now) {
     p.port = p.bind_port = cfg.mcast_port;
     p.ttl = cfg.mcast_ttl;
     for (const Ip4& a : cfg.peers) p.peers.push_back(a.be);
+    for (const PortConfig& port : rt_.config.ports)  // a twin usually has its port's address
+        for (const Ip4Prefix& a : port.addresses) p.own.push_back(a.address.be);
     auto s = SyncSocket::open(p);
     if (!s) {
         d.status.running = false;
@@ -126,11 +128,16 @@ unsigned SyncEngine::poll_socket(Daemon& d, Tick now, const Snapshot* snap) {
     const bool backup = d.status.daemon.state == config::SyncState::backup;
     unsigned n = 0;
     for (; n < datagrams_per_poll; ++n) {
-        const ssize_t len = d.socket->receive(buf_.data(), buf_.size());
+        bool own = false;
+        const ssize_t len = d.socket->receive(buf_.data(), buf_.size(), &own);
         if (len == 0) break;
         if (len < 0) {
             rt_.sync_counters.receive_errors.add();
             break;
+        }
+        if (own) {
+            rt_.sync_counters.own_messages.add();
+            continue;
         }
         auto r = d.receiver->receive(std::span<const uint8_t>(buf_.data(), size_t(len)), snap, now,
                                      backup ? &rings_ : nullptr);

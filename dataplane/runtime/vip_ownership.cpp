@@ -32,24 +32,21 @@ bool VipOwnership::update(const Snapshot* snap) {
     const bool kernel_changed = watch_.poll();
     const bool snap_changed = snap && snap->sequence != seen_sequence_;
     reclaim(false);
-    if (!snap || !(kernel_changed || snap_changed)) {
-        if (kernel_changed) {  // no configuration yet: only what the kernel holds is new
-            std::lock_guard<std::mutex> g(status_mutex_);
-            status_.kernel = watch_.addresses();
-        }
-        return false;
-    }
-    seen_sequence_ = snap->sequence;
-    const std::vector<uint32_t> kernel = watch_.addresses();
-    OwnedAddresses next = build_owned(kernel, *snap, laddrs_);
-    const bool changed = next.vips != current_->vips || next.laddrs != current_->laddrs;
-    {
+    if (kernel_changed || watch_.events() != status_events_) {
+        status_events_ = watch_.events();
         std::lock_guard<std::mutex> g(status_mutex_);
         status_.synced = watch_.synced();
-        status_.kernel = kernel;
+        status_.kernel = watch_.addresses();
         status_.netlink_events = watch_.events();
         status_.netlink_resyncs = watch_.resyncs();
         status_.netlink_errors = watch_.errors();
+    }
+    if (!snap || !(kernel_changed || snap_changed)) return false;  // no configuration yet, or nothing new
+    seen_sequence_ = snap->sequence;
+    OwnedAddresses next = build_owned(watch_.addresses(), *snap, laddrs_);
+    const bool changed = next.vips != current_->vips || next.laddrs != current_->laddrs;
+    {
+        std::lock_guard<std::mutex> g(status_mutex_);
         if (changed) {
             status_.vips_gained += count_new(current_->vips, next.vips);
             status_.vips_lost += count_new(next.vips, current_->vips);

@@ -57,6 +57,7 @@ private:
     KernelAddressWatch watch_;
     const OwnedAddresses* current_ = nullptr;
     uint64_t seen_sequence_ = 0;
+    uint64_t status_events_ = 0;  // watch_.events() when status_ was last refreshed
     std::vector<std::pair<uint64_t, const OwnedAddresses*>> retired_;  // (RCU token, set)
     mutable std::mutex status_mutex_;
     Status status_;  // guarded by status_mutex_

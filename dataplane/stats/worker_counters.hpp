@@ -40,7 +40,9 @@ namespace dplb {
     X(idle_sleeps)           /* times the worker stopped polling because it was idle */        \
     /* Exception path: frames handed up toward a port's kernel twin, by class (control: VRRP,   \
        IGMP, ARP, BGP; other: the rest), and, on the main lcore, frames the kernel sent down. */  \
-    X(exception_up_control) X(exception_up_other) X(exception_down)                              \
+    X(exception_up_control) X(exception_up_other) X(exception_down)                               \
+    /* sloppy_tcp (docs/ha.md): sessions created mid-flow from a segment other than a SYN. */      \
+    X(sloppy_tcp_created)                                                                         \
     /* Session sync, master side (sync/sync_tap.hpp): events handed to the sender, events lost   \
        to a full ring, sessions pushed for a full-table dump. */                                  \
     X(sync_events) X(sync_events_lost) X(sync_dumped)                                              \
@@ -48,9 +50,7 @@ namespace dplb {
        replaced, and refused by reason. */                                                          \
     X(sync_installed) X(sync_updated) X(sync_replaced) X(sync_install_no_service)                  \
     X(sync_install_no_local_address) X(sync_install_port_unavailable) X(sync_install_conflict)     \
-    X(sync_install_table_full)                                                   \
-    /* sloppy_tcp (docs/ha.md): sessions created mid-flow from a segment other than a SYN. */      \
-    X(sloppy_tcp_created)
+    X(sync_install_table_full)
 
 struct alignas(64) WorkerCounters {
 #define DPLB_COUNTER_MEMBER(name) Counter name;

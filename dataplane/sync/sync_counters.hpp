@@ -22,6 +22,7 @@ namespace dplb {
     /* Receiver (backup). */                                                                        \
     X(messages_received) X(records_received) X(receive_errors)                                      \
     X(wrong_syncid)      /* messages of another syncid (a backup with syncid 0 takes all) */       \
+    X(own_messages)      /* datagrams from one of this node's addresses (ignored) */                \
     X(no_snapshot)       /* records that arrived before any configuration */                       \
     X(fullnat_owner_mismatch) /* lport % workers names another worker than the client's owner */    \
     X(install_ring_full) X(install_rate_limited) X(installs_queued)                                 \

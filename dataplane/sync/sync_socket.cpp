@@ -46,6 +46,11 @@ model::Result<SyncSocket> SyncSocket::open(const SyncSocketParams& p) {
         std::strncpy(ifr.ifr_name, p.interface.c_str(), sizeof ifr.ifr_name - 1);
         if (ioctl(fd, SIOCGIFINDEX, &ifr) != 0) return sys_error("no interface", p.interface);
         ifindex = ifr.ifr_ifindex;
+        ifreq addr{};
+        std::strncpy(addr.ifr_name, p.interface.c_str(), sizeof addr.ifr_name - 1);
+        addr.ifr_addr.sa_family = AF_INET;
+        if (ioctl(fd, SIOCGIFADDR, &addr) == 0)  // none yet is fine: only the peers' messages arrive
+            s.p_.own.push_back(reinterpret_cast<const sockaddr_in*>(&addr.ifr_addr)->sin_addr.s_addr);
         if (setsockopt(fd, SOL_SOCKET, SO_BINDTODEVICE, p.interface.c_str(), socklen_t(p.interface.size())) != 0)
             return sys_error("SO_BINDTODEVICE", p.interface);
     }
@@ -110,8 +115,12 @@ uint16_t SyncSocket::local_port() const {
     return ntohs(a.sin_port);
 }
 
-ssize_t SyncSocket::receive(uint8_t* buf, size_t cap) {
-    ssize_t n = ::recv(fd_, buf, cap, MSG_DONTWAIT);
+ssize_t SyncSocket::receive(uint8_t* buf, size_t cap, bool* own) {
+    sockaddr_in from{};
+    socklen_t len = sizeof from;
+    ssize_t n = ::recvfrom(fd_, buf, cap, MSG_DONTWAIT, reinterpret_cast<sockaddr*>(&from), &len);
+    *own = false;
+    for (uint32_t a : p_.own) *own |= a == from.sin_addr.s_addr;
     if (n >= 0) return n;
     return errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR ? 0 : -1;
 }

@@ -29,6 +29,10 @@ struct SyncSocketParams {
     uint16_t bind_port = 8848;  // 0: any (tests)
     uint8_t ttl = 1;
     std::vector<uint32_t> peers;  // network order
+    // This node's addresses (network order): a datagram from one of them is our own (a peer
+    // list naming this node, a looped copy) and is reported as such. The interface's own
+    // address is added at open.
+    std::vector<uint32_t> own;
 };
 
 class SyncSocket {
@@ -40,8 +44,9 @@ public:
 
     // To the group or to every peer; false if any send failed.
     bool send(std::span<const uint8_t> bytes);
-    // One datagram into `buf`: its length, 0 when none is waiting, -1 on an error.
-    ssize_t receive(uint8_t* buf, size_t cap);
+    // One datagram into `buf`: its length, 0 when none is waiting, -1 on an error. `*own`:
+    // it came from one of this node's addresses (to be ignored).
+    ssize_t receive(uint8_t* buf, size_t cap, bool* own);
     int fd() const { return fd_; }
     uint16_t local_port() const;  // host order (bind_port 0: the one the kernel chose)
 

@@ -291,7 +291,8 @@ class Lab:
             eal += ["--vdev", f"net_tap{i},iface={tap}"]
             cfg_ports.append({"name": name, "device": f"net_tap{i}", "addresses": [addr],
                               "mac": f"02:dd:00:{self.mac_tag}:0{i}:01"})
-            if twins and name in twins:  # a name, or the whole kernel_twin object
+            if twins and name in twins:
+                # A name, or the whole kernel_twin object ({"name": ..., "netns": ...}).
                 twin = twins[name]
                 cfg_ports[-1]["kernel_twin"] = dict(twin) if isinstance(twin, dict) else {"name": twin}
         self.dataplane_socket = str(self.tmp / "dataplane.sock")

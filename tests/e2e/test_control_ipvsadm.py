@@ -228,6 +228,18 @@ def test_sync_daemons_start_list_stop_and_survive_a_restart(workdir):
         assert c.stop() == 0
         c.start()
         assert c.adm("-L", "--daemon", check=0).stdout == daemons.split("\n", 1)[1]
+
+        # keepalived's lvs_sync_daemon: a master and a backup, replacing what ran.
+        conf = os.path.join(workdir, "keepalived.conf")
+        with open(conf, "w") as f:
+            f.write("global_defs {\n    lvs_sync_daemon dplb0 id 9 ttl 3\n}\n"
+                    "virtual_server 192.168.227.128 80 {\n    lb_algo rr\n    lb_kind NAT\n    protocol TCP\n"
+                    "    real_server 192.168.253.143 80 {\n        weight 1\n    }\n}\n")
+        r = c.adm("--import-keepalived", conf, check=0)
+        assert "a master and a backup sync daemon on dplb0, syncid 9" in r.stderr
+        assert c.adm("-L", "--daemon", check=0).stdout == (
+            "master sync daemon (mcast=dplb0, syncid=9, maxlen=1472, group=224.0.0.81, port=8848, ttl=3)\n"
+            "backup sync daemon (mcast=dplb0, syncid=9, maxlen=1472, group=224.0.0.81, port=8848, ttl=3)\n")
     finally:
         c.stop()
         dp.stop()

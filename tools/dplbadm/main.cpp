@@ -134,6 +134,11 @@ int import_keepalived(const std::string& socket, const std::string& file) {
         for (const auto& r : h.reals) checkers += r.checkers.size();
     std::fprintf(stderr, "dplbadm: imported %zu virtual server(s) from %s (%zu changes); %zu checker(s) running\n",
                  parsed->services.size(), file.c_str(), std::size_t(reply->value("changes", 0)), checkers);
+    if (parsed->sync_daemons && !parsed->sync_daemons->empty()) {
+        const auto& d = parsed->sync_daemons->front();
+        std::fprintf(stderr, "dplbadm: lvs_sync_daemon: a master and a backup sync daemon on %s, syncid %u (dplbadm -L "
+                             "--daemon)\n", d.mcast_interface.c_str(), unsigned(d.syncid));
+    }
     return 0;
 }
 

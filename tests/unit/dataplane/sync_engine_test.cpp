@@ -407,3 +407,34 @@ TEST_CASE("Full-table dump: bounded chunks, never more than the ring holds, ever
     CHECK(lb.fwd.counters().sync_dumped.get() == 40);
     CHECK(tap.serve_dump(visit, lb.now, 8, lb.fwd.counters()) == 0);  // served: idle again
 }
+
+TEST_CASE("Both daemons on a node: a synced copy's end is not sent back, a session forwarded here is", "[sync]") {
+    Master m;
+    syn(m.lb, 40000, 443);  // NAT
+    syn(m.lb, 40001, 443);
+    SyncCounters c;
+    Datagrams msgs = send_events(m, c);
+
+    SyncTap tap(64);
+    tap.enabled = true;  // this node's master daemon runs too
+    LbOptions o;
+    o.sync = &tap;
+    Backup b(o);
+    REQUIRE(b.take(msgs).size() == 2);
+    CHECK(tap.events.size() == 0);  // installing is no event
+    const Session* copy = b.lb.session(Net::client, 40000, Net::vip, 443);
+    const Session* served = b.lb.session(Net::client, 40001, Net::vip, 443);
+    REQUIRE(copy);
+    REQUIRE(served);
+    CHECK(copy->is_synced_copy());
+    // The server answers the second connection through this node: it is this node's now.
+    FrameSpec reply = server_packet(served->reply.src, be16(served->reply.sport), Net::client, 40001, SYN | ACK);
+    expect_forward(b.lb, reply, Net::server_port, Net::client);
+    CHECK_FALSE(served->is_synced_copy());
+    drain(tap);
+    b.lb.expire_at(b.lb.now + 3600 * 1000);
+    auto ev = drain(tap);
+    REQUIRE(ev.size() == 1);
+    CHECK(ev[0].kind == SyncEventKind::ended);
+    CHECK(be16(ev[0].orig.sport) == 40001);
+}

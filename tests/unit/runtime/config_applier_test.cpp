@@ -175,3 +175,36 @@ TEST_CASE("apply-batch: the health checker's changes rebuild their service only"
     CHECK(refused.reply["field"] == "changes[0].active");
     CHECK(fx.applier.generation() == 3);
 }
+
+TEST_CASE("apply-batch: starting and stopping a sync daemon rebuilds no service", "[applier][sync]") {
+    Fx fx;
+    config::Config c = services(20);
+    REQUIRE(fx.applier.apply({{"cmd", "apply"}, {"generation", uint64_t(1)}, {"config", model::to_json(c)}}).snapshot);
+    config::SyncDaemon d;
+    d.state = config::SyncState::backup;
+    d.mcast_interface = "dplb0";
+    d.syncid = 4;
+    model::Batch start;
+    start.changes.push_back(model::StartSyncDaemon{d});
+    auto out = fx.applier.apply_batch(batch_request(1, 2, start));
+    INFO(out.reply.dump());
+    REQUIRE(out.reply["ok"] == true);
+    CHECK(out.reply["rebuilt"] == 0);
+    REQUIRE(out.snapshot);
+    REQUIRE(fx.applier.config().sync_daemons.size() == 1);
+    CHECK(fx.applier.config().sync_daemons[0] == d);
+    // A second backup is refused by the dataplane's editor too, and nothing changes.
+    auto again = fx.applier.apply_batch(batch_request(2, 3, start));
+    CHECK(again.reply["ok"] == false);
+    CHECK(fx.applier.generation() == 2);
+    model::Batch stop;
+    stop.changes.push_back(model::StopSyncDaemon{config::SyncState::backup});
+    auto stopped = fx.applier.apply_batch(batch_request(2, 3, stop));
+    REQUIRE(stopped.reply["ok"] == true);
+    CHECK(stopped.reply["rebuilt"] == 0);
+    CHECK(fx.applier.config().sync_daemons.empty());
+    // The whole configuration carries them as well.
+    c.sync_daemons = {d};
+    REQUIRE(fx.applier.apply({{"cmd", "apply"}, {"generation", uint64_t(4)}, {"config", model::to_json(c)}}).snapshot);
+    CHECK(fx.applier.config().sync_daemons == c.sync_daemons);
+}
