@@ -21,7 +21,7 @@ import time
 
 import pytest
 
-from lab import HERE, SYSTEM_PYTHON, Lab, wait_until
+from lab import HERE, SYSTEM_PYTHON, Host, Lab, sh, wait_until
 
 PORT_ADDR = "192.168.228.1"
 PEER = "192.168.228.10"
@@ -78,19 +78,27 @@ def start_peer(lab, name, seconds, *args):
     return p
 
 
+def start_with_twin(lab, ports, address, workers=1):
+    """Starts the dataplane with a kernel twin on its first port, which the dataplane moves
+    into a namespace of its own (kernel_twin.netns); gives the twin `address` (CIDR) there."""
+    lab.twin_if = f"k{lab.short}0"
+    ns = lab.netns("kern")
+    lab.start_dataplane(ports, workers=workers, twins={ports[0][0]: {"name": lab.twin_if, "netns": ns}})
+    wait_until(lambda: sh("ip", "-n", ns, "link", "show", lab.twin_if, check=False).returncode == 0, 10,
+               f"twin {lab.twin_if} in {ns}")
+    sh("ip", "-n", ns, "addr", "add", address, "dev", lab.twin_if)
+    sh("ip", "-n", ns, "link", "set", lab.twin_if, "up")
+    lab.kernel = Host(lab, "kern", ns, address.split("/")[0])
+
+
 @pytest.fixture(params=[1, 2], ids=["1-worker", "2-workers"])
 def sync_lab(request):
     lab = Lab().__enter__()
     try:
         lab.segment("c")
         lab.host("peer", "c", f"{PEER}/24")
-        twin_if = f"k{lab.short}0"
-        lab.twin_if = twin_if
         lab.workers = request.param
-        # The namespace the twin will be moved into (Lab.netns names it "<lab id>-<role>").
-        lab.start_dataplane([("lan", "c", f"{PORT_ADDR}/24")], workers=request.param,
-                            twins={"lan": {"name": twin_if, "netns": f"{lab.id}-kern"}})
-        lab.kernel = lab.move_twin(twin_if, "kern", f"{PORT_ADDR}/24")
+        start_with_twin(lab, [("lan", "c", f"{PORT_ADDR}/24")], f"{PORT_ADDR}/24", workers=request.param)
         yield lab
     finally:
         lab.close()
@@ -245,10 +253,7 @@ def pair_lab():
         a.host("client", "c", f"{PAIR}.10/24")
         a.host("real", "s", f"{SERVERS}.20/24", gateway=GATEWAY)
         for lab, n in ((a, 1), (b, 2)):
-            lab.twin_if = f"k{lab.short}0"
-            lab.start_dataplane([("lan", "c", f"{PAIR}.{n}/24"), ("srv", "s", f"{SERVERS}.{n}/24")],
-                                twins={"lan": {"name": lab.twin_if, "netns": f"{lab.id}-kern"}})
-            lab.kernel = lab.move_twin(lab.twin_if, "kern", f"{PAIR}.{n}/24")
+            start_with_twin(lab, [("lan", "c", f"{PAIR}.{n}/24"), ("srv", "s", f"{SERVERS}.{n}/24")], f"{PAIR}.{n}/24")
         yield a, b
     finally:
         b.close()
