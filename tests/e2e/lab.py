@@ -128,7 +128,32 @@ class Host:
 class Lab:
     """A set of namespaces joined by Linux bridges (segments), plus dplb's processes."""
 
-    def __init__(self):
+    def __init__(self, parent=None, node=0):
+        """parent: a second dataplane (and its dplb-control) in `parent`'s lab, as a Lab of its
+        own for the dataplane methods (ha_lab.py's two directors): it shares the parent's
+        namespaces, segments, hosts and processes (the parent's close removes them) and has
+        its own files (a folder of the parent's), EAL prefix, interface names and MACs
+        (`node`, 1..15, is in them)."""
+        self.node = node
+        # The fourth octet of the dataplane's port MACs (and their taps' kernel sides): a
+        # second dataplane on the same segments needs another one.
+        self.mac_tag = f"{node:02x}"
+        self.dataplane = None
+        self.dataplane_ports = []
+        self.dataplane_config = None
+        self.control = None
+        self.taps = {}
+        self.children = []
+        if parent is not None:
+            self.id = parent.id
+            self.short = f"{parent.short}{node:x}"
+            self.tmp = parent.tmp / f"node{node}"
+            self.tmp.mkdir()
+            self.namespaces, self.processes = parent.namespaces, parent.processes
+            self.switch, self.segments, self.hosts = parent.switch, parent.segments, parent.hosts
+            self.eal_prefix = f"{parent.id}n{node}"
+            parent.children.append(self)
+            return
         self.id = f"{NS_PREFIX}{os.getpid()}x{random.randrange(16**4):04x}"
         self.short = f"{random.randrange(16**5):05x}"  # for interface names (15-char limit)
         self.tmp = Path(tempfile.mkdtemp(prefix=f"{self.id}-"))
@@ -137,15 +162,7 @@ class Lab:
         self.switch = None
         self.segments = {}
         self.hosts = {}
-        self.dataplane = None
-        self.dataplane_ports = []
-        self.dataplane_config = None
-        self.control = None
         self.eal_prefix = self.id
-        self.taps = {}
-        # The fourth octet of the dataplane's port MACs (and their taps' kernel sides): a
-        # second dataplane on the same segments needs another one.
-        self.mac_tag = "00"
 
     # ----- lifetime -------------------------------------------------------------------
     def __enter__(self):
@@ -167,7 +184,8 @@ class Lab:
         for ns in reversed(self.namespaces):
             sh("ip", "netns", "del", ns, check=False)
         self.namespaces.clear()
-        shutil.rmtree(f"/var/run/dpdk/{self.eal_prefix}", ignore_errors=True)
+        for lab in (self, *self.children):
+            shutil.rmtree(f"/var/run/dpdk/{lab.eal_prefix}", ignore_errors=True)
         shutil.rmtree(self.tmp, ignore_errors=True)
 
     def terminate(self, p, sig=signal.SIGTERM):
