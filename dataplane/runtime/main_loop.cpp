@@ -126,6 +126,7 @@ void run_main_loop(Runtime& rt, int signal_fd) {
                 announced = std::move(current);
             }
             unsigned work = sync.poll(now, snap);
+            sync.take_resolve_hints([&](uint32_t addr) { neighbors.resolve_ahead(addr, now); });
             snap = nullptr;  // not used past the quiescent report below
             for (auto it = to_announce.begin(); it != to_announce.end();) {
                 if (!tick_reached(now, it->next)) {

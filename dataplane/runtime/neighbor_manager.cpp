@@ -145,6 +145,20 @@ void NeighborManager::on_packet(rte_mbuf* m, Tick now) {
     }
 }
 
+void NeighborManager::resolve_ahead(uint32_t dst, Tick now) {
+    const l3::Nexthop* nh = rt_.routes->lookup(dst);
+    if (!nh) return;
+    const uint32_t hop = nh->gateway ? nh->gateway : dst;
+    const uint64_t key = l3::neighbor_key(nh->port, hop);
+    if (entries_.count(key) || entries_.size() >= rt_.config.neighbor_max_entries) return;
+    const uint32_t source = rt_.routes->source_for(nh->port, hop);
+    if (!source) return;
+    Entry& e = entries_.emplace(key, Entry{}).first->second;
+    send_arp(nh->port, hop, nullptr, source);
+    e.requests = 1;
+    e.last_request = now;
+}
+
 void NeighborManager::tick(Tick now) {
     if (tick_reached(now, last_scan_ + scan_interval_ms)) {
         last_scan_ = now;

@@ -36,6 +36,11 @@ public:
     void tick(Tick now);
     // Sends a gratuitous ARP for `addr` out of port index `port`.
     void announce(uint16_t port, uint32_t addr);
+    // Starts resolving the next hop toward `dst` (network order) unless it is known or being
+    // resolved: an entry with no held packet and an ARP request, retried and expired as any
+    // other. For the session sync backup, whose first packets after a takeover would
+    // otherwise all wait for ARP at once (more than max_pending_per_neighbor are dropped).
+    void resolve_ahead(uint32_t dst, Tick now);
 
 private:
     struct Entry {

@@ -41,6 +41,16 @@ public:
     ~SyncEngine();
     // One round of work; returns how much was done (0: the caller may sleep).
     unsigned poll(Tick now, const Snapshot* snap);
+    // Calls f(address) for each next-hop hint the backup's receivers gathered since the last
+    // call (SyncReceiver::resolve_hints), then forgets them.
+    template <class F>
+    void take_resolve_hints(F&& f) {
+        for (auto& d : daemons_)
+            if (d && d->receiver) {
+                for (uint32_t a : d->receiver->resolve_hints()) f(a);
+                d->receiver->resolve_hints().clear();
+            }
+    }
 
 private:
     struct Daemon {

@@ -78,6 +78,11 @@ bool SyncReceiver::queue(const sync::SyncConn& c, const Snapshot& snap, Tick now
         return false;
     }
     c_.installs_queued.add();
+    if (!in.image.is_template && resolve_hints_.size() + 2 <= max_resolve_hints) {
+        resolve_hints_.push_back(in.image.reply.src);
+        if (in.image.mode == ForwardMode::nat || in.image.mode == ForwardMode::fullnat)
+            resolve_hints_.push_back(in.image.orig.src);
+    }
     return true;
 }
 

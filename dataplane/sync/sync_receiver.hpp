@@ -39,6 +39,14 @@ public:
     Result receive(std::span<const uint8_t> bytes, const Snapshot* snap, Tick now,
                    const std::vector<SpscRing<SyncInstall>*>* rings);
 
+    // Addresses (network order) the backup will send to if it takes over: the real server of
+    // every queued connection, and its client unless the mode is DR/TUN (replies bypass us).
+    // The main lcore resolves their next hops ahead (NeighborManager::resolve_ahead), so a
+    // takeover does not start with every synced connection's first packets held for ARP.
+    // Bounded (max_resolve_hints); the caller clears it after use.
+    static constexpr size_t max_resolve_hints = 256;
+    std::vector<uint32_t>& resolve_hints() { return resolve_hints_; }
+
 private:
     // One record; true when queued.
     bool queue(const sync::SyncConn& c, const Snapshot& snap, Tick now, const std::vector<SpscRing<SyncInstall>*>& rings,
@@ -49,6 +57,7 @@ private:
     fwd::TokenBucket rate_;
     SyncCounters& c_;
     sync::SyncMessage msg_;  // reused: its vectors keep their capacity
+    std::vector<uint32_t> resolve_hints_;
 };
 
 }  // namespace dplb

@@ -2,6 +2,7 @@
 // master's events (SyncTap), the batching of events into messages (SyncBatcher), the
 // backup's receiver (SyncReceiver: filters, owners, rate limit, counters) and installer
 // (Forwarder::install_synced), and the chunked full-table dump.
+#include <algorithm>
 #include <set>
 #include <thread>
 
@@ -437,4 +438,36 @@ TEST_CASE("Both daemons on a node: a synced copy's end is not sent back, a sessi
     REQUIRE(ev.size() == 1);
     CHECK(ev[0].kind == SyncEventKind::ended);
     CHECK(be16(ev[0].orig.sport) == 40001);
+}
+
+TEST_CASE("Receiver: next-hop hints for queued connections, bounded, none for refused records", "[sync]") {
+    Master m;
+    syn(m.lb, 40000, 80);   // FULLNAT: the real server and the client
+    syn(m.lb, 40001, 443);  // NAT: the same
+    SyncCounters c;
+    Datagrams msgs = send_events(m, c);
+
+    Backup b;
+    b.take(msgs);
+    std::vector<uint32_t> hints = b.rx.resolve_hints();
+    std::sort(hints.begin(), hints.end());
+    hints.erase(std::unique(hints.begin(), hints.end()), hints.end());
+    const Session* fn = m.lb.session(Net::client, 40000, Net::vip, 80);
+    const Session* nat = m.lb.session(Net::client, 40001, Net::vip, 443);
+    REQUIRE(fn);
+    REQUIRE(nat);
+    std::vector<uint32_t> want{Net::client, fn->reply.src, nat->reply.src};
+    std::sort(want.begin(), want.end());
+    want.erase(std::unique(want.begin(), want.end()), want.end());
+    CHECK(hints == want);
+
+    // Refused records give none; many records stop at the bound.
+    Backup wrong({}, 0, 8);
+    wrong.take(msgs);
+    CHECK(wrong.rx.resolve_hints().empty());
+    Master many;
+    for (uint16_t p = 0; p < 400; ++p) syn(many.lb, uint16_t(45000 + p), 443);
+    Backup full;
+    full.take(send_events(many, c));
+    CHECK(full.rx.resolve_hints().size() == SyncReceiver::max_resolve_hints);
 }
