@@ -102,8 +102,11 @@ model::Result<KernelAddressWatch> KernelAddressWatch::open(const std::vector<Twi
             s = &w.sockets_.back();
             s->fd = *fd;
             s->netns = t.netns;
-            const int rcvbuf = 1 << 20;  // a burst of keepalived's addresses must not overflow it
-            ::setsockopt(s->fd, SOL_SOCKET, SO_RCVBUF, &rcvbuf, sizeof rcvbuf);
+            // A burst of keepalived's addresses must not overflow it. SO_RCVBUFFORCE (root, as
+            // the dataplane runs) passes net.core.rmem_max, which SO_RCVBUF is capped at.
+            const int rcvbuf = 1 << 20;
+            if (::setsockopt(s->fd, SOL_SOCKET, SO_RCVBUFFORCE, &rcvbuf, sizeof rcvbuf) != 0)
+                ::setsockopt(s->fd, SOL_SOCKET, SO_RCVBUF, &rcvbuf, sizeof rcvbuf);
             sockaddr_nl local{};
             local.nl_family = AF_NETLINK;
             local.nl_groups = RTMGRP_IPV4_IFADDR;
@@ -111,7 +114,7 @@ model::Result<KernelAddressWatch> KernelAddressWatch::open(const std::vector<Twi
                 return model::Error{"kernel_twin", "cannot subscribe to address changes in namespace '" + t.netns +
                                                        "': " + err_text(errno)};
         }
-        s->ifindexes.insert(*index);
+        s->table.watch_ifindex(*index);
     }
     // Subscribed first, dumped second: nothing that changes in between is missed.
     for (Socket& s : w.sockets_)
@@ -130,13 +133,16 @@ KernelAddressWatch::~KernelAddressWatch() {
 }
 
 bool KernelAddressWatch::request_dump(Socket& s) {
-    s.dump_seq = ++seq_;
-    s.fresh.clear();
-    const std::vector<uint8_t> req = rtnl_addr_dump_request(s.dump_seq);
+    if (!s.table.dump_due()) return true;
+    const uint32_t seq = ++seq_;
+    const std::vector<uint8_t> req = rtnl_addr_dump_request(seq);
     sockaddr_nl kernel{};
     kernel.nl_family = AF_NETLINK;
-    return ::sendto(s.fd, req.data(), req.size(), 0, reinterpret_cast<sockaddr*>(&kernel), sizeof kernel) ==
-           ssize_t(req.size());
+    if (::sendto(s.fd, req.data(), req.size(), 0, reinterpret_cast<sockaddr*>(&kernel), sizeof kernel) !=
+        ssize_t(req.size()))
+        return false;  // still due: asked for again at the next poll
+    s.table.dump_sent(seq);
+    return true;
 }
 
 bool KernelAddressWatch::read_socket(Socket& s) {
@@ -150,34 +156,19 @@ bool KernelAddressWatch::read_socket(Socket& s) {
             ++errors_;
             if (errno == ENOBUFS) {  // events were lost: start again from a full dump
                 ++resyncs_;
-                if (!request_dump(s)) ++errors_;
+                s.table.lost_events();
                 continue;
             }
             break;
         }
         events.clear();
         const RtnlResult r = parse_rtnl_addr(buf, size_t(n), events);
-        for (const AddrEvent& e : events) {
-            ++events_;
-            if (!s.ifindexes.count(e.ifindex)) continue;
-            // Applied to what is known now and, during a dump, to the table being rebuilt.
-            for (auto* table : {&s.held, &s.fresh}) {
-                if (table == &s.fresh && !s.dump_seq) continue;
-                auto& set = (*table)[e.ifindex];
-                const bool did = e.added ? set.insert(e.addr_be).second : set.erase(e.addr_be) > 0;
-                if (table == &s.held) changed |= did;
-            }
-        }
-        if (r.status == RtnlStatus::done && s.dump_seq) {
-            changed |= s.fresh != s.held;
-            s.held = std::move(s.fresh);
-            s.fresh.clear();
-            s.dump_seq = 0;
-            s.synced = true;
-        } else if (r.status == RtnlStatus::error || r.status == RtnlStatus::malformed) {
-            ++errors_;
-        }
+        events_ += events.size();
+        changed |= s.table.apply(events, r);
+        if (r.status == RtnlStatus::error || r.status == RtnlStatus::malformed) ++errors_;
     }
+    // A dump wanted (lost events, a refused request) and none running: now.
+    if (!request_dump(s)) ++errors_;
     return changed;
 }
 
@@ -190,13 +181,13 @@ bool KernelAddressWatch::poll() {
 std::vector<uint32_t> KernelAddressWatch::addresses() const {
     std::set<uint32_t> all;
     for (const Socket& s : sockets_)
-        for (const auto& [index, addrs] : s.held) all.insert(addrs.begin(), addrs.end());
+        for (const auto& [index, addrs] : s.table.held()) all.insert(addrs.begin(), addrs.end());
     return {all.begin(), all.end()};
 }
 
 bool KernelAddressWatch::synced() const {
     for (const Socket& s : sockets_)
-        if (!s.synced) return false;
+        if (!s.table.synced()) return false;
     return true;
 }
 

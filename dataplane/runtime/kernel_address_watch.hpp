@@ -4,7 +4,8 @@
 // announcements. Non-blocking: poll() reads what is queued and returns.
 //
 // If the socket's receive buffer overflowed (ENOBUFS: events were lost), the whole table is
-// dumped again and replaces what was known (`resyncs`).
+// dumped again and replaces what was known (`resyncs`); one dump at a time per socket, the
+// merge of dump and events is RtnlAddrTable's (rtnl_addr_table.hpp).
 //
 // Also the move of a twin into its namespace (`kernel_twin.netns`), over rtnetlink too.
 //
@@ -18,6 +19,7 @@
 #include <vector>
 
 #include "common/result.hpp"
+#include "dataplane/runtime/rtnl_addr_table.hpp"
 
 namespace dplb::runtime {
 
@@ -55,14 +57,11 @@ private:
     struct Socket {
         int fd = -1;
         std::string netns;
-        std::set<uint32_t> ifindexes;  // the twins in this namespace
-        uint32_t dump_seq = 0;         // the dump in progress, 0 = none
-        bool synced = false;
-        // Per twin interface: its addresses; during a dump the new table is built in `fresh`.
-        std::map<uint32_t, std::set<uint32_t>> held, fresh;
+        RtnlAddrTable table;  // the twins in this namespace and their addresses
     };
     KernelAddressWatch() = default;
     bool read_socket(Socket& s);
+    // Asks for a dump if the table wants one and none runs; false if the request failed.
     bool request_dump(Socket& s);
 
     std::vector<Socket> sockets_;
