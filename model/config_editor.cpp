@@ -533,6 +533,8 @@ struct ConfigEditor::Impl {
                 return Error{member_path(field, "state"),
                              "a " + std::string(cfg::to_string(d.state)) + " sync daemon is already running (on " +
                                  d.mcast_interface + ", syncid " + std::to_string(d.syncid) + "); stop it first"};
+        for (const auto& d : c.sync_daemons)
+            if (auto e = validate_sync_daemon_pair(d, ch.daemon, member_path(field, "mcast_port"))) return e;
         c.sync_daemons.push_back(ch.daemon);
         undo.push_back([this] { c.sync_daemons.pop_back(); });
         return std::nullopt;

@@ -73,6 +73,10 @@ Status check_interface_name(const std::string& name, const std::string& field);
 Status validate_sync_daemon(const config::SyncDaemon&, const std::string& path);
 // Each daemon (under `path`, the list's path), and at most one master and one backup.
 Status validate_sync_daemons(const std::vector<config::SyncDaemon>&, const std::string& path);
+// A master and a backup side by side: with unicast peers both would bind 0.0.0.0:mcast_port
+// and each datagram would reach one of them only, so their ports must differ. `port_field`
+// names the mcast_port reported (the daemon added last).
+Status validate_sync_daemon_pair(const config::SyncDaemon&, const config::SyncDaemon&, const std::string& port_field);
 // Everything above for every port group and service, plus: no two port groups with the same
 // mark, no two matches overlapping, no match taking an address service's packets, no two
 // services with the same key; and the sync daemons (validate_sync_daemons).

@@ -47,6 +47,15 @@ Status validate_sync_daemon(const cfg::SyncDaemon& d, const std::string& path) {
     return std::nullopt;
 }
 
+Status validate_sync_daemon_pair(const cfg::SyncDaemon& a, const cfg::SyncDaemon& b, const std::string& port_field) {
+    // Unicast sockets bind 0.0.0.0:mcast_port (multicast ones the group), and Linux hands a
+    // unicast datagram to one of the sockets sharing the port: the other daemon never sees it.
+    if (a.state != b.state && !a.peers.empty() && !b.peers.empty() && a.mcast_port == b.mcast_port)
+        return Error{port_field, "a master and a backup daemon with unicast peers need different mcast_port values "
+                                 "(both " + std::to_string(a.mcast_port) + ")"};
+    return std::nullopt;
+}
+
 Status validate_sync_daemons(const std::vector<cfg::SyncDaemon>& daemons, const std::string& path) {
     // IPVS keeps one slot per state (ip_vs_sync_daemon: master and backup), so does dplb.
     std::optional<std::size_t> first[2];
@@ -61,6 +70,9 @@ Status validate_sync_daemons(const std::vector<cfg::SyncDaemon>& daemons, const 
                                                          "); a node runs at most one master and one backup"};
         slot = i;
     }
+    if (first[0] && first[1])
+        return validate_sync_daemon_pair(daemons[*first[0]], daemons[*first[1]],
+                                         member_path(index_path(path, std::max(*first[0], *first[1])), "mcast_port"));
     return std::nullopt;
 }
 

@@ -81,9 +81,7 @@ model::Result<Request> read_lvs_sync_daemon(const Statement& s, std::vector<std:
         } else if (word == "group") {
             auto a = address_arg(s, ++i);
             if (!a) return a.error();
-            if ((a->host() >> 28) != 0xe)
-                return error_at(s.where(), s.name(), "group " + a->str() + " is not a multicast address");
-            r.settings.mcast_group = *a;
+            r.settings.mcast_group = *a;  // a multicast one: validate_sync_daemon checks it below
         } else if (i == 1) {
             r.instance = word;  // keepalived 2.2's positional VRRP instance
         } else if (i == 2 && !r.instance.empty() && !word.empty() && word.find_first_not_of("0123456789") == std::string::npos) {

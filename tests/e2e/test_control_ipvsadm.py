@@ -223,6 +223,10 @@ def test_sync_daemons_start_list_stop_and_survive_a_restart(workdir):
         assert c.adm("--status", check=0).stdout.count("sync daemon (mcast=dplb0") == 2
 
         c.adm("--stop-daemon", "master", check=0)
+        # A unicast master beside the unicast backup on the same port: refused (docs/ha.md).
+        r = c.adm("--start-daemon", "master", "--mcast-interface", "dplb0", "--sync-peer", "192.168.99.3")
+        assert r.returncode == 1
+        assert "need different mcast_port values (both 8848)" in r.stderr
         r = c.adm("--stop-daemon", "master")
         assert r.returncode == 1 and "no master sync daemon is running" in r.stderr
         assert c.stop() == 0

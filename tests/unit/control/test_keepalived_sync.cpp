@@ -137,7 +137,8 @@ TEST_CASE("keepalived: bad lvs_sync_daemon lines name file, line and what is wro
     CHECK(err("lvs_sync_daemon eth0 maxlen 100").ends_with("k.conf:2: lvs_sync_daemon: '100' is out of range 128..65507"));
     CHECK(err("lvs_sync_daemon eth0 port 0").ends_with("k.conf:2: lvs_sync_daemon: '0' is out of range 1..65535"));
     CHECK(err("lvs_sync_daemon eth0 ttl 256").ends_with("k.conf:2: lvs_sync_daemon: '256' is out of range 1..255"));
-    CHECK(err("lvs_sync_daemon eth0 group 10.0.0.1").ends_with("k.conf:2: lvs_sync_daemon: group 10.0.0.1 is not a multicast address"));
+    CHECK(err("lvs_sync_daemon eth0 group 10.0.0.1")
+              .ends_with("k.conf:2: lvs_sync_daemon: mcast_group: '10.0.0.1' is not a multicast address (224.0.0.0/4)"));
     CHECK(err("lvs_sync_daemon eth0 group").ends_with("k.conf:2: lvs_sync_daemon: 'group' needs a value"));
     CHECK(err("lvs_sync_daemon eth0 id 1 frob 2").ends_with(
         "k.conf:2: lvs_sync_daemon: unknown option 'frob' (expected inst, id, maxlen, port, ttl or group)"));

@@ -163,6 +163,36 @@ TEST_CASE("sync daemons: at most one master and one backup") {
     CHECK(dup->field == "config.sync_daemons[1].state");
 }
 
+TEST_CASE("sync daemons: a unicast master and backup need different ports") {
+    // Both sockets would bind 0.0.0.0:8848 and each datagram would reach one of them only.
+    auto e = decode_error(R"([{"state":"master","mcast_interface":"eth0","peers":["10.0.0.2"]},
+        {"state":"backup","mcast_interface":"eth0","peers":["10.0.0.2"]}])");
+    CHECK(e.field == "config.sync_daemons[1].mcast_port");
+    CHECK(e.message == "a master and a backup daemon with unicast peers need different mcast_port values (both 8848)");
+    // Different ports, or one of them multicast (bound to the group): accepted.
+    config::Config c;
+    auto master = daemon(config::SyncState::master);
+    master.peers = {*Ip4::parse("10.0.0.2")};
+    auto backup = daemon(config::SyncState::backup);
+    backup.peers = {*Ip4::parse("10.0.0.2")};
+    backup.mcast_port = 8849;
+    c.sync_daemons = {master, backup};
+    CHECK_FALSE(validate_config(c));
+    c.sync_daemons[1].peers.clear();
+    c.sync_daemons[1].mcast_port = master.mcast_port;
+    CHECK_FALSE(validate_config(c));
+    // The same refusal for a daemon started beside the other (dplbadm --start-daemon).
+    ConfigEditor ed(test::nat_lab());
+    REQUIRE_FALSE(ed.apply(StartSyncDaemon{master}));
+    backup.mcast_port = master.mcast_port;
+    auto started = ed.apply(StartSyncDaemon{backup}, "changes[0]");
+    REQUIRE(started);
+    CHECK(started->field == "changes[0].daemon.mcast_port");
+    CHECK(ed.config().sync_daemons.size() == 1);
+    backup.mcast_port = 8849;
+    CHECK_FALSE(ed.apply(StartSyncDaemon{backup}));
+}
+
 TEST_CASE("sync daemons: start and stop as changes, refused as IPVS refuses them") {
     ConfigEditor ed(test::nat_lab());
     const config::Config lab = ed.config();
