@@ -3,6 +3,7 @@
 #include <cstdio>
 #include <map>
 
+#include "codec/config_json.hpp"
 #include "dataplane/runtime/control_server.hpp"
 #include "dataplane/runtime/control_util.hpp"
 #include "dataplane/runtime/idle.hpp"
@@ -112,17 +113,8 @@ json ControlServer::status() const {
 json ControlServer::sync_status() const {
     json daemons = json::array();
     for (const SyncDaemonStatus& d : rt_.sync.status()) {
-        json peers = json::array();
-        for (const Ip4& p : d.daemon.peers) peers.push_back(p.str());
-        json dj = {{"state", d.daemon.state == config::SyncState::master ? "master" : "backup"},
-                   {"mcast_interface", d.daemon.mcast_interface},
-                   {"syncid", d.daemon.syncid},
-                   {"sync_maxlen", d.daemon.sync_maxlen},
-                   {"mcast_group", d.daemon.mcast_group.str()},
-                   {"mcast_port", d.daemon.mcast_port},
-                   {"mcast_ttl", d.daemon.mcast_ttl},
-                   {"peers", peers},
-                   {"running", d.running}};
+        json dj = model::to_json(d.daemon);  // the configuration's own form (docs/api.md)
+        dj["running"] = d.running;
         if (!d.error.empty()) dj["error"] = d.error;
         if (!d.netns.empty()) dj["netns"] = d.netns;
         if (d.daemon.state == config::SyncState::backup) dj["table_complete"] = d.table_complete;
