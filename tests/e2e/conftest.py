@@ -25,8 +25,9 @@ def two_arm_lab(workers=1, idle="auto", clients=1):
     """Client segment (VIP side) and server segment (RS1, RS2 with the director as gateway),
     dataplane on both, dplb-control started. As in the seed lab, a second client
     (`remote`, 192.168.100.200) sits behind a router the dataplane reaches by a static route."""
-    lab = Lab().__enter__()
+    lab = Lab()
     try:
+        lab.__enter__()  # inside: a failure after it made the switch namespace still closes the lab
         lab.segment("c")
         lab.segment("s")
         lab.segment("r")
@@ -75,8 +76,9 @@ DATAPLANE_MAC = "02:dd:00:00:00:01"  # the first dataplane port's MAC (lab.start
 def one_arm_dr_lab(http_ports=(80,), clients=1, workers=1):
     """Seed 001's DR topology with dplb as the director. Each web server serves its page on
     every port of `http_ports`; `clients` hosts on the client network (172.25.254.200 + i)."""
-    lab = Lab().__enter__()
+    lab = Lab()
     try:
+        lab.__enter__()  # inside: a failure after it made the switch namespace still closes the lab
         lab.segment("c")
         lab.segment("l")
         lab.router("router", ("c", f"{DR_ROUTER_OUT}/24"), ("l", f"{DR_ROUTER_LAN}/24"))
@@ -132,8 +134,9 @@ TUN_CLIENT = "172.25.254.200"
 
 
 def tun_lab_topology(workers=1):
-    lab = Lab().__enter__()
+    lab = Lab()
     try:
+        lab.__enter__()  # inside: a failure after it made the switch namespace still closes the lab
         for seg in ("l", "r", "c"):
             lab.segment(seg)
         router = lab.router("router", ("l", f"{TUN_ROUTER['l']}/24"), ("r", f"{TUN_ROUTER['r']}/24"))

@@ -64,8 +64,9 @@ print(n)
 
 @pytest.fixture(params=[1, 2], ids=["1-worker", "2-workers"])
 def twin_lab(request):
-    lab = Lab().__enter__()
+    lab = Lab()
     try:
+        lab.__enter__()  # inside: a failure after it made the switch namespace still closes the lab
         lab.segment("c")
         lab.host("peer", "c", f"{PEER}/24")
         twin_if = f"k{lab.short}0"

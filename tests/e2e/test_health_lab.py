@@ -52,8 +52,9 @@ def measure(name, seconds, bound=None):
 def health_lab():
     """Seed 000's NAT lab (client segment, RS1/RS2 behind the director) plus RS3 on the real
     servers' segment; the dataplane runs, dplb-control is left to the test (start())."""
-    lab = Lab().__enter__()
+    lab = Lab()
     try:
+        lab.__enter__()  # inside: a failure after it made the switch namespace still closes the lab
         lab.segment("c")
         lab.segment("s")
         lab.host("client", "c", "192.168.227.200/24")

@@ -58,9 +58,10 @@ def states(lab):
 
 @pytest.fixture
 def scale_lab():
-    lab = Lab().__enter__()
+    lab = Lab()
     dp = None
     try:
+        lab.__enter__()  # inside: a failure after it made the switch namespace still closes the lab
         ns = lab.netns("checks")
         batch = "".join(f"address add {real_address(i)}/32 dev lo\n" for i in range(REALS))
         sh("ip", "-n", ns, "-batch", "-", input=batch, timeout=60)

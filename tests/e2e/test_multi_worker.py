@@ -182,8 +182,9 @@ def test_changes_and_real_server_removal_under_concurrent_load(mode):
 
 def test_more_workers_than_lcores_is_refused_with_the_numbers():
     from lab import Lab
-    lab = Lab().__enter__()
+    lab = Lab()
     try:
+        lab.__enter__()  # inside: a failure after it made the switch namespace still closes the lab
         lab.segment("c")
         with pytest.raises(RuntimeError) as e:
             lab.start_dataplane([("client", "c", "192.168.227.1/24")], workers=2, extra={"workers": 3})

@@ -93,8 +93,9 @@ def start_with_twin(lab, ports, address, workers=1):
 
 @pytest.fixture(params=[1, 2], ids=["1-worker", "2-workers"])
 def sync_lab(request):
-    lab = Lab().__enter__()
+    lab = Lab()
     try:
+        lab.__enter__()  # inside: a failure after it made the switch namespace still closes the lab
         lab.segment("c")
         lab.host("peer", "c", f"{PEER}/24")
         lab.workers = request.param
@@ -244,10 +245,11 @@ GATEWAY = f"{SERVERS}.254"  # the real server's default route (NAT): a neighbour
 def pair_lab():
     """Clients on segment c, the real server on segment s behind the directors; two
     dataplanes (A .1, B .2 on both), each port `lan` with a kernel twin in its own namespace."""
-    a = Lab().__enter__()
+    a = Lab()
     b = Lab()  # on A's switch and segments, with its own MACs, namespaces and processes
-    b.switch, b.segments, b.mac_tag = a.switch, a.segments, "01"
     try:
+        a.__enter__()  # inside: a failure after it made the switch namespace still closes the lab
+        b.switch, b.segments, b.mac_tag = a.switch, a.segments, "01"
         a.segment("c")
         a.segment("s")
         a.host("client", "c", f"{PAIR}.10/24")

@@ -58,8 +58,9 @@ print(data.decode(errors="replace").replace("\\r\\n", " | "), flush=True)
 
 @pytest.fixture
 def owner_lab():
-    lab = Lab().__enter__()
+    lab = Lab()
     try:
+        lab.__enter__()  # inside: a failure after it made the switch namespace still closes the lab
         lab.segment("c")
         lab.segment("s")
         lab.host("client", "c", f"{CLIENT}/24")
