@@ -24,6 +24,9 @@
 namespace dplb {
 
 inline constexpr unsigned any_worker = ~0u;
+// The most workers a dataplane runs (dataplane_config.cpp refuses more); sizes per-worker
+// bit sets such as SyncReceiver::Result::workers_fed.
+inline constexpr unsigned max_workers = 128;
 
 inline unsigned client_owner(uint32_t client_addr_be, uint16_t client_port_be, unsigned nworkers) {
     uint64_t w = uint64_t(client_addr_be) << 16 | client_port_be;

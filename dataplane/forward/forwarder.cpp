@@ -167,6 +167,9 @@ int Forwarder::choose_real(const pkt::ParsedIpv4& p, const ServiceSnap& svc, Tic
     } else {
         t->expires = now + svc.persist_timeout_ms;  // each new connection refreshes it
     }
+    // A synced copy chosen here is this node's now (a failover): its end and refreshes are
+    // this node's to send. Templates have no passive checks, so the flag has no other use.
+    t->flags = uint8_t(t->flags & ~session_syn_timeout_counted);
     *tpl = t;
     return chosen;
 }
@@ -364,6 +367,10 @@ Verdict Forwarder::forward_existing(pkt::ParsedIpv4& p, Session& s, bool reply_d
         sc.out_packets.add();
         sc.out_bytes.add(bytes);
     } else {
+        // DR/TUN: replies bypass this node, so a client packet forwarded here is the only sign
+        // a synced copy is this node's now (a failover); without this it would stay a copy
+        // and its end would never be sent. The passive checks are off for DR/TUN anyway.
+        if ((s.flags & session_input_only) && s.is_synced_copy()) s.flags |= session_server_answered;
         rc.in_packets.add();
         rc.in_bytes.add(bytes);
         sc.in_packets.add();
@@ -492,7 +499,7 @@ unsigned Forwarder::expire(Tick now, unsigned budget, const Snapshot* snap) {
                 snap && s->service_id < snap->service_by_id.size() ? snap->service_by_id[s->service_id] : nullptr;
             s->expires = now + (svc && svc->persistent ? svc->persist_timeout_ms : Tick(60000));
             wheel_.add(s);
-            sync_event(*s, SyncEventKind::refreshed);
+            if (!s->is_synced_copy()) sync_event(*s, SyncEventKind::refreshed);  // a copy's master refreshes it
             return;
         }
         if (s->in_syn_state() &&

@@ -52,6 +52,23 @@ InstallOutcome Forwarder::install_synced(const SyncInstall& in, const Snapshot& 
             count(InstallOutcome::conflict);
             return InstallOutcome::conflict;
         }
+        if (s.is_template() && im.is_template) {  // template keys never match a connection's
+            // Rebound to another server on the master (choose_real): rebind in place, as
+            // choose_real does. Ending it would orphan the connections it controls (their
+            // `control` index would point at whatever reuses the slot).
+            const bool rebound = s.real_id != in.real_id;
+            if (rebound) {
+                reals_[s.real_id].persistent.sub();
+                reals_[in.real_id].persistent.add();
+                s.real_id = in.real_id;
+                s.service_id = svc->id;
+            }
+            s.expires = expires;
+            wheel_.reschedule(&s);
+            const InstallOutcome o = rebound ? InstallOutcome::replaced : InstallOutcome::updated;
+            count(o);
+            return o;
+        }
         if (same_session(s, in)) {
             if (!s.is_template()) {
                 const bool active = im.state == SessionState::tcp_established;
@@ -84,7 +101,9 @@ InstallOutcome Forwarder::install_new(const SyncInstall& in, const ServiceSnap& 
     if (im.is_template) {
         Session* t = table_.insert(im.orig, h, nullptr, 0);
         if (!t) return InstallOutcome::table_full;
-        t->flags |= session_template;
+        // A synced copy (Session::is_synced_copy): its end and refreshes are the master's to
+        // send; sending them back would bounce between two nodes that both run a master daemon.
+        t->flags |= session_template | session_syn_timeout_counted;
         t->state = SessionState::tcp_none;
         t->control = 0;
         t->real_id = in.real_id;

@@ -8,6 +8,7 @@
 #include <sstream>
 
 #include "common/netns.hpp"
+#include "dataplane/flow/owner.hpp"
 
 namespace dplb::runtime {
 
@@ -141,7 +142,7 @@ model::Result<DataplaneConfig> parse_dataplane_config(const std::string& text) {
         c.sloppy_tcp = j["sloppy_tcp"].get<bool>();
     }
     if (!r.string(j, "control_socket", "", c.control_socket, false) ||
-        !r.uint(j, "workers", "", c.workers, 0, 128) ||
+        !r.uint(j, "workers", "", c.workers, 0, max_workers) ||
         !r.uint(j, "sessions_per_worker", "", c.sessions_per_worker, 1024, 1u << 30) ||
         !r.uint(j, "max_services", "", c.max_services, 1, 1u << 20) ||
         !r.uint(j, "max_real_servers", "", c.max_real_servers, 1, 1u << 24) ||

@@ -28,6 +28,8 @@ void SyncEngine::set_master(bool on) {
 void SyncEngine::reconfigure(Tick now) {
     set_master(false);
     dumping_ = false;
+    for (auto& d : daemons_)  // what the old master batched is still worth sending
+        if (d->socket && d->batcher) d->batcher->flush();
     daemons_.clear();  // closes every socket
     for (const config::SyncDaemon& cfg : rt_.sync.config(&version_)) {
         auto d = std::make_unique<Daemon>();
@@ -91,7 +93,7 @@ unsigned SyncEngine::poll(Tick now, const Snapshot* snap) {
         if (d->socket && d->batcher) master = d.get();
     }
     // Master: events to messages. Without a master the taps are off; what they still hold
-    // from before is dropped.
+    // from before is dropped, counted (events_no_master).
     work += drain_events(master, now, snap, events_per_poll);
     for (auto& d : daemons_) {
         if (!d->socket) continue;
@@ -116,11 +118,17 @@ unsigned SyncEngine::poll(Tick now, const Snapshot* snap) {
 
 unsigned SyncEngine::drain_events(Daemon* master, Tick now, const Snapshot* snap, unsigned limit) {
     unsigned n = 0;
+    for (auto& tap : rt_.sync_taps) n += drain_tap(*tap, master, now, snap, limit);
+    return n;
+}
+
+unsigned SyncEngine::drain_tap(SyncTap& tap, Daemon* master, Tick now, const Snapshot* snap, unsigned limit) {
+    unsigned n = 0;
     SyncEvent e;
-    for (auto& tap : rt_.sync_taps)
-        for (unsigned i = 0; i < limit && tap->events.pop(e); ++i, ++n)
-            if (master && snap) master->batcher->add(e, *snap, now);
-            else if (master) rt_.sync_counters.events_no_context.add();  // no configuration yet
+    for (; n < limit && tap.events.pop(e); ++n)
+        if (master && snap) master->batcher->add(e, *snap, now);
+        else if (master) rt_.sync_counters.events_no_context.add();  // no configuration yet
+        else rt_.sync_counters.events_no_master.add();  // made before the master daemon went away
     return n;
 }
 
@@ -141,12 +149,12 @@ unsigned SyncEngine::poll_socket(Daemon& d, Tick now, const Snapshot* snap) {
         }
         auto r = d.receiver->receive(std::span<const uint8_t>(buf_.data(), size_t(len)), snap, now,
                                      backup ? &rings_ : nullptr);
-        for (unsigned w = 0; w < rt_.workers && w < 64; ++w)
-            if (r.workers_fed & (uint64_t(1) << w)) wake_worker(rt_, w);
+        for (unsigned w = 0; w < rt_.workers && w < max_workers; ++w)
+            if (r.workers_fed.test(w)) wake_worker(rt_, w);
         if (!r.control) continue;
         if (!backup && r.control->kind == sync::ControlKind::full_table_request) {
             rt_.sync_counters.full_table_requests_received.add();
-            start_dump(r.control->request_id);
+            start_dump(r.control->request_id, now);
         } else if (backup && r.control->kind == sync::ControlKind::full_table_end &&
                    r.control->request_id == d.request_id && !d.status.table_complete) {
             rt_.sync_counters.full_table_ends_received.add();
@@ -157,8 +165,12 @@ unsigned SyncEngine::poll_socket(Daemon& d, Tick now, const Snapshot* snap) {
     return n;
 }
 
-void SyncEngine::start_dump(uint32_t request_id) {
+void SyncEngine::start_dump(uint32_t request_id, Tick now) {
     if (dumping_) return;  // the requester asks again until it has its end marker
+    if (!dump_gate_.admit(now)) {  // a request flood: at most one dump per DumpGate interval
+        rt_.sync_counters.full_table_requests_refused.add();
+        return;
+    }
     if (++dump_seq_ == 0) ++dump_seq_;
     dumping_ = true;
     dump_request_id_ = request_id;
@@ -175,9 +187,11 @@ void SyncEngine::finish_dump(Daemon& d, Tick now, const Snapshot* snap) {
         if (tap->dump_served.load(std::memory_order_acquire) != dump_seq_) return;
         records += tap->dump_records.load(std::memory_order_relaxed);
     }
-    // Every dumped event is in a ring now: send them all before the end marker.
-    while (drain_events(&d, now, snap, ~0u)) {
-    }
+    // Every dumped event is in a ring now, ahead of whatever the workers push from here on:
+    // send what each ring holds at this moment before the end marker, and no more (under a
+    // high connection rate the rings never run empty; the main lcore must get back to its
+    // other work, and report its RCU quiescent state).
+    for (auto& tap : rt_.sync_taps) drain_tap(*tap, &d, now, snap, tap->events.size());
     d.batcher->flush();
     sync::ControlMessage m{sync::ControlKind::full_table_end, dump_request_id_, uint16_t(rt_.workers), records};
     if (d.socket->send(sync::encode_control(d.status.daemon.syncid, m)))

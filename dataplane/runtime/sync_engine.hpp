@@ -26,6 +26,7 @@
 #include <vector>
 
 #include "dataplane/runtime/runtime.hpp"
+#include "dataplane/sync/dump_gate.hpp"
 #include "dataplane/sync/sync_batcher.hpp"
 #include "dataplane/sync/sync_receiver.hpp"
 #include "dataplane/sync/sync_socket.hpp"
@@ -36,6 +37,8 @@ class SyncEngine {
 public:
     static constexpr Tick retry_interval_ms = 2000;
     static constexpr Tick request_interval_ms = 5000;
+    // A backup's own retries must always pass the master's DumpGate.
+    static_assert(DumpGate::min_interval_ms < request_interval_ms);
 
     explicit SyncEngine(Runtime& rt);
     ~SyncEngine();
@@ -67,7 +70,8 @@ private:
     void open(Daemon& d, Tick now);
     unsigned poll_socket(Daemon& d, Tick now, const Snapshot* snap);
     unsigned drain_events(Daemon* master, Tick now, const Snapshot* snap, unsigned limit);
-    void start_dump(uint32_t request_id);
+    unsigned drain_tap(SyncTap& tap, Daemon* master, Tick now, const Snapshot* snap, unsigned limit);
+    void start_dump(uint32_t request_id, Tick now);
     void finish_dump(Daemon& d, Tick now, const Snapshot* snap);
     void set_master(bool on);
     void publish_status();
@@ -81,6 +85,7 @@ private:
     bool dumping_ = false;
     uint32_t dump_seq_ = 0;
     uint32_t dump_request_id_ = 0;
+    DumpGate dump_gate_;
     std::vector<uint8_t> buf_;
 };
 

@@ -77,11 +77,14 @@ struct alignas(64) Session {
         flags = uint8_t((flags & ~session_mode_mask) | (unsigned(m) << session_mode_shift));
     }
     bool is_template() const { return flags & session_template; }
-    // Session sync: installed from a peer and not yet forwarded a server's packet here
-    // (docs/ha.md "Configuration": a synced copy's end is never sent back). The installer
-    // marks it syn_timeout_counted without server_answered, which also keeps the passive
-    // checks off it; a native session gets that combination only when its server never
-    // answered, whose end then goes unsent too (the peer's copy expires on its own).
+    // Session sync: installed from a peer and not yet this node's (docs/ha.md "Configuration":
+    // a synced copy's end and refreshes are never sent back). The installer marks it
+    // syn_timeout_counted without server_answered, which also keeps the passive checks off
+    // it; a native session gets that combination only when its server never answered, whose
+    // end then goes unsent too (the peer's copy expires on its own). No dedicated bit: the
+    // flags byte is full and Session is one cache line. A copy becomes this node's when it
+    // forwards a server's packet (NAT, FULLNAT) or a client's (DR/TUN, whose replies bypass
+    // it: forward_existing sets server_answered), or, a template, when choose_real uses it.
     bool is_synced_copy() const {
         return (flags & (session_server_answered | session_syn_timeout_counted)) == session_syn_timeout_counted;
     }

@@ -27,7 +27,9 @@ namespace dplb {
     X(fullnat_owner_mismatch) /* lport % workers names another worker than the client's owner */    \
     X(install_ring_full) X(install_rate_limited) X(installs_queued)                                 \
     X(full_table_requests_sent) X(full_table_ends_received) X(full_table_records_announced)          \
-    X(worker_count_mismatch) /* a peer's control message says another worker count */
+    X(worker_count_mismatch) /* a peer's control message says another worker count */             \
+    X(full_table_requests_refused) /* within DumpGate::min_interval_ms of the last dump start */   \
+    X(events_no_master) /* events a tap still held when no master daemon ran: not sent */
 
 struct SyncCounters {
 #define DPLB_SYNC_MEMBER(name) Counter name;

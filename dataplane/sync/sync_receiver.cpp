@@ -44,7 +44,7 @@ SyncReceiver::Result SyncReceiver::receive(std::span<const uint8_t> bytes, const
     }
     for (const sync::SyncConn& c : msg_.conns) {
         unsigned w = 0;
-        if (queue(c, *snap, now, *rings, w)) r.workers_fed |= uint64_t(1) << (w % 64);
+        if (queue(c, *snap, now, *rings, w)) r.workers_fed.set(w);
     }
     return r;
 }

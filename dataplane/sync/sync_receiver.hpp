@@ -12,12 +12,14 @@
 // Threading: one thread (the sync engine's), holding `snap` under QSBR.
 #pragma once
 
+#include <bitset>
 #include <cstdint>
 #include <optional>
 #include <span>
 #include <vector>
 
 #include "dataplane/config/snapshot.hpp"
+#include "dataplane/flow/owner.hpp"
 #include "dataplane/forward/exception.hpp"
 #include "dataplane/sync/spsc_ring.hpp"
 #include "dataplane/sync/sync_counters.hpp"
@@ -32,7 +34,7 @@ public:
 
     struct Result {
         std::optional<sync::ControlMessage> control;
-        uint64_t workers_fed = 0;  // bit w: something was queued for worker w (to wake it)
+        std::bitset<max_workers> workers_fed;  // bit w: something was queued for worker w (to wake it)
     };
     // `rings` by worker; null `rings` (a master's socket): records are not installed, only
     // control messages are returned.

@@ -86,7 +86,9 @@ public:
     // Worker, every loop iteration: serves a pending dump in chunks of at most `slots` table
     // slots and never more than the ring has room for (a slot holds at most one session),
     // so forwarding never stalls and no dumped record is lost to a full ring. `visit` is
-    // Forwarder::visit_sessions. Returns the sessions pushed.
+    // Forwarder::visit_sessions. Returns the sessions pushed, but at least 1 while a dump is
+    // pending: a chunk of empty slots or a full ring is still work to come back to, and the
+    // worker must not go to sleep between chunks (a sparse table would take minutes).
     template <class Visit>
     unsigned serve_dump(Visit&& visit, Tick now, unsigned slots, WorkerCounters& c) {
         const uint32_t want = dump_request.load(std::memory_order_acquire);
@@ -98,7 +100,7 @@ public:
         }
         const uint32_t room = events.free_space();
         const unsigned budget = room < slots ? room : slots;
-        if (budget == 0) return 0;
+        if (budget == 0) return 1;  // the sender drains the ring; come back next iteration
         unsigned pushed = 0;
         bool more = visit(dump_cursor_, budget, [&](const Session& s) {
             if (events.push(SyncEvent::of(s, SyncEventKind::dumped, now))) ++pushed;
@@ -108,8 +110,9 @@ public:
         if (!more) {
             dump_records.store(dump_count_, std::memory_order_relaxed);
             dump_served.store(want, std::memory_order_release);
+            return pushed;
         }
-        return pushed;
+        return pushed ? pushed : 1;
     }
 
     SpscRing<SyncEvent> events;

@@ -8,6 +8,7 @@
 
 #include "catch_print.hpp"
 #include "dataplane/flow/owner.hpp"
+#include "dataplane/sync/dump_gate.hpp"
 #include "dataplane/sync/spsc_ring.hpp"
 #include "dataplane/sync/sync_batcher.hpp"
 #include "dataplane/sync/sync_receiver.hpp"
@@ -63,14 +64,28 @@ struct Backup {
     SyncReceiver rx;
 };
 
-// Every event of the tap through a batcher, flushed: the datagrams.
-Datagrams send_events(Master& m, SyncCounters& c) {
+// These events through a batcher, flushed: the datagrams.
+Datagrams send(const std::vector<SyncEvent>& events, const Lb& lb, SyncCounters& c) {
     Datagrams out;
     SyncBatcher b(7, 1472, [&](std::span<const uint8_t> d) { out.emplace_back(d.begin(), d.end()); return true; }, c);
-    for (const SyncEvent& e : drain(m.tap)) b.add(e, *m.lb.snap, m.lb.now);
+    for (const SyncEvent& e : events) b.add(e, *lb.snap, lb.now);
     b.flush();
     return out;
 }
+
+// Every event of the tap through a batcher, flushed: the datagrams.
+Datagrams send_events(Master& m, SyncCounters& c) { return send(drain(m.tap), m.lb, c); }
+
+// A node running both daemons (the documented HA setup): a master tap and a backup receiver.
+struct Node {
+    explicit Node(LbOptions o) : b(with_tap(std::move(o), tap)) { tap.enabled = true; }
+    static LbOptions with_tap(LbOptions o, SyncTap& t) {
+        o.sync = &t;
+        return o;
+    }
+    SyncTap tap{1024};
+    Backup b;
+};
 
 void syn(Lb& lb, uint16_t cport, uint16_t vport) {
     Bytes f = build_frame(client_packet(cport, Net::vip, vport, SYN));
@@ -309,6 +324,115 @@ TEST_CASE("Installer: a persistent connection is linked to its template", "[sync
     CHECK(b.lb.real(TCP, Net::vip2, 0, DrTunNet::d1).persistent.get() == 1);
 }
 
+TEST_CASE("Installer: a template rebound to another server is rebound in place, its connections kept",
+          "[sync][persistence]") {
+    LbOptions o = dr_tun_options();
+    config::RealServer second = o.config.services[3].reals[0];  // the persistent TCP service
+    second.address.be = DrTunNet::d2;
+    o.config.services[3].reals.push_back(second);
+    Master m(o);
+    Bytes f = build_frame(client_packet(40002, Net::vip2, 8080, SYN));
+    m.lb.send(f, Net::client_port);
+    f = build_frame(client_packet(40003, Net::vip2, 9090, SYN));
+    m.lb.send(f, Net::client_port);
+    SyncCounters c;
+    Datagrams msgs = send_events(m, c);
+    Backup b(o);
+    REQUIRE(b.take(msgs).size() == 3);
+    REQUIRE(b.lb.templates().size() == 1);
+    REQUIRE(b.lb.templates()[0].control == 2);
+
+    // The master rebinds the template (its server left and came back, say): same key, other server.
+    const uint32_t id1 = b.lb.real_id(TCP, Net::vip2, 0, DrTunNet::d1), id2 = b.lb.real_id(TCP, Net::vip2, 0, DrTunNet::d2);
+    Session tpl = m.lb.templates().at(0);
+    const uint32_t old_rip = tpl.real_id == id1 ? DrTunNet::d1 : DrTunNet::d2;
+    const uint32_t new_rip = tpl.real_id == id1 ? DrTunNet::d2 : DrTunNet::d1;
+    tpl.real_id = tpl.real_id == id1 ? id2 : id1;
+    auto outcomes = b.take(send({SyncEvent::of(tpl, SyncEventKind::created, m.lb.now)}, m.lb, c));
+    REQUIRE(outcomes.size() == 1);
+    CHECK(outcomes[0] == InstallOutcome::replaced);
+    CHECK(b.lb.fwd.counters().sync_replaced.get() == 1);
+    auto tpls = b.lb.templates();
+    REQUIRE(tpls.size() == 1);
+    CHECK(tpls[0].control == 2);  // its connections still point at it
+    CHECK(tpls[0].real_id == tpl.real_id);
+    CHECK(tpls[0].is_synced_copy());
+    CHECK(b.lb.real(TCP, Net::vip2, 0, old_rip).persistent.get() == 0);
+    CHECK(b.lb.real(TCP, Net::vip2, 0, new_rip).persistent.get() == 1);
+
+    // The connections expire, then the template: no underflow, nothing left behind.
+    b.lb.expire_at(b.lb.now + 3600 * 1000);
+    CHECK(b.lb.connections().empty());
+    for (const Session& t : b.lb.templates()) CHECK(t.control == 0);
+    b.lb.expire_at(b.lb.now + 3600 * 1000);
+    CHECK(b.lb.templates().empty());
+    CHECK(b.lb.real(TCP, Net::vip2, 0, new_rip).persistent.get() == 0);
+}
+
+TEST_CASE("Both daemons on both nodes: a synced template's refresh and end do not bounce back", "[sync][persistence]") {
+    Node a(dr_tun_options()), b(dr_tun_options());
+    SyncCounters c;
+    Bytes f = build_frame(client_packet(40002, Net::vip2, 8080, SYN));
+    a.b.lb.send(f, Net::client_port);
+    REQUIRE(b.b.take(send(drain(a.tap), a.b.lb, c)).size() == 2);  // template, connection
+    REQUIRE(b.b.lb.templates().size() == 1);
+    CHECK(b.b.lb.templates()[0].is_synced_copy());
+    CHECK(b.tap.events.size() == 0);  // installing is no event
+
+    // Both clocks run on; A's events reach B, B's reach A, round after round.
+    unsigned from_b = 0, from_a_last = 0;
+    Tick t = a.b.lb.now;
+    for (int round = 0; round < 6; ++round) {
+        t += 3600 * 1000;
+        a.b.lb.expire_at(t);
+        b.b.lb.expire_at(t);
+        std::vector<SyncEvent> ea = drain(a.tap), eb = drain(b.tap);
+        from_b += unsigned(eb.size());
+        from_a_last = unsigned(ea.size());
+        b.b.take(send(ea, a.b.lb, c));
+        a.b.take(send(eb, b.b.lb, c));
+    }
+    CHECK(from_b == 0);       // B's copies' refreshes and ends are A's to send
+    CHECK(from_a_last == 0);  // and nothing keeps going round
+    CHECK(a.b.lb.templates().empty());
+    CHECK(b.b.lb.templates().empty());
+    CHECK(a.b.lb.connections().empty());
+    CHECK(b.b.lb.connections().empty());
+}
+
+TEST_CASE("After a failover, DR copies a node forwards are its own: their ends are sent", "[sync][persistence]") {
+    Master m(dr_tun_options());
+    Bytes f = build_frame(client_packet(40002, Net::vip2, 8080, SYN));
+    m.lb.send(f, Net::client_port);
+    SyncCounters c;
+    Node b(dr_tun_options());
+    REQUIRE(b.b.take(send_events(m, c)).size() == 2);
+    const Session* copy = b.b.lb.session(Net::client, 40002, Net::vip2, 8080);
+    REQUIRE(copy);
+    CHECK(copy->is_synced_copy());
+    // B took over: the client's packets come here now (its replies bypass every director).
+    f = build_frame(client_packet(40002, Net::vip2, 8080, ACK));
+    REQUIRE(b.b.lb.send(f, Net::client_port).action == fwd::Verdict::Action::forward);
+    CHECK_FALSE(copy->is_synced_copy());
+    REQUIRE(b.b.lb.templates().size() == 1);
+    CHECK(b.b.lb.templates()[0].is_synced_copy());
+    f = build_frame(client_packet(40003, Net::vip2, 8080, SYN));  // a new connection uses the template
+    REQUIRE(b.b.lb.send(f, Net::client_port).action == fwd::Verdict::Action::forward);
+    CHECK_FALSE(b.b.lb.templates()[0].is_synced_copy());
+    drain(b.tap);
+    b.b.lb.expire_at(b.b.lb.now + 3600 * 1000);
+    b.b.lb.expire_at(b.b.lb.now + 3600 * 1000);
+    std::set<uint16_t> ended;
+    unsigned templates_ended = 0;
+    for (const SyncEvent& e : drain(b.tap))
+        if (e.kind == SyncEventKind::ended) {
+            if (e.flags & session_template) ++templates_ended;
+            else ended.insert(be16(e.orig.sport));
+        }
+    CHECK(ended == std::set<uint16_t>{40002, 40003});
+    CHECK(templates_ended == 1);
+}
+
 TEST_CASE("Receiver: syncid filter, malformed messages, owner mismatch, rate limit, full ring: all counted", "[sync]") {
     Master m;
     for (uint16_t p = 0; p < 100; ++p) syn(m.lb, uint16_t(43000 + p), 443);
@@ -367,7 +491,25 @@ TEST_CASE("Receiver: syncid filter, malformed messages, owner mismatch, rate lim
     CHECK(mism.counters.fullnat_owner_mismatch.get() == 1);
     rec.fullnat->lport = be16(uint16_t(2000 + client_worker));
     auto r = mism.rx.receive(sync::encode_messages(std::vector{rec}, 7)[0], mism.lb.snap.get(), mism.lb.now, &both);
-    CHECK(r.workers_fed == (uint64_t(1) << client_worker));
+    CHECK(r.workers_fed.count() == 1);
+    CHECK(r.workers_fed.test(client_worker));
+
+    // Above 64 workers (up to max_workers): the owner's own bit, not w % 64.
+    const unsigned many = 100;
+    uint16_t cport = 40000;
+    while (client_owner(Net::client, be16(cport), many) < 64) ++cport;
+    const unsigned high = client_owner(Net::client, be16(cport), many);
+    rec.cport = be16(cport);
+    rec.fullnat->lport = be16(uint16_t(2000 + high));  // lport % workers: the client's owner
+    std::vector<std::unique_ptr<SpscRing<SyncInstall>>> own;
+    std::vector<SpscRing<SyncInstall>*> all;
+    for (unsigned w = 0; w < many; ++w) all.push_back(own.emplace_back(std::make_unique<SpscRing<SyncInstall>>(8)).get());
+    SyncCounters hc;
+    SyncReceiver wide(0, many, 0, mism.lb.now, hc);
+    r = wide.receive(sync::encode_messages(std::vector{rec}, 7)[0], mism.lb.snap.get(), mism.lb.now, &all);
+    CHECK(all[high]->size() == 1);
+    CHECK(r.workers_fed.count() == 1);
+    CHECK(r.workers_fed.test(high));
     CHECK((client_worker ? r1 : r0).size() == 1);
 
     // A control message comes back to the caller, with a worker-count mismatch counted.
@@ -395,6 +537,7 @@ TEST_CASE("Full-table dump: bounded chunks, never more than the ring holds, ever
         REQUIRE(++rounds < 1000);
         const unsigned pushed = tap.serve_dump(visit, lb.now, 8, lb.fwd.counters());
         CHECK(pushed <= 8);
+        CHECK((pushed > 0 || tap.dump_served.load() == 1));  // pending: never no work
         CHECK(tap.events.size() <= 16);
         if (rounds % 3 == 0)  // the sender drains now and then: the ring fills in between
             for (const SyncEvent& e : drain(tap)) {
@@ -407,6 +550,41 @@ TEST_CASE("Full-table dump: bounded chunks, never more than the ring holds, ever
     CHECK(tap.dump_records.load() == 40);
     CHECK(lb.fwd.counters().sync_dumped.get() == 40);
     CHECK(tap.serve_dump(visit, lb.now, 8, lb.fwd.counters()) == 0);  // served: idle again
+}
+
+TEST_CASE("Full-table dump: empty chunks and a full ring still count as work", "[sync]") {
+    SyncTap tap(4);
+    Lb lb;
+    syn(lb, 44000, 443);
+    auto visit = [&](uint32_t& cursor, unsigned budget, auto&& f) { return lb.fwd.visit_sessions(cursor, budget, f); };
+    tap.dump_request = 1;
+    // One-slot chunks of a nearly empty table: almost every chunk pushes nothing, and each
+    // must still report work so the worker does not sleep between chunks.
+    unsigned rounds = 0;
+    while (tap.dump_served.load() != 1 && rounds < 64) {
+        ++rounds;
+        CHECK(tap.serve_dump(visit, lb.now, 1, lb.fwd.counters()) >= 1);
+    }
+    CHECK(rounds > 1);
+    // A full ring: nothing can be pushed, the dump is still pending.
+    SyncTap full(2);
+    full.enabled = true;
+    Session s;
+    while (full.events.free_space() > 0) full.emit(s, SyncEventKind::created, lb.now, lb.fwd.counters());
+    full.dump_request = 1;
+    CHECK(full.serve_dump(visit, lb.now, 8, lb.fwd.counters()) == 1);
+    CHECK(full.dump_served.load() == 0);
+}
+
+TEST_CASE("DumpGate: at most one full-table dump per interval, whatever the request rate", "[sync]") {
+    DumpGate g;
+    const Tick t0 = 0xfffff000u;  // across the clock's wrap
+    CHECK(g.admit(t0));
+    unsigned admitted = 0;
+    for (Tick t = t0; t != t0 + DumpGate::min_interval_ms; t += 10) admitted += g.admit(t);
+    CHECK(admitted == 0);  // a flood inside the interval starts nothing
+    CHECK(g.admit(t0 + DumpGate::min_interval_ms));
+    CHECK_FALSE(g.admit(t0 + DumpGate::min_interval_ms + 1));
 }
 
 TEST_CASE("Both daemons on a node: a synced copy's end is not sent back, a session forwarded here is", "[sync]") {
