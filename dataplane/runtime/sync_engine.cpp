@@ -136,15 +136,19 @@ unsigned SyncEngine::poll_socket(Daemon& d, Tick now, const Snapshot* snap) {
     const bool backup = d.status.daemon.state == config::SyncState::backup;
     unsigned n = 0;
     for (; n < datagrams_per_poll; ++n) {
-        bool own = false;
-        const ssize_t len = d.socket->receive(buf_.data(), buf_.size(), &own);
+        SyncSocket::Source source = SyncSocket::Source::peer;
+        const ssize_t len = d.socket->receive(buf_.data(), buf_.size(), &source);
         if (len == 0) break;
         if (len < 0) {
             rt_.sync_counters.receive_errors.add();
             break;
         }
-        if (own) {
+        if (source == SyncSocket::Source::own) {
             rt_.sync_counters.own_messages.add();
+            continue;
+        }
+        if (source == SyncSocket::Source::foreign) {
+            rt_.sync_counters.foreign_source.add();
             continue;
         }
         auto r = d.receiver->receive(std::span<const uint8_t>(buf_.data(), size_t(len)), snap, now,

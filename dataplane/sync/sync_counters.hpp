@@ -29,7 +29,8 @@ namespace dplb {
     X(full_table_requests_sent) X(full_table_ends_received) X(full_table_records_announced)          \
     X(worker_count_mismatch) /* a peer's control message says another worker count */             \
     X(full_table_requests_refused) /* within DumpGate::min_interval_ms of the last dump start */   \
-    X(events_no_master) /* events a tap still held when no master daemon ran: not sent */
+    X(events_no_master) /* events a tap still held when no master daemon ran: not sent */         \
+    X(foreign_source) /* unicast peers configured: datagrams from any other address (ignored) */
 
 struct SyncCounters {
 #define DPLB_SYNC_MEMBER(name) Counter name;

@@ -9,6 +9,7 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cstring>
 
 #include "common/netns.hpp"
@@ -115,12 +116,16 @@ uint16_t SyncSocket::local_port() const {
     return ntohs(a.sin_port);
 }
 
-ssize_t SyncSocket::receive(uint8_t* buf, size_t cap, bool* own) {
+ssize_t SyncSocket::receive(uint8_t* buf, size_t cap, Source* source) {
     sockaddr_in from{};
     socklen_t len = sizeof from;
     ssize_t n = ::recvfrom(fd_, buf, cap, MSG_DONTWAIT, reinterpret_cast<sockaddr*>(&from), &len);
-    *own = false;
-    for (uint32_t a : p_.own) *own |= a == from.sin_addr.s_addr;
+    const uint32_t src = from.sin_addr.s_addr;
+    *source = Source::peer;
+    if (std::find(p_.own.begin(), p_.own.end(), src) != p_.own.end())
+        *source = Source::own;
+    else if (!p_.peers.empty() && std::find(p_.peers.begin(), p_.peers.end(), src) == p_.peers.end())
+        *source = Source::foreign;
     if (n >= 0) return n;
     return errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR ? 0 : -1;
 }

@@ -44,9 +44,14 @@ public:
 
     // To the group or to every peer; false if any send failed.
     bool send(std::span<const uint8_t> bytes);
-    // One datagram into `buf`: its length, 0 when none is waiting, -1 on an error. `*own`:
-    // it came from one of this node's addresses (to be ignored).
-    ssize_t receive(uint8_t* buf, size_t cap, bool* own);
+    // Where a received datagram came from. `own`: one of this node's addresses (ignored).
+    // `foreign`: with unicast `peers`, any other address than a peer's — the socket is bound
+    // to the port's address, which every host on the segment can reach, and a record installs
+    // sessions and takes local ports, so only the configured peers are believed (multicast
+    // has no such list: keep the group on a segment the directors own, docs/ha.md).
+    enum class Source : uint8_t { peer, own, foreign };
+    // One datagram into `buf`: its length, 0 when none is waiting, -1 on an error.
+    ssize_t receive(uint8_t* buf, size_t cap, Source* source);
     int fd() const { return fd_; }
     uint16_t local_port() const;  // host order (bind_port 0: the one the kernel chose)
 

@@ -18,10 +18,10 @@ namespace {
 std::vector<uint8_t> receive_one(SyncSocket& s) {
     std::vector<uint8_t> buf(65536);
     for (int i = 0; i < 1000; ++i) {
-        bool own = true;
-        ssize_t n = s.receive(buf.data(), buf.size(), &own);
+        SyncSocket::Source src = SyncSocket::Source::own;
+        ssize_t n = s.receive(buf.data(), buf.size(), &src);
         REQUIRE(n >= 0);
-        if (n > 0) CHECK_FALSE(own);
+        if (n > 0) CHECK(src == SyncSocket::Source::peer);
         if (n > 0) {
             buf.resize(size_t(n));
             return buf;
@@ -47,8 +47,8 @@ TEST_CASE("Sync sockets: unicast over the loopback, records and control messages
     REQUIRE(master.ok());
 
     std::vector<uint8_t> none(16);
-    bool own = false;
-    CHECK(backup->receive(none.data(), none.size(), &own) == 0);  // non-blocking
+    SyncSocket::Source src{};
+    CHECK(backup->receive(none.data(), none.size(), &src) == 0);  // non-blocking
 
     sync::SyncConn c;
     c.protocol = pkt::proto_tcp;
@@ -90,28 +90,48 @@ TEST_CASE("Sync sockets: an interface that does not exist is named in the error"
     CHECK(s.error().str().find("nosuchif9") != std::string::npos);
 }
 
-TEST_CASE("Sync sockets: a datagram from one of the node's own addresses is reported as such", "[sync]") {
-    SyncSocketParams bp;
+namespace {
+
+// A control message from an unbound socket on 127.0.0.1 to a socket opened with `bp`: the
+// source it reports.
+SyncSocket::Source source_of_one(SyncSocketParams bp) {
     bp.bind_port = 0;
-    bp.peers = {ip("127.0.0.1")};
-    bp.own = {ip("127.0.0.1")};  // a peer list naming this node
     auto sock = SyncSocket::open(bp);
     REQUIRE(sock.ok());
-    SyncSocketParams mp = bp;
+    SyncSocketParams mp;
+    mp.bind_port = 0;
+    mp.peers = {ip("127.0.0.1")};
     mp.port = sock->local_port();
     auto sender = SyncSocket::open(mp);
     REQUIRE(sender.ok());
     REQUIRE(sender->send(sync::encode_control(0, {sync::ControlKind::full_table_request, 1, 1, 0})));
     std::vector<uint8_t> buf(256);
-    bool own = false;
+    SyncSocket::Source src = SyncSocket::Source::peer;
     ssize_t n = 0;
     for (int i = 0; i < 1000 && n == 0; ++i) {
-        n = sock->receive(buf.data(), buf.size(), &own);
+        n = sock->receive(buf.data(), buf.size(), &src);
         if (n == 0) {
             timespec ts{0, 1000000};
             nanosleep(&ts, nullptr);
         }
     }
     CHECK(n == 28);
-    CHECK(own);
+    return src;
+}
+
+}  // namespace
+
+TEST_CASE("Sync sockets: a datagram from one of the node's own addresses is reported as such", "[sync]") {
+    SyncSocketParams bp;
+    bp.peers = {ip("127.0.0.1")};
+    bp.own = {ip("127.0.0.1")};  // a peer list naming this node
+    CHECK(source_of_one(bp) == SyncSocket::Source::own);
+}
+
+TEST_CASE("Sync sockets: with unicast peers, a datagram from any other address is foreign", "[sync]") {
+    SyncSocketParams bp;
+    bp.peers = {ip("127.0.0.2")};  // the sender is 127.0.0.1
+    CHECK(source_of_one(bp) == SyncSocket::Source::foreign);
+    bp.peers = {ip("127.0.0.2"), ip("127.0.0.1")};
+    CHECK(source_of_one(bp) == SyncSocket::Source::peer);
 }
