@@ -16,6 +16,7 @@ import random
 import re
 import shutil
 import signal
+import socket
 import subprocess
 import sys
 import tempfile
@@ -408,6 +409,20 @@ class Lab:
 
     def drops(self):
         return self.dataplane_status().get("drops", {})
+
+    def dataplane_request(self, request):
+        """One request on the dataplane's own socket (docs/api.md "Dataplane socket requests"),
+        bypassing dplb-control (which a test may not run)."""
+        with socket.socket(socket.AF_UNIX, socket.SOCK_STREAM) as s:
+            s.settimeout(10)
+            s.connect(self.dataplane_socket)
+            s.sendall(json.dumps(request).encode() + b"\n")
+            buf = b""
+            while not buf.endswith(b"\n"):
+                chunk = s.recv(1 << 20)
+                assert chunk, "the dataplane closed the connection"
+                buf += chunk
+        return json.loads(buf)
 
     def listing(self):
         return json.loads(self.adm("-L", "-n", "--json").stdout)

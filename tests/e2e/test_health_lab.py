@@ -11,10 +11,8 @@ figures are printed as `HEALTH-MEASURE name=value` lines (the meson test runs py
 they land in meson-logs/testlog.txt).
 """
 import hashlib
-import json
 import os
 import signal
-import socket
 import subprocess
 import time
 
@@ -163,20 +161,6 @@ def held_bodies(lab, held):
         except subprocess.TimeoutExpired:
             raise AssertionError(f"held connection {i} did not finish") from None
     return sorted((lab.tmp / f"held{i}.txt").read_text().strip() for i in range(len(held)))
-
-
-def dataplane_request(lab, request):
-    """One request on the dataplane's own socket (docs/api.md "Dataplane socket requests")."""
-    with socket.socket(socket.AF_UNIX, socket.SOCK_STREAM) as s:
-        s.settimeout(10)
-        s.connect(lab.dataplane_socket)
-        s.sendall(json.dumps(request).encode() + b"\n")
-        buf = b""
-        while not buf.endswith(b"\n"):
-            chunk = s.recv(65536)
-            assert chunk, "the dataplane closed the connection"
-            buf += chunk
-    return json.loads(buf)
 
 
 def real_conns(lab):
@@ -496,7 +480,7 @@ def test_passive_check_takes_out_a_server_whose_syns_go_unanswered(health_lab):
         # dplb-control restarted (kill -9, same arguments) while the dataplane keeps its
         # counters: the failures it counted before are history, not news; RS2 stays in.
         assert any(r["address"] == RS["RS2"] and r["syn_timeouts"] >= 1
-                   for r in dataplane_request(lab, {"cmd": "passive-failures"})["reals"])
+                   for r in lab.dataplane_request({"cmd": "passive-failures"})["reals"])
         lab.kill_control()
         lab.start_control(extra=["--keepalived-conf", lab.tmp / "keepalived.conf", "--passive-check", str(down_for)],
                           netns_leg=DIRECTOR_LEG)  # returns once connected to the dataplane

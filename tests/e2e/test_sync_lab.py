@@ -30,21 +30,8 @@ REAL = "192.168.228.20"
 SYNCID = 5
 
 
-def dataplane_request(lab, request):
-    with socket.socket(socket.AF_UNIX, socket.SOCK_STREAM) as s:
-        s.settimeout(10)
-        s.connect(lab.dataplane_socket)
-        s.sendall(json.dumps(request).encode() + b"\n")
-        buf = b""
-        while not buf.endswith(b"\n"):
-            chunk = s.recv(1 << 20)
-            assert chunk, "the dataplane closed the connection"
-            buf += chunk
-    return json.loads(buf)
-
-
 def sync_status(lab):
-    return dataplane_request(lab, {"cmd": "status"})["sync"]
+    return lab.dataplane_request({"cmd": "status"})["sync"]
 
 
 def daemons_running(lab):
@@ -61,7 +48,7 @@ def apply(lab, state):
         {"protocol": "tcp", "address": VIP, "port": 80, "scheduler": "rr",
          "real_servers": [{"address": REAL, "port": 80, "forward": "nat"}]}],
         "sync_daemons": [{"state": state, "mcast_interface": lab.twin_if, "syncid": SYNCID}]}
-    rep = dataplane_request(lab, {"cmd": "apply", "generation": 1, "config": cfg})
+    rep = lab.dataplane_request({"cmd": "apply", "generation": 1, "config": cfg})
     assert rep.get("ok"), rep
     wait_until(lambda: daemons_running(lab), 10, "the sync daemon's socket")
     d = sync_status(lab)["daemons"][0]
@@ -124,7 +111,7 @@ for p in range(41000, 41012):
     assert all(o["syncid"] == SYNCID and o["version"] == 1 and o["size"] == o["len"] for o in out)
     recs = [r for o in out for r in o["records"]]
     mine = [r for r in recs if r["vaddr"] == VIP and r["vport"] == 53 and r["caddr"] == PEER]
-    assert {r["cport"] for r in mine} == set(range(41000, 41012)), (out, dataplane_request(lab, {"cmd": "status"}))
+    assert {r["cport"] for r in mine} == set(range(41000, 41012)), (out, lab.dataplane_request({"cmd": "status"}))
     for r in mine:
         assert r["protocol"] == 17 and r["daddr"] == REAL and r["dport"] == 53
         assert r["flags"] & 7 == 0  # IP_VS_CONN_F_MASQ
@@ -175,7 +162,7 @@ def test_backup_asks_for_the_table_and_installs_what_it_receives(sync_lab):
     assert peer.wait(timeout=15) == 0, lab.log("peer3.log")
 
     def installed():
-        conns = dataplane_request(lab, {"cmd": "connections"})["connections"]
+        conns = lab.dataplane_request({"cmd": "connections"})["connections"]
         return [c for c in conns if c["virtual"] == f"{VIP}:80"]
     wait_until(lambda: len(installed()) == 6, 10, "the synced connections")
     conns = installed()
@@ -268,7 +255,7 @@ def apply_pair(lab, state, mode):
     if mode == "fullnat":
         svc["local_addresses"] = [f"{SERVERS}.200"]
     cfg = {"services": [svc], "sync_daemons": [{"state": state, "mcast_interface": lab.twin_if, "syncid": 1}]}
-    rep = dataplane_request(lab, {"cmd": "apply", "generation": 1, "config": cfg})
+    rep = lab.dataplane_request({"cmd": "apply", "generation": 1, "config": cfg})
     assert rep.get("ok"), rep
     wait_until(lambda: daemons_running(lab), 10, "the sync daemon's socket")
 
@@ -297,7 +284,7 @@ def test_a_connection_through_the_master_continues_through_the_backup(pair_lab, 
     apply_pair(b, "backup", mode)
 
     def on(lab):
-        conns = dataplane_request(lab, {"cmd": "connections"})["connections"]
+        conns = lab.dataplane_request({"cmd": "connections"})["connections"]
         return [c for c in conns if c["virtual"] == f"{vip}:80" and not c["template"]]
     wait_until(lambda: len(on(b)) == 1 and on(b)[0]["state"] == "ESTABLISHED", 10, "the connection on the backup")
     master_conn, backup_conn = on(a)[0], on(b)[0]
@@ -308,7 +295,7 @@ def test_a_connection_through_the_master_continues_through_the_backup(pair_lab, 
 
     # Takeover: the master's dataplane dies, its neighbours now reach the backup.
     def rx(lab):
-        return sum(w["rx_packets"] for w in dataplane_request(lab, {"cmd": "status"})["workers"])
+        return sum(w["rx_packets"] for w in lab.dataplane_request({"cmd": "status"})["workers"])
     time.sleep(2)
     a.stop_dataplane(signal.SIGKILL)
     point_at("01")
