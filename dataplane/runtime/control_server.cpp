@@ -77,4 +77,9 @@ json ControlServer::handle(const json& req) {
     return reply;
 }
 
+json ControlServer::handle_shared(const json& req) {
+    std::lock_guard lock(serving_);
+    return handle(req);
+}
+
 }  // namespace dplb::runtime

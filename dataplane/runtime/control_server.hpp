@@ -15,10 +15,14 @@
 //
 // Threading: one control thread; it is the only writer of rt.snapshot and of the
 // LocalAddressRegistry, and never a QSBR reader (so it may block in synchronize()).
+// handle_shared() lets one other thread (DPDK's telemetry thread, telemetry.hpp) ask too:
+// run() handles each request and each rate estimation under serving_, so a snapshot is
+// published or freed only while that thread is kept out.
 #pragma once
 
 #include <nlohmann/json.hpp>
 
+#include <mutex>
 #include <vector>
 
 #include "dataplane/config/snapshot_builder.hpp"
@@ -41,6 +45,9 @@ public:
 
     // Request handlers (also used directly by tests and benchmarks).
     nlohmann::json handle(const nlohmann::json& request);
+    // handle() under serving_: what run() calls, and what another thread may call (with
+    // read-only requests only: stats, status).
+    nlohmann::json handle_shared(const nlohmann::json& request);
 
 private:
     nlohmann::json apply(const nlohmann::json& request);
@@ -71,6 +78,7 @@ private:
     ConfigApplier applier_{builder_};  // the configuration the snapshot was built from
     RateTracker rates_{rt_.config.max_services, rt_.config.max_real_servers};
     double next_estimate_ = 0;  // monotonic seconds
+    std::mutex serving_;        // held by run() while it handles a request; see handle_shared()
 };
 
 }  // namespace dplb::runtime

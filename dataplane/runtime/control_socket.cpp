@@ -22,7 +22,10 @@ void ControlServer::run(int listen_fd) {
     };
     std::vector<Client> clients;
     while (!rt_.stop.load(std::memory_order_relaxed)) {
-        estimate_rates_if_due();
+        {
+            std::lock_guard lock(serving_);
+            estimate_rates_if_due();
+        }
         std::vector<pollfd> fds{{listen_fd, POLLIN, 0}};
         for (const auto& c : clients) fds.push_back({c.fd, POLLIN, 0});
         if (::poll(fds.data(), fds.size(), 200) <= 0) continue;
@@ -45,7 +48,7 @@ void ControlServer::run(int listen_fd) {
                     break;
                 }
                 auto parsed = model::parse_json(line);
-                json reply = parsed ? handle(*parsed) : error_reply(parsed.error());
+                json reply = parsed ? handle_shared(*parsed) : error_reply(parsed.error());
                 if (!model::write_line(c.fd, model::dump_line(reply))) {
                     close_it = true;
                     break;

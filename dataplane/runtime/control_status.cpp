@@ -1,6 +1,7 @@
 // `status`: per-worker counters (every counter of stats/worker_counters.hpp, by its name),
 // drops by reason, ports and their steering.
 #include <cstdio>
+#include <filesystem>
 #include <map>
 
 #include "codec/config_json.hpp"
@@ -47,6 +48,22 @@ json vip_ownership_status(const Runtime& rt) {
     out["netlink_resyncs"] = st.netlink_resyncs;
     out["netlink_errors"] = st.netlink_errors;
     return out;
+}
+
+// Capture (capture.hpp) and DPDK telemetry (telemetry.hpp): whether an operator can use them
+// on this process, and what they need to find it (the EAL file prefix).
+json operator_tools_status(const Runtime& rt) {
+    json capture = {{"available", rt.capture.available}, {"file_prefix", rt.capture.file_prefix}};
+    if (!rt.capture.available) capture["reason"] = rt.capture.reason;
+    const std::string socket = rt.capture.runtime_dir + "/dpdk_telemetry.v2";
+    std::error_code ec;
+    const bool listening = std::filesystem::exists(socket, ec);
+    json telemetry = {{"available", rt.telemetry_commands && listening}, {"socket", socket}};
+    if (!rt.telemetry_commands)
+        telemetry["reason"] = "the /dplb commands could not be registered";
+    else if (!listening)
+        telemetry["reason"] = "no telemetry socket (EAL started with --no-telemetry?)";
+    return {{"capture", capture}, {"telemetry", telemetry}};
 }
 
 }  // namespace
@@ -105,6 +122,7 @@ json ControlServer::status() const {
             {"sessions", sessions},
             {"session_capacity", uint64_t(rt_.config.sessions_per_worker) * rt_.workers}};
     out["sync"] = sync_status();
+    out.update(operator_tools_status(rt_));
     return out;
 }
 

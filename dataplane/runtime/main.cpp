@@ -22,6 +22,7 @@
 #include "dataplane/runtime/kernel_address_watch.hpp"
 #include "dataplane/runtime/main_loop.hpp"
 #include "dataplane/runtime/ports.hpp"
+#include "dataplane/runtime/telemetry.hpp"
 #include "dataplane/runtime/worker.hpp"
 
 namespace {
@@ -147,6 +148,15 @@ int main(int argc, char** argv) {
     if (rte_eal_init(int(eal_argv.size()), eal_argv.data()) < 0)
         return fail(std::string("EAL initialisation failed: ") + rte_strerror(rte_errno));
 
+    rt.capture = enable_capture(eal_args);
+    if (rt.capture.available)
+        std::fprintf(stderr, "dplb-dataplane: capture: available (dpdk-dumpcap --file-prefix=%s, dplbadm --capture)\n",
+                     rt.capture.file_prefix.c_str());
+    else
+        std::fprintf(stderr, "dplb-dataplane: capture: unavailable (%s)\n", rt.capture.reason.c_str());
+    rt.telemetry_commands = register_telemetry_commands();
+    if (!rt.telemetry_commands) std::fprintf(stderr, "dplb-dataplane: telemetry: the /dplb commands could not be registered\n");
+
     unsigned lcore;
     RTE_LCORE_FOREACH_WORKER(lcore) rt.worker_lcores.push_back(lcore);
     if (rt.config.workers > rt.worker_lcores.size()) {
@@ -243,6 +253,7 @@ int main(int argc, char** argv) {
     } else {
         control = std::thread([&rt, listen_fd] {
             ControlServer server(rt);
+            TelemetryAttachment telemetry(server);
             server.run(listen_fd);
         });
         std::fprintf(stderr, "dplb-dataplane: %u worker(s), idle mode %s, serving %s\n", rt.workers,
@@ -268,6 +279,7 @@ int main(int argc, char** argv) {
     stop_ports(rt);
     for (auto& w : rt.wake) ::close(w.eventfd);
     rt.routes.reset();
+    disable_capture(rt.capture);
     rte_eal_cleanup();
     std::fprintf(stderr, "dplb-dataplane: stopped\n");
     return rc;

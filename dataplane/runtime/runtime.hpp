@@ -34,6 +34,8 @@
 //   sync              control thread / main lcore: see SyncShared
 //   sync_counters     main lcore (the sync engine)    control thread
 //   stop              main lcore                      everyone
+//   capture,          main thread before launch       control thread (status); immutable
+//     telemetry_commands
 #pragma once
 
 #include <rte_ring.h>
@@ -46,6 +48,7 @@
 
 #include "dataplane/config/snapshot.hpp"
 #include "dataplane/forward/forwarder.hpp"
+#include "dataplane/runtime/capture.hpp"
 #include "dataplane/l3/neighbor_snapshot.hpp"
 #include "dataplane/l3/route_table.hpp"
 #include "dataplane/runtime/connection_dump.hpp"
@@ -150,6 +153,10 @@ struct Runtime {
     SyncCounters sync_counters;
     std::atomic<unsigned> workers_ready{0};
     std::atomic<bool> stop{false};
+    // Operator tools (docs/operations.md): pdump for dpdk-dumpcap, and whether dplb's DPDK
+    // telemetry commands are registered (telemetry.hpp).
+    CaptureSupport capture;
+    bool telemetry_commands = false;
 
     unsigned main_rcu_id() const { return workers; }
 };

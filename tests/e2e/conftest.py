@@ -21,10 +21,11 @@ ROUTER = "192.168.227.254"
 REMOTE_CLIENT = "192.168.100.200"  # the seed lab's client, one router away
 
 
-def two_arm_lab(workers=1, idle="auto", clients=1):
+def two_arm_lab(workers=1, idle="auto", clients=1, in_memory=True):
     """Client segment (VIP side) and server segment (RS1, RS2 with the director as gateway),
     dataplane on both, dplb-control started. As in the seed lab, a second client
-    (`remote`, 192.168.100.200) sits behind a router the dataplane reaches by a static route."""
+    (`remote`, 192.168.100.200) sits behind a router the dataplane reaches by a static route.
+    in_memory: see Lab.start_dataplane."""
     lab = Lab()
     try:
         lab.__enter__()  # inside: a failure after it made the switch namespace still closes the lab
@@ -39,7 +40,7 @@ def two_arm_lab(workers=1, idle="auto", clients=1):
             h = lab.host(name.lower(), "s", f"{addr}/24", gateway=SERVER_NET_DP.split("/")[0])
             lab.http_server(h, name)
         lab.start_dataplane([("client", "c", CLIENT_NET_DP), ("server", "s", SERVER_NET_DP)],
-                            workers=workers, idle=idle,
+                            workers=workers, idle=idle, in_memory=in_memory,
                             extra={"routes": [{"prefix": "192.168.100.0/24", "via": ROUTER}]})
         lab.start_control()
         return lab

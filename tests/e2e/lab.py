@@ -33,6 +33,7 @@ NS_PREFIX = "dplbt"
 DATAPLANE_CPU = 1
 DRIVER_CPU = 0
 XDP_DECAP_SOURCE = HERE / "xdp" / "ipip_decap.c"
+HUGEPAGES = Path("/dev/hugepages")
 
 
 def sh(*args, check=True, timeout=30, **kw):
@@ -67,6 +68,18 @@ def sweep_stale():
             m = re.match(rf"{NS_PREFIX}(\d+)x", d.name)
             if m and d.is_dir() and not Path(f"/proc/{m.group(1)}").exists():
                 shutil.rmtree(d, ignore_errors=True)
+    # Hugepage files of dataplanes started with in_memory=False (Lab.start_dataplane).
+    for f in HUGEPAGES.glob(f"{NS_PREFIX}*"):
+        m = re.match(rf"{NS_PREFIX}(\d+)x", f.name)
+        if m and not Path(f"/proc/{m.group(1)}").exists():
+            f.unlink(missing_ok=True)
+
+
+def remove_hugepage_files(eal_prefix):
+    """Removes the hugepage files a dataplane with this EAL prefix left (without --in-memory,
+    EAL keeps them after the process ends, even a clean one): <prefix>map_<n>."""
+    for f in HUGEPAGES.glob(f"{eal_prefix}map_*"):
+        f.unlink(missing_ok=True)
 
 
 _xdp_decap_object = None
@@ -187,6 +200,7 @@ class Lab:
         self.namespaces.clear()
         for lab in (self, *self.children):
             shutil.rmtree(f"/var/run/dpdk/{lab.eal_prefix}", ignore_errors=True)
+            remove_hugepage_files(lab.eal_prefix)
         shutil.rmtree(self.tmp, ignore_errors=True)
 
     def terminate(self, p, sig=signal.SIGTERM):
@@ -276,15 +290,18 @@ class Lab:
         return r
 
     # ----- dplb processes --------------------------------------------------------------
-    def start_dataplane(self, ports, workers=1, idle="auto", extra=None, twins=None):
+    def start_dataplane(self, ports, workers=1, idle="auto", extra=None, twins=None, in_memory=True):
         """ports: list of (name, segment, "A.B.C.D/LEN"). Each becomes a net_tap port whose
         kernel side joins the segment's bridge. twins: {port name: interface name} of the
         ports that get a kernel twin (it appears in the root namespace: see move_twin), or
         {port name: {"name": ..., "netns": ...}} for a twin the dataplane moves into that
-        namespace itself."""
+        namespace itself. in_memory=False: EAL shares its memory and configuration through
+        hugepage files and /var/run/dpdk/<prefix>, so a secondary process (dpdk-dumpcap) can
+        attach; the lab removes those files when the dataplane stops and when it closes."""
         self.dataplane_ports = ports
         lcores = ",".join(f"{i}@{DATAPLANE_CPU}" for i in range(workers + 1))
-        eal = ["--lcores", lcores, "--no-pci", "--in-memory", "--file-prefix", self.eal_prefix, "--log-level", "lib.eal:error"]
+        eal = ["--lcores", lcores, "--no-pci", *(["--in-memory"] if in_memory else []), "--file-prefix",
+               self.eal_prefix, "--log-level", "lib.eal:error"]
         cfg_ports = []
         for i, (name, segment, addr) in enumerate(ports):
             tap = f"t{self.short}{i}"
@@ -354,6 +371,7 @@ class Lab:
                 p.wait(timeout=10)
         self.dataplane = None
         shutil.rmtree(f"/var/run/dpdk/{self.eal_prefix}", ignore_errors=True)
+        remove_hugepage_files(self.eal_prefix)
         return p.returncode
 
     def start_control(self, extra=(), netns_leg=None, netns=None):

@@ -1,5 +1,6 @@
 #include "tools/dplbadm/args.hpp"
 
+#include <algorithm>
 #include <set>
 
 #include "tools/dplbadm/addr_port.hpp"
@@ -259,6 +260,17 @@ const char* real_cmd(Cmd c) {
 }  // namespace
 
 model::Result<Invocation> parse_args(const std::vector<std::string>& args) {
+    // --capture has its own options (-f is a filter there, -c a count, -w a file).
+    if (std::find(args.begin(), args.end(), "--capture") != args.end()) {
+        auto c = parse_capture_options(args);
+        if (!c) return c.error();
+        Invocation inv;
+        inv.output = Output::capture;
+        inv.capture = *c;
+        for (std::size_t i = 0; i + 1 < args.size(); ++i)
+            if (args[i] == "--socket") inv.socket = args[i + 1];
+        return inv;
+    }
     auto parsed = tokenize(args);
     if (!parsed) return parsed.error();
     Parsed& p = *parsed;

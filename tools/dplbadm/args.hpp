@@ -9,6 +9,7 @@
 #include <nlohmann/json.hpp>
 
 #include "common/result.hpp"
+#include "tools/dplbadm/capture.hpp"
 
 namespace dplb::dplbadm {
 
@@ -27,6 +28,7 @@ enum class Output {
     import_keepalived,  // --import-keepalived FILE: load-keepalived with the file's absolute path (main.cpp)
     health,       // --health: each real server's checkers
     daemons,      // -L --daemon: "master sync daemon (mcast=eth0, syncid=1, ...)"
+    capture,      // --capture PORT: runs dpdk-dumpcap (capture.hpp); no single request
 };
 
 struct ListFormat {
@@ -47,6 +49,7 @@ struct Invocation {
     bool raw_json = false;   // --json: print the reply as it came
     std::string socket;      // --socket; empty = $DPLB_CONTROL_SOCKET or the default
     std::string file;        // --import-keepalived FILE
+    CaptureOptions capture;  // --capture
 };
 
 // `args` without the program name. An Error here is a usage error (exit status 2).

@@ -21,9 +21,22 @@ std::string key_values(const json& o) {
     return out;
 }
 
+// "capture: available (dpdk-dumpcap --file-prefix=dplb)", "capture: unavailable (why)";
+// "telemetry: available (socket ...)" likewise.
+std::string availability(const std::string& what, const json& v) {
+    if (v.value("available", false)) {
+        std::string detail = what == "capture" ? "dpdk-dumpcap --file-prefix=" + v.value("file_prefix", std::string())
+                                               : "socket " + v.value("socket", std::string());
+        return what + ": available (" + detail + ")\n";
+    }
+    return what + ": unavailable (" + v.value("reason", std::string("no reason given")) + ")\n";
+}
+
 void append_dataplane(std::string& out, const json& st) {
     for (const auto& [key, value] : st.items()) {
-        if (key == "drops" && value.is_object()) {
+        if ((key == "capture" || key == "telemetry") && value.is_object()) {
+            out += availability(key, value);
+        } else if (key == "drops" && value.is_object()) {
             out += "drops:\n";
             for (const auto& [reason, count] : value.items())
                 if (!(count.is_number() && count == 0)) out += "  drop " + reason + " " + scalar(count) + "\n";

@@ -158,6 +158,7 @@ int main(int argc, char** argv) {
     }
     if (inv->output == dplbadm::Output::restore) return restore(socket);
     if (inv->output == dplbadm::Output::import_keepalived) return import_keepalived(socket, inv->file);
+    if (inv->output == dplbadm::Output::capture) return dplbadm::run_capture(socket, inv->capture);
     auto reply = dplbadm::call_control(socket, inv->request);
     if (!reply) return fail(exit_request_error, reply.error().str());
     bool ok = reply->contains("ok") && (*reply)["ok"] == true;

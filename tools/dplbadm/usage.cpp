@@ -28,6 +28,7 @@ std::string usage() {
   dplbadm --stop-daemon master|backup
   dplbadm -L --daemon
   dplbadm --import-keepalived FILE
+  dplbadm --capture PORT [-f FILTER] [-c COUNT] [--duration SECONDS] [-w FILE]
   dplbadm --health [--json]
   dplbadm -h
 
@@ -68,6 +69,13 @@ Commands (ipvsadm syntax; local addresses as in DPVS; marks are dplb's):
   --stop-daemon master|backup stop the connection synchronisation daemon of that state
   --health                    each real server's health: state, checkers, last result, since
                               when, reason of the last failure (docs/health.md)
+  --capture PORT               capture the packets a dataplane port (or kernel twin) receives
+                              and sends, with dpdk-dumpcap: -f FILTER (libpcap syntax,
+                              pcap-filter(7)), stop after -c COUNT packets (default 1000) or
+                              --duration SECONDS (default 60; 0 turns one bound off), write
+                              pcapng to -w FILE (default: a file dpdk-dumpcap names). Needs a
+                              dataplane whose EAL shares memory (not --in-memory; --status
+                              says "capture: available")
   --help            -h        display this help message
 
 Options:
