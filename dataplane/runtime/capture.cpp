@@ -5,6 +5,7 @@
 #include <rte_pdump.h>
 
 #include <cstring>
+#include <filesystem>
 
 namespace dplb::runtime {
 
@@ -25,6 +26,14 @@ CaptureSupport enable_capture(const std::vector<std::string>& eal_args) {
     const char* dir = rte_eal_get_runtime_dir();
     c.runtime_dir = dir ? dir : "";
     if (auto slash = c.runtime_dir.rfind('/'); slash != std::string::npos) c.file_prefix = c.runtime_dir.substr(slash + 1);
+    // A secondary maps the primary's configuration from <runtime dir>/config; --in-memory and
+    // --no-shconf write none (rte_pdump_init() itself still succeeds then).
+    std::error_code ec;
+    if (!std::filesystem::exists(c.runtime_dir + "/config", ec)) {
+        c.reason = "EAL runs without shared configuration (--in-memory or --no-shconf): a secondary process "
+                   "(dpdk-dumpcap) cannot attach";
+        return c;
+    }
     if (!rte_eal_has_hugepages()) {
         c.reason = "EAL runs with --no-huge: its memory is not shared, a secondary process (dpdk-dumpcap) cannot attach";
         return c;
@@ -34,10 +43,7 @@ CaptureSupport enable_capture(const std::vector<std::string>& eal_args) {
         return c;
     }
     if (rte_pdump_init() != 0) {
-        c.reason = rte_errno == ENOTSUP
-                       ? "EAL runs without shared configuration (--in-memory or --no-shconf): a secondary process "
-                         "(dpdk-dumpcap) cannot attach"
-                       : std::string("rte_pdump_init failed: ") + rte_strerror(rte_errno);
+        c.reason = std::string("rte_pdump_init failed: ") + rte_strerror(rte_errno);
         return c;
     }
     c.available = true;

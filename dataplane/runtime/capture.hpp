@@ -7,9 +7,10 @@
 // removed when it ends. With no capture running, the fast path is what it is without pdump.
 //
 // A secondary process can attach only when the EAL shares its configuration and memory:
-// not with --in-memory or --no-shconf (no multi-process channel), --no-huge (anonymous
-// memory) or --huge-unlink (the hugepage files are gone). Then capture is unavailable and
-// `status` says why.
+// not with --in-memory or --no-shconf (no shared configuration file), --no-huge (anonymous
+// memory) or --huge-unlink (the hugepage files are gone): EAL's documentation says each
+// "implies no secondary process support". Then capture is unavailable, pdump is not
+// initialised, and `status` says why.
 //
 // Threading: written by the main thread before the workers launch, read-only afterwards.
 #pragma once
