@@ -184,6 +184,29 @@ TEST_CASE("--status prints session sync one line per daemon and per counter grou
           "sync daemon: mcast_interface=dplb0 running=true state=master\n");
 }
 
+TEST_CASE("--status says whether capture and telemetry are available, and why not") {
+    auto text = format_status(json::parse(R"({"ok":true,"dataplane":"connected","generation":3,
+        "dataplane_status":{"capture":{"available":true,"file_prefix":"dplb"},
+          "telemetry":{"available":false,"socket":"/var/run/dpdk/dplb/dpdk_telemetry.v2","reason":"no telemetry socket"}}})"));
+    REQUIRE(text.ok());
+    CHECK(*text ==
+          "dataplane: connected\n"
+          "generation: 3\n"
+          "dataplane status:\n"
+          "capture: available (dpdk-dumpcap --file-prefix=dplb)\n"
+          "telemetry: unavailable (no telemetry socket)\n");
+    text = format_status(json::parse(R"({"ok":true,"dataplane":"connected","generation":3,
+        "dataplane_status":{"capture":{"available":false,"file_prefix":"x","reason":"EAL runs with --no-huge"},
+          "telemetry":{"available":true,"socket":"/var/run/dpdk/x/dpdk_telemetry.v2"}}})"));
+    REQUIRE(text.ok());
+    CHECK(*text ==
+          "dataplane: connected\n"
+          "generation: 3\n"
+          "dataplane status:\n"
+          "capture: unavailable (EAL runs with --no-huge)\n"
+          "telemetry: available (socket /var/run/dpdk/x/dpdk_telemetry.v2)\n");
+}
+
 TEST_CASE("--health: quorum per service, state and each checker per real server") {
     auto text = format_health(json::parse(R"({"ok":true,"keepalived_conf":"/etc/keepalived/keepalived.conf",
         "services":[{"service":{"protocol":"tcp","address":"192.168.227.128","port":80},"quorum_up":true,
