@@ -29,6 +29,7 @@
 #include "model/config_editor.hpp"
 #include "control/keepalived/keepalived_config.hpp"
 #include "codec/stats_json.hpp"
+#include "common/log.hpp"
 
 namespace dplb::server {
 class HealthDriver;
@@ -36,7 +37,8 @@ class HealthDriver;
 
 namespace dplb::server {
 
-using Logger = std::function<void(std::string_view)>;
+// Structured events (common/log.hpp); a plain line function converts to it.
+using Logger = log::Logger;
 
 class Controller {
 public:

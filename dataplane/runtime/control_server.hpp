@@ -21,6 +21,7 @@
 
 #include <vector>
 
+#include "common/log.hpp"
 #include "dataplane/config/snapshot_builder.hpp"
 #include "dataplane/runtime/flow_rules.hpp"
 #include "dataplane/runtime/runtime.hpp"
@@ -71,6 +72,7 @@ private:
     ConfigApplier applier_{builder_};  // the configuration the snapshot was built from
     RateTracker rates_{rt_.config.max_services, rt_.config.max_real_servers};
     double next_estimate_ = 0;  // monotonic seconds
+    log::Logger log_;           // the process output (the control thread's lines)
 };
 
 }  // namespace dplb::runtime
