@@ -142,7 +142,7 @@ std::string format(const Event& e) {
 bool RateLimiter::admit(std::string_view event, Level level, Clock::time_point now) {
     auto it = std::find_if(buckets_.begin(), buckets_.end(), [&](const Bucket& b) { return b.event == event; });
     if (it == buckets_.end()) {
-        buckets_.push_back(Bucket{std::string(event), double(options_.burst), now});
+        buckets_.push_back(Bucket{std::string(event), double(options_.burst), now, 0, Level::debug, now});
         it = buckets_.end() - 1;
     }
     // Refill at burst per period, up to burst.

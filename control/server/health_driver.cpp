@@ -4,6 +4,7 @@
 #include <set>
 
 #include "codec/config_json.hpp"
+#include "control/health/names.hpp"
 #include "control/health/status_json.hpp"
 #include "model/config_find.hpp"
 

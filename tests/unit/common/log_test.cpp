@@ -1,6 +1,7 @@
 // The log line's shape (logfmt quoting, levels, keys), the process output (ts/proc or the
 // journald prefix, the minimum level) and the rate limiter, with the time injected.
 #include <fcntl.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <catch2/catch.hpp>
