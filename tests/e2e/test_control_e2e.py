@@ -463,6 +463,21 @@ def test_log_lines_are_one_event_each_in_key_value_shape(workdir):
     assert r.returncode == 2 and "--log-level: 'loud' is not one of" in r.stderr
 
 
+def test_dataplane_refusals_are_log_events():
+    """dplb-dataplane's refusals before EAL starts are events too (no hugepages needed)."""
+    dataplane = os.path.join(BUILD, "dataplane", "dplb-dataplane")
+    r = subprocess.run([dataplane, "--log-level", "loud"], capture_output=True, text=True, timeout=10)
+    assert r.returncode == 1
+    [line] = logfmt.parse_log(r.stderr, "dplb-dataplane")
+    assert line["level"] == "error" and line["event"] == "start_refused", line
+    assert line["error"] == "--log-level: 'loud' is not one of debug, info, notice, warning, error", line
+    r = subprocess.run([dataplane, "--log-level", "error", "--config", "/nonexistent/dataplane.json"],
+                       capture_output=True, text=True, timeout=10)
+    assert r.returncode == 1
+    [line] = logfmt.parse_log(r.stderr, "dplb-dataplane")
+    assert line["event"] == "start_refused" and "/nonexistent/dataplane.json" in line["error"], line
+
+
 # Issue 3's command set lives in its own file; importing its tests here lets the e2e-control
 # run (which names this file) collect them with this file's fixtures.
 from test_control_ipvsadm import *  # noqa: E402,F401,F403
