@@ -1,4 +1,5 @@
 #include "control/server/controller.hpp"
+#include "control/server/change_events.hpp"
 
 #include <limits>
 
@@ -303,7 +304,8 @@ std::optional<json> Controller::stage_applied(model::Batch batch, std::size_t ma
     generation_ = next;
     config_generation_ = next;
     if (pushed) last_push_error_.clear();
-    Staged st{json{{"ok", true}, {"dataplane", dataplane_state()}, {"generation", next}}, {}, false, {}};
+    Staged st{json{{"ok", true}, {"dataplane", dataplane_state()}, {"generation", next}}, {}, false, {}, {}};
+    st.events = change_events(batch);
     note_removals(batch, st.removed, st.removes_any);
     st.keep.push_back(std::make_shared<model::Batch>(std::move(batch)));
     st.keep.push_back(std::make_shared<std::string>(std::move(changes)));
@@ -345,6 +347,7 @@ std::vector<json> Controller::complete_staged() {
     loading_.reset();
     bool everything = false;
     for (auto& s : staged) {
+        for (const auto& e : s.events) log_(e);
         everything |= s.removes_any;
         if (!everything)
             for (const auto& key : s.removed) baselines_.forget(key);

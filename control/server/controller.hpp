@@ -119,6 +119,7 @@ private:
         std::vector<config::ServiceKey> removed;  // services it deleted: baselines and rates forget them
         bool removes_any = false;                 // clear / replace: compare with the whole configuration
         std::vector<std::shared_ptr<void>> keep;  // its request, changes and encoding: freed after the reply
+        std::vector<log::Event> events;           // what it changed, logged once durable
     };
 
     model::ConfigEditor editor_;  // applied changes; those not yet durable are its pending ones

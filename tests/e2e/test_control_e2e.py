@@ -439,6 +439,10 @@ def test_log_lines_are_one_event_each_in_key_value_shape(workdir):
         for e in ("state_loaded", "control_listening", "dataplane_connected", "config_committed",
                   "signal_received", "stopped"):
             assert e in events, events
+        added = next(l for l in lines if l.get("event") == "service_added")
+        assert (added["vip"], added["port"], added["proto"], added["scheduler"]) == ("192.168.227.128", "80", "tcp", "rr")
+        reals = [(l["real"], l["real_port"], l["forward"]) for l in lines if l.get("event") == "real_server_added"]
+        assert reals == [("192.168.253.143", "80", "nat"), ("192.168.253.144", "80", "nat")], reals
         refused = [l for l in lines if l.get("event") == "request_refused"]
         assert 1 <= len(refused) <= 10, refused  # the burst, then held back
         assert refused[0]["cmd"] == "add-service" and "unknown scheduler 'rrr'" in refused[0]["error"]
