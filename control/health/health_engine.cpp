@@ -132,7 +132,7 @@ struct HealthEngine::Impl {
     // ---- output
 
     void apply(HealthOutput& out) {
-        for (const auto& line : out.log) log("health: " + line);
+        for (const auto& e : out.log) log(e);
         real_effects.insert(real_effects.end(), out.reals.begin(), out.reals.end());
         sorry_effects.insert(sorry_effects.end(), out.sorry.begin(), out.sorry.end());
         for (const auto& n : out.notices) {
@@ -165,7 +165,7 @@ struct HealthEngine::Impl {
         ev.events = events;
         ev.data.u64 = id;
         if (epoll_ctl(epfd, EPOLL_CTL_ADD, fd, &ev) != 0) {
-            log("health: epoll_ctl ADD " + std::to_string(fd) + ": " + std::strerror(errno));
+            log.error("health_probe_watch_failed", {{"call", "epoll_ctl"}, {"fd", fd}, {"error", std::strerror(errno)}});
             return;  // its deadline still ends it
         }
         a.fd = fd;
@@ -211,13 +211,18 @@ struct HealthEngine::Impl {
         CheckerEvent ev = c.schedule.finish_attempt(r.up, now);
         if (ev == CheckerEvent::went_up || ev == CheckerEvent::went_down) c.last_change = now;
         if (ev != CheckerEvent::none) {
+            // A checker's state changed (keepalived logs these too). A flapping server could
+            // multiply them: rate-limited per event name.
             const auto& real = svc.config().reals[ref.real];
-            std::string what = std::string(keepalived::keyword_of(c.spec.type)) + " on service " +
-                               rs_name(svc.key(), real.address, real.port) + " of VS " + vs_name(svc.key());
-            if (r.up) out.log.push_back(what + " succeeded");
-            else
-                out.log.push_back(what + " failed: " + r.reason +
-                                  (had_run && c.spec.retry ? " (after " + std::to_string(c.spec.retry) + " retries)" : ""));
+            log::Event e{r.up ? log::Level::info : log::Level::warning,
+                         r.up ? "health_check_succeeded" : "health_check_failed", {}, true};
+            real_fields(e.fields, svc.key(), real.address, real.port);
+            e.fields.emplace_back("checker", keepalived::keyword_of(c.spec.type));
+            if (!r.up) {
+                e.fields.emplace_back("error", r.reason);
+                if (had_run && c.spec.retry) e.fields.emplace_back("retries", c.spec.retry);
+            }
+            out.log.push_back(std::move(e));
         }
         svc.checker_event(ref.real, ev, out);
         arm(c);
@@ -435,7 +440,7 @@ struct HealthEngine::Impl {
     }
 };
 
-HealthEngine::HealthEngine(EngineOptions options, std::function<void(std::string_view)> log)
+HealthEngine::HealthEngine(EngineOptions options, log::Logger log)
     : impl_(std::make_unique<Impl>(std::move(options), std::move(log))) {}
 
 HealthEngine::~HealthEngine() = default;

@@ -26,6 +26,7 @@
 #include <string_view>
 #include <vector>
 
+#include "common/log.hpp"
 #include "control/health/checker_schedule.hpp"
 #include "control/health/health_effect.hpp"
 #include "control/health/probe.hpp"
@@ -84,7 +85,7 @@ struct EngineOptions {
 
 class HealthEngine {
 public:
-    HealthEngine(EngineOptions options, std::function<void(std::string_view)> log);
+    HealthEngine(EngineOptions options, log::Logger log);
     ~HealthEngine();
     HealthEngine(const HealthEngine&) = delete;
     HealthEngine& operator=(const HealthEngine&) = delete;

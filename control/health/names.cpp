@@ -21,4 +21,20 @@ std::string rs_name(const config::ServiceKey& key, Ip4 address, uint16_t port) {
     return trio(address, key.protocol, port);
 }
 
+void service_fields(std::vector<log::Field>& out, const config::ServiceKey& key) {
+    if (key.is_fwmark()) {
+        out.emplace_back("fwmark", key.fwmark);
+    } else {
+        out.emplace_back("vip", key.address.str());
+        out.emplace_back("port", key.port);
+    }
+    out.emplace_back("proto", config::to_string(key.protocol));
+}
+
+void real_fields(std::vector<log::Field>& out, const config::ServiceKey& key, Ip4 address, uint16_t port) {
+    service_fields(out, key);
+    out.emplace_back("real", address.str());
+    out.emplace_back("real_port", port);
+}
+
 }  // namespace dplb::health

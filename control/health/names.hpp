@@ -7,7 +7,9 @@
 
 #include <cstdint>
 #include <string>
+#include <vector>
 
+#include "common/log.hpp"
 #include "dplb/config.hpp"
 #include "dplb/ip4.hpp"
 
@@ -15,5 +17,10 @@ namespace dplb::health {
 
 std::string vs_name(const config::ServiceKey&);
 std::string rs_name(const config::ServiceKey&, Ip4 address, uint16_t port);
+
+// The same servers as log fields, with the metrics' label names: vip, port, proto (or
+// fwmark, proto) for the service; real, real_port for a real server.
+void service_fields(std::vector<log::Field>& out, const config::ServiceKey&);
+void real_fields(std::vector<log::Field>& out, const config::ServiceKey&, Ip4 address, uint16_t port);
 
 }  // namespace dplb::health

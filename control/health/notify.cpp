@@ -17,10 +17,10 @@ namespace dplb::health {
 
 namespace {
 
-std::string exit_text(int status) {
-    if (WIFEXITED(status)) return "exited with status " + std::to_string(WEXITSTATUS(status));
-    if (WIFSIGNALED(status)) return std::string("killed by signal ") + strsignal(WTERMSIG(status));
-    return "ended";
+// How a script ended, as the fields of its log line.
+void add_exit_fields(std::vector<log::Field>& out, int status) {
+    if (WIFEXITED(status)) out.emplace_back("exit_status", WEXITSTATUS(status));
+    else if (WIFSIGNALED(status)) out.emplace_back("signal", log::signal_name(WTERMSIG(status)));
 }
 
 }  // namespace
@@ -51,7 +51,7 @@ bool ScriptRunner::run(const std::string& command) {
     posix_spawn_file_actions_destroy(&files);
     posix_spawnattr_destroy(&attr);
     if (e != 0) {
-        log_("health: cannot run '" + command + "': " + std::strerror(e));
+        log_.limited(log::Level::error, "notify_script_failed", {{"command", command}, {"error", std::strerror(e)}});
         return false;
     }
     children_.push_back(Child{pid, command});
@@ -67,8 +67,11 @@ void ScriptRunner::reap() {
             continue;
         }
         // r < 0 (ECHILD: SIGCHLD ignored, or reaped elsewhere): nothing left to collect.
-        if (r > 0 && !(WIFEXITED(status) && WEXITSTATUS(status) == 0))
-            log_("health: script '" + children_[i].command + "' " + exit_text(status));
+        if (r > 0 && !(WIFEXITED(status) && WEXITSTATUS(status) == 0)) {
+            log::Event e{log::Level::warning, "notify_script_failed", {{"command", children_[i].command}}, true};
+            add_exit_fields(e.fields, status);
+            log_(e);
+        }
         children_[i] = std::move(children_.back());
         children_.pop_back();
     }
@@ -93,7 +96,8 @@ FifoWriter::~FifoWriter() {
 bool FifoWriter::open_fifo() {
     if (mkfifo(path_.c_str(), 0644) == 0) created_ = true;
     else if (errno != EEXIST) {
-        if (!complained_) log_("health: cannot create notify FIFO " + path_ + ": " + std::strerror(errno));
+        if (!complained_)
+            log_.error("notify_fifo_failed", {{"path", path_}, {"call", "mkfifo"}, {"error", std::strerror(errno)}});
         complained_ = true;
         return false;
     }
@@ -105,7 +109,8 @@ bool FifoWriter::open_fifo() {
         errno = EINVAL;  // a regular file there is not ours to append to
     }
     if (fd_ < 0) {
-        if (!complained_) log_("health: cannot open notify FIFO " + path_ + ": " + std::strerror(errno));
+        if (!complained_)
+            log_.error("notify_fifo_failed", {{"path", path_}, {"call", "open"}, {"error", std::strerror(errno)}});
         complained_ = true;
         return false;
     }
@@ -125,7 +130,8 @@ bool FifoWriter::write_line(const std::string& line) {
     // A short write (a line beyond PIPE_BUF, never ours) counts as a full pipe.
     bool broken = n < 0 && errno != EAGAIN;
     if (!complained_)
-        log_("health: notify FIFO " + path_ + ": " + (broken ? std::string(std::strerror(errno)) : "full, lines dropped"));
+        log_.error("notify_fifo_failed",
+                   {{"path", path_}, {"call", "write"}, {"error", broken ? std::strerror(errno) : "full, lines dropped"}});
     complained_ = true;
     if (broken) {
         close(fd_);

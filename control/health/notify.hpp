@@ -26,9 +26,11 @@
 #include <string_view>
 #include <vector>
 
+#include "common/log.hpp"
+
 namespace dplb::health {
 
-using LogFn = std::function<void(std::string_view)>;
+using LogFn = log::Logger;
 
 class ScriptRunner {
 public:

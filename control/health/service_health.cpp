@@ -4,6 +4,27 @@
 
 namespace dplb::health {
 
+namespace {
+
+// keepalived's log lines as events: the service's fields (and the real server's) first.
+log::Event service_event(log::Level level, std::string_view name, const config::ServiceKey& key,
+                         std::vector<log::Field> extra = {}) {
+    log::Event e{level, name, {}};
+    service_fields(e.fields, key);
+    for (auto& f : extra) e.fields.push_back(std::move(f));
+    return e;
+}
+
+log::Event real_event(log::Level level, std::string_view name, const config::ServiceKey& key,
+                      const keepalived::RealServerHealth& real, std::vector<log::Field> extra = {}) {
+    log::Event e{level, name, {}};
+    real_fields(e.fields, key, real.address, real.port);
+    for (auto& f : extra) e.fields.push_back(std::move(f));
+    return e;
+}
+
+}  // namespace
+
 ServiceHealth::ServiceHealth(keepalived::VirtualServerHealth config) : config_(std::move(config)) {
     reals_.reserve(config_.reals.size());
     for (const auto& r : config_.reals) {
@@ -39,9 +60,8 @@ void ServiceHealth::start(HealthOutput& out) {
         if (auto e = reals_[i].take_effect(config_.key, c.address, c.port)) {
             out.reals.push_back(*e);
             if (e->state != RealState::up)
-                out.log.push_back(std::string(e->state == RealState::inhibited ? "Disabling" : "Not adding") +
-                                  " service " + rs_name(config_.key, c.address, c.port) + " of VS " +
-                                  vs_name(config_.key) + " (down at start)");
+                out.log.push_back(real_event(log::Level::notice, "real_server_down_at_start", config_.key, c,
+                                             {{"action", e->state == RealState::inhibited ? "disabled" : "not_added"}}));
         }
     }
     // A reload dropped the sorry server while it was in: the real servers come back
@@ -70,9 +90,11 @@ void ServiceHealth::checker_event(std::size_t i, CheckerEvent event, HealthOutpu
 void ServiceHealth::set_dynamic_weight(std::size_t i, std::optional<uint32_t> w, HealthOutput& out) {
     if (reals_[i].dynamic_weight() == w) return;
     const auto& c = config_.reals[i];
-    out.log.push_back("Changing weight from " + std::to_string(reals_[i].weight()) + " to " +
-                      std::to_string(w.value_or(c.weight)) + " for " + (reals_[i].up() ? "" : "in") +
-                      "active service " + rs_name(config_.key, c.address, c.port) + " of VS " + vs_name(config_.key));
+    // MISC_CHECK's dynamic weight: a script may move it at every check, so rate-limited.
+    auto e = real_event(log::Level::info, "real_server_weight_changed", config_.key, c,
+                        {{"from", reals_[i].weight()}, {"to", w.value_or(c.weight)}, {"active", reals_[i].up()}});
+    e.limited = true;
+    out.log.push_back(std::move(e));
     bool was_up = reals_[i].up();
     reals_[i].set_dynamic_weight(w);
     settle(i, was_up, out);
@@ -91,11 +113,14 @@ void ServiceHealth::settle(std::size_t i, bool was_up, HealthOutput& out) {
     if (auto e = reals_[i].take_effect(config_.key, c.address, c.port)) out.reals.push_back(*e);
     if (up != was_up) {
         // perform_svr_state's log line.
+        // A flapping server must not flood the journal: rate-limited per event name.
         bool inhibit = c.inhibit_on_failure;
-        out.log.push_back(std::string(up ? (inhibit ? "Enabling" : "Adding") : (inhibit ? "Disabling" : "Removing")) +
-                          " service " + rs_name(config_.key, c.address, c.port) + " " +
-                          (inhibit ? "of" : up ? "to" : "from") + " VS " + vs_name(config_.key) +
-                          (reals_[i].passive_down() ? " (passive check)" : ""));
+        auto e = real_event(up ? log::Level::notice : log::Level::warning, up ? "real_server_up" : "real_server_down",
+                            config_.key, c,
+                            {{"action", up ? (inhibit ? "enabled" : "added") : (inhibit ? "disabled" : "removed")},
+                             {"passive", reals_[i].passive_down()}});
+        e.limited = true;
+        out.log.push_back(std::move(e));
         notify_real(i, out);
     }
     update_quorum(false, out);
@@ -104,13 +129,12 @@ void ServiceHealth::settle(std::size_t i, bool was_up, HealthOutput& out) {
 void ServiceHealth::update_quorum(bool init, HealthOutput& out) {
     uint64_t sum = alive_weight();
     int64_t quorum = config_.quorum, hysteresis = config_.hysteresis;
-    std::string numbers = std::to_string(quorum) + (quorum_up_ ? "-" : "+") + std::to_string(hysteresis) + "=" +
-                          std::to_string(quorum_up_ ? quorum - hysteresis : quorum + hysteresis);
     if (!quorum_up_ && int64_t(sum) >= quorum + hysteresis) {
         quorum_up_ = true;
-        out.log.push_back("Gained quorum " + numbers + " <= " + std::to_string(sum) + " for VS " + vs_name(config_.key));
+        out.log.push_back(service_event(log::Level::notice, "quorum_gained", config_.key,
+                                        {{"quorum", quorum}, {"hysteresis", hysteresis}, {"alive_weight", sum}}));
         if (sorry_active_) {
-            out.log.push_back("Removing sorry server from VS " + vs_name(config_.key));
+            out.log.push_back(service_event(log::Level::notice, "sorry_server_removed", config_.key));
             sorry_active_ = false;
             out.sorry.push_back(SorryEffect{config_.key, false});
         }
@@ -121,10 +145,11 @@ void ServiceHealth::update_quorum(bool init, HealthOutput& out) {
     bool start_down = init && !quorum_up_ && config_.sorry_server && !sorry_active_;
     if (!lost && !start_down) return;
     quorum_up_ = false;
-    out.log.push_back(std::string(init ? "Starting with quorum down " : "Lost quorum ") + numbers + " > " +
-                      std::to_string(sum) + " for VS " + vs_name(config_.key));
+    out.log.push_back(service_event(log::Level::warning, "quorum_lost", config_.key,
+                                    {{"quorum", quorum}, {"hysteresis", hysteresis}, {"alive_weight", sum},
+                                     {"at_start", init}}));
     if (config_.sorry_server && !sorry_active_) {
-        out.log.push_back("Adding sorry server to VS " + vs_name(config_.key));
+        out.log.push_back(service_event(log::Level::warning, "sorry_server_added", config_.key));
         sorry_active_ = true;
         out.sorry.push_back(SorryEffect{config_.key, true});
     }
@@ -150,8 +175,7 @@ void ServiceHealth::stop(HealthOutput& out) {
         // keepalived's clear_service_rs skips them.
         if (!reals_[i].up() || sorry_active_) continue;
         const auto& c = config_.reals[i];
-        out.log.push_back("Shutting down service " + rs_name(config_.key, c.address, c.port) + " from VS " +
-                          vs_name(config_.key));
+        out.log.push_back(real_event(log::Level::info, "real_server_shut_down", config_.key, c));
         out.notices.push_back(Notice{c.notify_down, "RS " + rs_name(config_.key, c.address, c.port) + " " +
                                                         vs_name(config_.key) + " DOWN"});
     }

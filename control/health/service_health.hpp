@@ -26,6 +26,7 @@
 #include <string>
 #include <vector>
 
+#include "common/log.hpp"
 #include "control/health/checker_schedule.hpp"
 #include "control/health/health_effect.hpp"
 #include "control/health/real_health.hpp"
@@ -43,7 +44,7 @@ struct HealthOutput {
     std::vector<RealEffect> reals;
     std::vector<SorryEffect> sorry;
     std::vector<Notice> notices;
-    std::vector<std::string> log;
+    std::vector<log::Event> log;  // keepalived's log lines, as structured events
 };
 
 class ServiceHealth {

@@ -1,4 +1,5 @@
 #include "control/server/controller.hpp"
+#include "control/server/change_events.hpp"
 
 #include <limits>
 
@@ -128,6 +129,12 @@ std::optional<json> Controller::stage(const json& request) {
     if (cmd == request.end()) reply = error_reply(Error{"cmd", "missing member 'cmd'"});
     else if (!cmd->is_string()) reply = error_reply(model::type_error("cmd", "a string", *cmd));
     else reply = dispatch(cmd->get<std::string>(), request);
+    if (reply && !reply->value("ok", true)) {
+        // The client reads the error; the log keeps a trace of who is being refused, within
+        // limits (a script looping on a bad request must not fill the journal).
+        std::string name = cmd != request.end() && cmd->is_string() ? cmd->get<std::string>() : std::string();
+        log_.limited(log::Level::info, "request_refused", {{"cmd", name}, {"error", reply->value("error", std::string())}});
+    }
     auto id = request.find("id");
     if (id == request.end()) return reply;
     if (reply) (*reply)["id"] = *id;
@@ -175,8 +182,9 @@ json Controller::query(const std::string& cmd, const json& request) {
             json zr{{"cmd", "zero-rates"}};
             if (*only) zr["service"] = model::key_to_json(**only);
             auto reply = link_.call(zr);
-            if (!reply) log_(reply.error().message);
-            else if (!(*reply)["ok"].get<bool>()) log_("dataplane refused zero-rates: " + reason(*reply));
+            if (!reply) log_.warning("dataplane_request_failed", {{"cmd", "zero-rates"}, {"error", reply.error().message}});
+            else if (!(*reply)["ok"].get<bool>())
+                log_.warning("dataplane_refused", {{"cmd", "zero-rates"}, {"error", reason(*reply)}});
         }
         return json{{"ok", true}, {"dataplane", dataplane_state()}};
     }
@@ -282,7 +290,7 @@ std::optional<json> Controller::stage_applied(model::Batch batch, std::size_t ma
                 return error_reply(res.error);
             case link::PushOutcome::unreachable:
                 // Accepted as when disconnected: the reconnection pushes it.
-                log_("dataplane lost during push: " + res.error.message);
+                log_.warning("dataplane_lost", {{"during", "push"}, {"error", res.error.message}});
                 break;
         }
     }
@@ -290,13 +298,14 @@ std::optional<json> Controller::stage_applied(model::Batch batch, std::size_t ma
         editor_.rollback_to(mark);
         if (pushed) resync_dataplane("the journal refused the change");
         if (!store_.healthy() && staged_.empty()) rewrite_store();
-        log_(e->message);
+        log_.error("change_not_durable", {{"generation", next}, {"error", e->message}});
         return error_reply(*e);
     }
     generation_ = next;
     config_generation_ = next;
     if (pushed) last_push_error_.clear();
-    Staged st{json{{"ok", true}, {"dataplane", dataplane_state()}, {"generation", next}}, {}, false, {}};
+    Staged st{json{{"ok", true}, {"dataplane", dataplane_state()}, {"generation", next}}, {}, false, {}, {}};
+    st.events = change_events(batch);
     note_removals(batch, st.removed, st.removes_any);
     st.keep.push_back(std::make_shared<model::Batch>(std::move(batch)));
     st.keep.push_back(std::make_shared<std::string>(std::move(changes)));
@@ -315,7 +324,7 @@ std::vector<json> Controller::complete_staged() {
         // None of the turn's changes is durable: take all of them back, here and on the
         // dataplane, and rewrite the state file without them (the store cut them off the
         // journal, as far as a failing disk allows).
-        log_(e->message);
+        log_.error("change_not_durable", {{"generation", generation_}, {"error", e->message}});
         editor_.rollback();
         loading_.reset();
         config_generation_ = config_generation_durable_;
@@ -338,12 +347,14 @@ std::vector<json> Controller::complete_staged() {
     loading_.reset();
     bool everything = false;
     for (auto& s : staged) {
+        for (const auto& e : s.events) log_(e);
         everything |= s.removes_any;
         if (!everything)
             for (const auto& key : s.removed) baselines_.forget(key);
         replies.push_back(std::move(s.reply));
     }
     if (everything) baselines_.retain(editor_.config());
+    log_.limited(log::Level::info, "config_committed", {{"generation", generation_}, {"requests", staged.size()}});
     if (std::chrono::steady_clock::now() >= compact_not_before_) store_.maybe_compact(editor_.config(), generation_);
     return replies;
 }
@@ -351,7 +362,7 @@ std::vector<json> Controller::complete_staged() {
 void Controller::poll_store() {
     if (auto e = store_.poll_compaction()) {
         // A full or failing disk: the journal keeps everything; try again later, not per change.
-        log_("journal compaction failed (the journal is kept; retrying in a minute): " + e->message);
+        log_.error("journal_compaction_failed", {{"retry_in_seconds", 60}, {"error", e->message}});
         compact_not_before_ = std::chrono::steady_clock::now() + std::chrono::minutes(1);
     }
 }
@@ -364,16 +375,16 @@ void Controller::resync_dataplane(const char* why) {
     auto res = link::push_config(link_, editor_.config(), generation_);
     dataplane_in_doubt_ = res.outcome != link::PushOutcome::applied;
     if (dataplane_in_doubt_)
-        log_(std::string(why) + "; could not restore the configuration on the dataplane: " + res.error.message);
+        log_.error("dataplane_restore_failed", {{"why", why}, {"error", res.error.message}});
 }
 
 void Controller::rewrite_store() {
     if (auto e = store_.write_snapshot(editor_.config(), generation_))
-        log_("the state file cannot be rewritten (" + e->message + "); changes are refused until it can");
+        log_.error("state_file_unwritable", {{"changes_refused", true}, {"error", e->message}});
 }
 
 void Controller::on_dataplane_connected() {
-    log_("dataplane connected on " + link_.socket_path() + "; pushing generation " + std::to_string(generation_));
+    log_.notice("dataplane_connected", {{"socket", link_.socket_path()}, {"generation", generation_}});
     passive_refusal_logged_ = false;
     auto res = link::push_config(link_, editor_.config(), generation_);
     switch (res.outcome) {
@@ -387,9 +398,11 @@ void Controller::on_dataplane_connected() {
             // next change sends the whole configuration again.
             dataplane_in_doubt_ = true;
             last_push_error_ = res.error.message;
-            log_(res.error.message);
+            log_.error("dataplane_refused", {{"cmd", "apply"}, {"generation", generation_}, {"error", res.error.message}});
             break;
-        case link::PushOutcome::unreachable: log_("dataplane lost during push: " + res.error.message); break;
+        case link::PushOutcome::unreachable:
+            log_.warning("dataplane_lost", {{"during", "push"}, {"error", res.error.message}});
+            break;
     }
 }
 
@@ -400,16 +413,16 @@ std::optional<model::StatsSnapshot> Controller::fetch_stats() {
 
 std::optional<model::StatsSnapshot> Controller::decode_stats(const model::Result<json>& reply) {
     if (!reply) {
-        log_(reply.error().message);
+        log_.warning("dataplane_request_failed", {{"cmd", "stats"}, {"error", reply.error().message}});
         return std::nullopt;
     }
     if (!(*reply)["ok"].get<bool>()) {
-        log_("dataplane refused stats: " + reason(*reply));
+        log_.warning("dataplane_refused", {{"cmd", "stats"}, {"error", reason(*reply)}});
         return std::nullopt;
     }
     auto snap = model::stats_reply_from_json(*reply);
     if (!snap) {
-        log_("dataplane stats reply: " + snap.error().str());
+        log_.error("dataplane_bad_reply", {{"cmd", "stats"}, {"error", snap.error().str()}});
         return std::nullopt;
     }
     return *snap;
@@ -429,7 +442,7 @@ json Controller::status_reply() {
         } else if (reply) {
             r["dataplane_error"] = reason(*reply);
         } else {
-            log_(reply.error().message);
+            log_.warning("dataplane_request_failed", {{"cmd", "status"}, {"error", reply.error().message}});
         }
     }
     r["dataplane"] = dataplane_state();

@@ -29,6 +29,7 @@
 #include "model/config_editor.hpp"
 #include "control/keepalived/keepalived_config.hpp"
 #include "codec/stats_json.hpp"
+#include "common/log.hpp"
 
 namespace dplb::server {
 class HealthDriver;
@@ -36,7 +37,8 @@ class HealthDriver;
 
 namespace dplb::server {
 
-using Logger = std::function<void(std::string_view)>;
+// Structured events (common/log.hpp); a plain line function converts to it.
+using Logger = log::Logger;
 
 class Controller {
 public:
@@ -117,6 +119,7 @@ private:
         std::vector<config::ServiceKey> removed;  // services it deleted: baselines and rates forget them
         bool removes_any = false;                 // clear / replace: compare with the whole configuration
         std::vector<std::shared_ptr<void>> keep;  // its request, changes and encoding: freed after the reply
+        std::vector<log::Event> events;           // what it changed, logged once durable
     };
 
     model::ConfigEditor editor_;  // applied changes; those not yet durable are its pending ones

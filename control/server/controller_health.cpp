@@ -142,7 +142,7 @@ void Controller::apply_health() {
     model::Batch batch;
     for (auto& c : health_->take_changes(editor_.config())) {
         if (auto e = editor_.apply(c)) {
-            log_("health: " + e->str());
+            log_.error("health_change_invalid", {{"error", e->str()}});
             continue;
         }
         batch.changes.push_back(std::move(c));
@@ -163,7 +163,7 @@ void Controller::apply_health() {
             // It keeps what it had; the next change (or a reconnection) sends the whole table.
             dataplane_in_doubt_ = true;
             last_push_error_ = res.error.message;
-            log_("health: the dataplane refused the health change: " + res.error.message);
+            log_.error("dataplane_refused", {{"cmd", "health"}, {"generation", next}, {"error", res.error.message}});
         }
     }
     generation_ = next;
@@ -173,7 +173,7 @@ void Controller::poll_passive() {
     if (!health_ || !health_->passive() || !link_.connected()) return;
     auto reply = link_.call(json{{"cmd", "passive-failures"}});
     if (!reply) {
-        log_(reply.error().message);
+        log_.warning("dataplane_request_failed", {{"cmd", "passive-failures"}, {"error", reply.error().message}});
         return;
     }
     if (!(*reply)["ok"].get<bool>()) {
@@ -181,8 +181,9 @@ void Controller::poll_passive() {
         // per connection, or --passive-check would do nothing without a word.
         if (!passive_refusal_logged_) {
             auto e = reply->find("error");
-            log_("passive checks inactive: the dataplane refused passive-failures (" +
-                 (e != reply->end() && e->is_string() ? e->get<std::string>() : std::string("no reason given")) + ")");
+            log_.warning("passive_checks_inactive",
+                         {{"cmd", "passive-failures"},
+                          {"error", e != reply->end() && e->is_string() ? e->get<std::string>() : std::string("no reason given")}});
             passive_refusal_logged_ = true;
         }
         return;

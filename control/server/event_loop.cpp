@@ -69,15 +69,16 @@ model::Status EventLoop::open() {
 }
 
 void EventLoop::run() {
-    log_("listening on " + options_.socket_path);
+    log_.info("control_listening", {{"socket", options_.socket_path}});
     epoll_event events[64];
     while (!stop_) {
         maybe_connect_dataplane();
         sync_link_watch();
         int n = ::epoll_wait(epoll_fd_, events, 64, next_timeout_ms());
+        log::process().flush();  // rate-limited events' log_suppressed summaries, when due
         bool reload = false;
         if (n < 0 && errno != EINTR) {
-            log_(std::string("epoll_wait: ") + std::strerror(errno));
+            log_.error("event_loop_failed", {{"call", "epoll_wait"}, {"error", std::strerror(errno)}});
             break;
         }
         for (int i = 0; i < n; ++i) {
@@ -92,7 +93,7 @@ void EventLoop::run() {
                     reload = true;
                     continue;
                 }
-                log_(std::string("received ") + strsignal(int(si.ssi_signo)) + ", exiting");
+                log_.notice("signal_received", {{"signal", log::signal_name(int(si.ssi_signo))}, {"action", "exit"}});
                 stop_ = true;
             } else if (link_.connected() && fd == link_.fd()) on_link_input();
             else if (auto it = clients_.find(fd); it != clients_.end()) {
@@ -132,15 +133,16 @@ void EventLoop::run_health() {
 
 void EventLoop::reload_keepalived() {
     if (!health_ || health_->keepalived_path().empty()) {
-        log_("SIGHUP: no keepalived.conf to reload (--keepalived-conf)");
+        log_.warning("keepalived_reload_skipped", {{"signal", "HUP"}, {"error", "no --keepalived-conf to reload"}});
         return;
     }
     const std::string path = health_->keepalived_path();
     auto reply = controller_.load_keepalived(path);
     if (reply.value("ok", false))
-        log_("SIGHUP: reloaded " + path + " (" + std::to_string(reply.value("changes", 0)) + " changes)");
+        log_.notice("keepalived_reloaded", {{"path", path}, {"changes", reply.value("changes", 0)}});
     else
-        log_("SIGHUP: " + path + " not reloaded, nothing changed: " + reply.value("error", std::string("?")));
+        log_.error("keepalived_reload_refused",
+                   {{"path", path}, {"changed", false}, {"error", reply.value("error", std::string("?"))}});
 }
 
 void EventLoop::finish_staged() {
@@ -172,7 +174,8 @@ void EventLoop::accept_clients() {
         int fd = ::accept4(listen_fd_, nullptr, nullptr, SOCK_NONBLOCK | SOCK_CLOEXEC);
         if (fd < 0) {
             if (errno == EINTR) continue;
-            if (errno != EAGAIN && errno != EWOULDBLOCK) log_(std::string("accept: ") + std::strerror(errno));
+            if (errno != EAGAIN && errno != EWOULDBLOCK)
+                log_.limited(log::Level::error, "accept_failed", {{"socket", options_.socket_path}, {"error", std::strerror(errno)}});
             return;
         }
         clients_.emplace(fd, std::make_unique<Client>(Client{fd, model::LineReader(options_.max_request_bytes)}));
@@ -258,7 +261,8 @@ void EventLoop::close_client(int fd) {
 }
 
 void EventLoop::on_link_input() {
-    log_(link_.on_unsolicited_input() + "; reconnecting");
+    log_.limited(log::Level::warning, "dataplane_lost",
+                 {{"during", "idle"}, {"error", link_.on_unsolicited_input()}, {"action", "reconnect"}});
     sync_link_watch();
 }
 
@@ -268,7 +272,8 @@ void EventLoop::maybe_connect_dataplane() {
     std::string err;
     if (!link_.try_connect(err)) {
         // Once per outage, not every 200 ms.
-        if (!reported_unreachable_) log_("dataplane not reachable (" + err + "); retrying");
+        if (!reported_unreachable_)
+            log_.warning("dataplane_unreachable", {{"socket", link_.socket_path()}, {"error", err}, {"action", "retry"}});
         reported_unreachable_ = true;
         return;
     }

@@ -4,6 +4,7 @@
 #include <set>
 
 #include "codec/config_json.hpp"
+#include "control/health/names.hpp"
 #include "control/health/status_json.hpp"
 #include "model/config_find.hpp"
 
@@ -41,8 +42,7 @@ const config::RealServer* find_real(const config::Service& s, Ip4 address, uint1
 
 }  // namespace
 
-HealthDriver::HealthDriver(health::EngineOptions options, double passive_seconds,
-                           std::function<void(std::string_view)> log)
+HealthDriver::HealthDriver(health::EngineOptions options, double passive_seconds, log::Logger log)
     : engine_(std::make_unique<health::HealthEngine>(std::move(options), log)),
       passive_(std::chrono::milliseconds(int64_t(passive_seconds * 1000))),
       log_(std::move(log)) {}
@@ -173,8 +173,9 @@ void HealthDriver::on_passive_failures(const json& reply, const config::Config& 
             return !(x.address == *addr && x.port == port) && x.health == config::RealHealth::up;
         });
         if (!others) {
-            log_("passive check: " + addr->str() + ":" + std::to_string(port) +
-                 " failed new connections but is its service's last server up: kept");
+            log::Event e{log::Level::warning, "passive_check_kept_last_server", {}, true};
+            health::real_fields(e.fields, *key, *addr, port);
+            log_(e);
             continue;
         }
         engine_->report_passive_failure(*key, *addr, port, passive_);

@@ -34,7 +34,7 @@ namespace dplb::server {
 
 class HealthDriver {
 public:
-    HealthDriver(health::EngineOptions options, double passive_seconds, std::function<void(std::string_view)> log);
+    HealthDriver(health::EngineOptions options, double passive_seconds, log::Logger log);
 
     health::HealthEngine& engine() { return *engine_; }
 
@@ -70,7 +70,7 @@ private:
     using RealKey = std::tuple<uint32_t, uint8_t, uint32_t, uint16_t, uint32_t, uint16_t>;  // fwmark proto vip vport rip rport
     std::unique_ptr<health::HealthEngine> engine_;
     std::chrono::milliseconds passive_{0};
-    std::function<void(std::string_view)> log_;
+    log::Logger log_;
     std::string path_;
     std::vector<keepalived::VirtualServerHealth> file_health_;
     std::map<RealKey, uint64_t> passive_seen_;  // failures counted so far per real server

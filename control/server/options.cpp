@@ -30,6 +30,8 @@ std::string usage() {
            "                            checks (SIGHUP reloads it, applying only what changed)\n"
            "  --passive-check SECONDS   take out for SECONDS a NAT/FULLNAT real server whose new\n"
            "                            connections fail in the dataplane (default: off)\n"
+           "  --log-level LEVEL         least severe log lines written: debug, info (default),\n"
+           "                            notice, warning or error (docs/operations.md, Logs)\n"
            "  --help                    this text\n";
 }
 
@@ -53,7 +55,7 @@ model::Result<Options> parse_options(const std::vector<std::string>& args) {
             continue;
         }
         if (name != "--socket" && name != "--dataplane-socket" && name != "--state" && name != "--max-request-bytes" &&
-            name != "--keepalived-conf" && name != "--passive-check")
+            name != "--keepalived-conf" && name != "--passive-check" && name != "--log-level")
             return Error{"", "unknown option '" + args[i] + "'"};
         if (!inline_value) {
             if (i + 1 >= args.size()) return Error{"", "option " + name + " needs a value"};
@@ -64,7 +66,11 @@ model::Result<Options> parse_options(const std::vector<std::string>& args) {
         else if (name == "--dataplane-socket") o.dataplane_socket = value;
         else if (name == "--state") o.state_file = value;
         else if (name == "--keepalived-conf") o.keepalived_conf = value;
-        else if (name == "--passive-check") {
+        else if (name == "--log-level") {
+            auto l = log::parse_level(value);
+            if (!l) return Error{"", "--log-level: '" + value + "' is not one of debug, info, notice, warning, error"};
+            o.log_level = *l;
+        } else if (name == "--passive-check") {
             char* end = nullptr;
             double v = std::strtod(value.c_str(), &end);
             if (end != value.c_str() + value.size() || !(v > 0) || v > 86400)

@@ -5,6 +5,7 @@
 #include <string>
 #include <vector>
 
+#include "common/log.hpp"
 #include "common/result.hpp"
 
 namespace dplb::server {
@@ -19,6 +20,8 @@ struct Options {
     std::string keepalived_conf;
     // Passive checks: seconds a real server whose new connections fail is taken out; 0 = off.
     double passive_check_seconds = 0;
+    // The least severe log lines written (--log-level).
+    log::Level log_level = log::Level::info;
     bool help = false;
 };
 

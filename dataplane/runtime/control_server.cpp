@@ -1,5 +1,6 @@
 #include "dataplane/runtime/control_server.hpp"
 
+#include "common/log.hpp"
 #include "dataplane/runtime/control_util.hpp"
 
 namespace dplb::runtime {
@@ -73,6 +74,16 @@ json ControlServer::handle(const json& req) {
         reply = error_reply({"cmd", "unknown request '" + req["cmd"].get<std::string>() +
                                         "' (expected apply, apply-batch, stats, zero-rates, status, connections "
                                         "or passive-failures)"});
+    if (!reply.value("ok", true)) {
+        // dplb-control reads the error; a trace here within limits (a client looping on a bad
+        // request must not fill the journal).
+        std::string cmd = req.is_object() && req.contains("cmd") && req["cmd"].is_string() ? req["cmd"].get<std::string>()
+                                                                                            : std::string();
+        log_.limited(log::Level::warning, "request_refused", {{"cmd", cmd}, {"error", reply.value("error", std::string())}});
+    } else if (req["cmd"] == "apply" || req["cmd"] == "apply-batch") {
+        log_.limited(log::Level::info, "config_applied", {{"cmd", req["cmd"].get<std::string>()},
+                                                          {"generation", reply.value("generation", uint64_t(0))}});
+    }
     if (req.is_object() && req.contains("id")) reply["id"] = req["id"];
     return reply;
 }

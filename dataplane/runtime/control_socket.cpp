@@ -3,6 +3,8 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include <cerrno>
+#include <cstring>
 #include <memory>
 
 #include "codec/json_parse.hpp"
@@ -39,6 +41,7 @@ void ControlServer::run(int listen_fd) {
                 auto st = c.reader->read_line(c.fd, line);
                 if (st == model::LineReader::Status::would_block) break;
                 if (st == model::LineReader::Status::too_long) {
+                    log_.limited(log::Level::warning, "request_refused", {{"error", "request too long"}});
                     model::write_line(c.fd, model::dump_line(error_reply({"", "request too long"})));
                     close_it = true;
                     break;
@@ -48,20 +51,33 @@ void ControlServer::run(int listen_fd) {
                     break;
                 }
                 auto parsed = model::parse_json(line);
+<<<<<<< HEAD
                 json reply = parsed ? handle_shared(*parsed) : error_reply(parsed.error());
+=======
+                if (!parsed)
+                    log_.limited(log::Level::warning, "request_refused", {{"error", parsed.error().str()}});
+                json reply = parsed ? handle(*parsed) : error_reply(parsed.error());
+>>>>>>> logs
                 if (!model::write_line(c.fd, model::dump_line(reply))) {
                     close_it = true;
                     break;
                 }
             }
             if (close_it) {
+                log_.limited(log::Level::info, "control_client_disconnected", {{"fd", c.fd}});
                 ::close(c.fd);
                 clients.erase(clients.begin() + long(i));
             }
         }
         if (fds[0].revents & POLLIN) {
             int fd = ::accept4(listen_fd, nullptr, nullptr, SOCK_CLOEXEC | SOCK_NONBLOCK);
-            if (fd >= 0) clients.push_back({fd, std::make_unique<model::LineReader>(api::default_max_message_bytes)});
+            if (fd >= 0) {
+                log_.limited(log::Level::info, "control_client_connected", {{"fd", fd}});
+                clients.push_back({fd, std::make_unique<model::LineReader>(api::default_max_message_bytes)});
+            } else if (errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR) {
+                log_.limited(log::Level::error, "accept_failed",
+                             {{"socket", rt_.config.control_socket}, {"error", std::strerror(errno)}});
+            }
         }
     }
     for (auto& c : clients) ::close(c.fd);

@@ -11,6 +11,7 @@
 #include <cerrno>
 #include <cstring>
 
+#include "common/log.hpp"
 #include "common/netns.hpp"
 #include "dataplane/runtime/rtnl_addr.hpp"
 
@@ -154,6 +155,9 @@ bool KernelAddressWatch::read_socket(Socket& s) {
         if (n < 0) {
             if (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR) break;
             ++errors_;
+            // The kernel (or a busy peer moving addresses) can repeat these: rate-limited.
+            log::Logger{}.limited(log::Level::warning, errno == ENOBUFS ? "rtnetlink_resync" : "rtnetlink_error",
+                                  {{"netns", s.netns}, {"call", "recv"}, {"error", std::strerror(errno)}});
             if (errno == ENOBUFS) {  // events were lost: start again from a full dump
                 ++resyncs_;
                 s.table.lost_events();
@@ -165,10 +169,20 @@ bool KernelAddressWatch::read_socket(Socket& s) {
         const RtnlResult r = parse_rtnl_addr(buf, size_t(n), events);
         events_ += events.size();
         changed |= s.table.apply(events, r);
-        if (r.status == RtnlStatus::error || r.status == RtnlStatus::malformed) ++errors_;
+        if (r.status == RtnlStatus::error || r.status == RtnlStatus::malformed) {
+            ++errors_;
+            log::Logger{}.limited(log::Level::warning, "rtnetlink_error",
+                                  {{"netns", s.netns},
+                                   {"call", "parse"},
+                                   {"error", r.status == RtnlStatus::error ? std::strerror(-r.error) : "malformed message"}});
+        }
     }
     // A dump wanted (lost events, a refused request) and none running: now.
-    if (!request_dump(s)) ++errors_;
+    if (!request_dump(s)) {
+        ++errors_;
+        log::Logger{}.limited(log::Level::warning, "rtnetlink_error",
+                              {{"netns", s.netns}, {"call", "sendto"}, {"error", std::strerror(errno)}});
+    }
     return changed;
 }
 

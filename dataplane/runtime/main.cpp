@@ -18,8 +18,10 @@
 #include <vector>
 
 #include "common/line_channel.hpp"
+#include "common/log.hpp"
 #include "dataplane/runtime/control_server.hpp"
 #include "dataplane/runtime/kernel_address_watch.hpp"
+#include "dataplane/runtime/log_fields.hpp"
 #include "dataplane/runtime/main_loop.hpp"
 #include "dataplane/runtime/ports.hpp"
 #include "dataplane/runtime/telemetry.hpp"
@@ -31,25 +33,21 @@ using namespace dplb;
 using namespace dplb::runtime;
 
 const char* usage =
-    "usage: dplb-dataplane --config FILE [--control-socket PATH] [-- EAL-ARGS...]\n"
+    "usage: dplb-dataplane --config FILE [--control-socket PATH] [--log-level LEVEL] [-- EAL-ARGS...]\n"
     "\n"
     "  --config FILE          dataplane configuration (ports, EAL arguments, limits);\n"
     "                         see docs/configuration.md\n"
     "  --control-socket PATH  socket dplb-control connects to (overrides the config)\n"
+    "  --log-level LEVEL      least severe log lines written: debug, info (default), notice,\n"
+    "                         warning or error (docs/operations.md, Logs; DPDK's own lines\n"
+    "                         follow EAL's --log-level)\n"
     "  -- EAL-ARGS            appended to the configuration's \"eal\" arguments\n"
     "\n"
     "The first EAL lcore is the main (housekeeping) lcore; every other lcore runs a worker.\n";
 
 int fail(const std::string& msg) {
-    std::fprintf(stderr, "dplb-dataplane: %s\n", msg.c_str());
+    log::Logger{}.error("start_refused", {{"error", msg}});
     return 1;
-}
-
-std::string mac_text(const pkt::Mac& m) {
-    char b[18];
-    std::snprintf(b, sizeof b, "%02x:%02x:%02x:%02x:%02x:%02x", m.bytes[0], m.bytes[1], m.bytes[2], m.bytes[3],
-                  m.bytes[4], m.bytes[5]);
-    return b;
 }
 
 bool create_rings(Runtime& rt, std::string& err) {
@@ -105,10 +103,23 @@ void free_rings(Runtime& rt) {
 int main(int argc, char** argv) {
     std::string config_path, socket_override;
     std::vector<std::string> extra_eal;
+    log::OutputOptions log_options;
+    log_options.proc = "dplb-dataplane";
+    log::configure(log_options);  // before any line, also the refusals below
     for (int i = 1; i < argc; ++i) {
         std::string a = argv[i];
         if (a == "--config" && i + 1 < argc) config_path = argv[++i];
         else if (a == "--control-socket" && i + 1 < argc) socket_override = argv[++i];
+        else if (a == "--log-level" && i + 1 < argc) {
+            auto l = log::parse_level(argv[++i]);
+            if (!l) {
+                std::fputs(usage, stderr);
+                return fail(std::string("--log-level: '") + argv[i] +
+                            "' is not one of debug, info, notice, warning, error");
+            }
+            log_options.min_level = *l;
+            log::configure(log_options);
+        }
         else if (a == "--") {
             for (++i; i < argc; ++i) extra_eal.emplace_back(argv[i]);
         } else if (a == "-h" || a == "--help") {
@@ -150,12 +161,11 @@ int main(int argc, char** argv) {
 
     rt.capture = enable_capture(eal_args);
     if (rt.capture.available)
-        std::fprintf(stderr, "dplb-dataplane: capture: available (dpdk-dumpcap --file-prefix=%s, dplbadm --capture)\n",
-                     rt.capture.file_prefix.c_str());
+        log::Logger{}.info("capture_available", {{"file_prefix", rt.capture.file_prefix}});
     else
-        std::fprintf(stderr, "dplb-dataplane: capture: unavailable (%s)\n", rt.capture.reason.c_str());
+        log::Logger{}.notice("capture_unavailable", {{"reason", rt.capture.reason}});
     rt.telemetry_commands = register_telemetry_commands();
-    if (!rt.telemetry_commands) std::fprintf(stderr, "dplb-dataplane: telemetry: the /dplb commands could not be registered\n");
+    if (!rt.telemetry_commands) log::Logger{}.warning("telemetry_commands_unregistered", {});
 
     unsigned lcore;
     RTE_LCORE_FOREACH_WORKER(lcore) rt.worker_lcores.push_back(lcore);
@@ -216,18 +226,26 @@ int main(int argc, char** argv) {
         }
         rt.ownership = std::make_unique<runtime::VipOwnership>(rt.owned, *rt.rcu, *rt.laddrs, std::move(*watch));
     }
-    for (size_t i = 0; i < rt.ports.size(); ++i)
-        std::fprintf(stderr, "dplb-dataplane: port %s: dpdk port %u (%s) mac %s mtu %u rx-interrupts %s steering %s%s%s\n",
-                     rt.ports[i].name.c_str(), rt.ports[i].port_id, rt.ports[i].driver.c_str(),
-                     mac_text(rt.ports[i].mac).c_str(), rt.ports[i].mtu, rt.ports[i].rx_interrupts ? "yes" : "no",
-                     to_string(rt.ports[i].steering), rt.ports[i].steering_detail.empty() ? "" : ": ",
-                     rt.ports[i].steering_detail.c_str());
+    log::Logger logger;
+    for (const auto& ps : rt.ports) {
+        log::Event e{log::Level::info, "port_started",
+                     {{"port", ps.name},
+                      {"dpdk_port", ps.port_id},
+                      {"driver", ps.driver},
+                      {"mac", mac_text(ps.mac)},
+                      {"mtu", ps.mtu},
+                      {"rx_interrupts", ps.rx_interrupts},
+                      {"steering", to_string(ps.steering)}}};
+        if (!ps.steering_detail.empty()) e.fields.emplace_back("steering_detail", ps.steering_detail);
+        logger(e);
+    }
     for (const auto& ps : rt.ports)
         if (ps.has_twin)
-            std::fprintf(stderr, "dplb-dataplane: port %s: kernel twin %s (dpdk port %u), exception budget %u pps, "
-                                 "control %u pps per worker\n",
-                         ps.name.c_str(), ps.twin_iface.c_str(), ps.twin_port_id, rt.config.exception_pps,
-                         rt.config.exception_control_pps);
+            logger.info("twin_started", {{"port", ps.name},
+                                         {"twin", ps.twin_iface},
+                                         {"dpdk_port", ps.twin_port_id},
+                                         {"exception_pps", rt.config.exception_pps},
+                                         {"exception_control_pps_per_worker", rt.config.exception_control_pps}});
 
     std::vector<WorkerLaunch> launches(rt.workers);
     unsigned launched = 0;
@@ -256,8 +274,9 @@ int main(int argc, char** argv) {
             TelemetryAttachment telemetry(server);
             server.run(listen_fd);
         });
-        std::fprintf(stderr, "dplb-dataplane: %u worker(s), idle mode %s, serving %s\n", rt.workers,
-                     to_string(rt.config.idle), rt.config.control_socket.c_str());
+        logger.info("started", {{"workers", rt.workers},
+                                {"idle_mode", to_string(rt.config.idle)},
+                                {"socket", rt.config.control_socket}});
         run_main_loop(rt, sfd);
         rt.stop.store(true);
     }
@@ -281,6 +300,7 @@ int main(int argc, char** argv) {
     rt.routes.reset();
     disable_capture(rt.capture);
     rte_eal_cleanup();
-    std::fprintf(stderr, "dplb-dataplane: stopped\n");
+    log::process().flush(true);  // what the rate limiter still holds back
+    logger.info("stopped");
     return rc;
 }

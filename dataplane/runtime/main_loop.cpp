@@ -11,6 +11,7 @@
 #include <set>
 #include <vector>
 
+#include "common/log.hpp"
 #include "dataplane/runtime/clock.hpp"
 #include "dataplane/runtime/idle.hpp"
 #include "dataplane/runtime/neighbor_manager.hpp"
@@ -93,7 +94,9 @@ unsigned exception_down(Runtime& rt) {
 
 bool stop_requested(int signal_fd) {
     signalfd_siginfo si;
-    return ::read(signal_fd, &si, sizeof si) == ssize_t(sizeof si);
+    if (::read(signal_fd, &si, sizeof si) != ssize_t(sizeof si)) return false;
+    log::Logger{}.notice("signal_received", {{"signal", log::signal_name(int(si.ssi_signo))}, {"action", "exit"}});
+    return true;
 }
 
 }  // namespace
@@ -152,6 +155,7 @@ void run_main_loop(Runtime& rt, int signal_fd) {
             rt.rcu->quiescent(me);
 
             if (stop_requested(signal_fd)) rt.stop.store(true);
+            if (!work) log::process().flush();  // rate-limited events' summaries, when due
             if (work) {
                 sleep_us = 0;
                 continue;

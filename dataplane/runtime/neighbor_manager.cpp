@@ -7,8 +7,10 @@
 #include <algorithm>
 #include <cstring>
 
+#include "common/log.hpp"
 #include "dataplane/forward/local_reply.hpp"
 #include "dataplane/runtime/idle.hpp"
+#include "dataplane/runtime/log_fields.hpp"
 #include "dataplane/session/time.hpp"
 
 namespace dplb::runtime {
@@ -86,7 +88,15 @@ void NeighborManager::learn(uint16_t port, uint32_t addr, const pkt::Mac& mac, T
     }
     Entry& e = it->second;
     if (e.permanent) return;
-    if (!e.resolved || !(e.mac == mac)) dirty_ = true;
+    if (!e.resolved || !(e.mac == mac)) {
+        dirty_ = true;
+        // A neighbour answering with a new MAC (a real server or gateway failed over) is
+        // worth a line; first resolutions only at debug. A flapping peer could multiply
+        // both: rate-limited.
+        log::Logger{}.limited(e.resolved ? log::Level::notice : log::Level::debug,
+                              e.resolved ? "neighbor_mac_changed" : "neighbor_resolved",
+                              {{"port", rt_.ports[port].name}, {"address", Ip4{addr}.str()}, {"mac", mac_text(mac)}});
+    }
     e.mac = mac;
     e.resolved = true;
     e.confirmed = now;
@@ -178,6 +188,12 @@ void NeighborManager::tick(Tick now) {
                 continue;
             }
             if (e.requests >= max_requests) {  // no answer: forget it
+                log::Logger{}.limited(log::Level::warning, "neighbor_unresolved",
+                                      {{"port", rt_.ports[port].name},
+                                       {"address", Ip4{addr}.str()},
+                                       {"requests", e.requests},
+                                       {"was_resolved", e.resolved},
+                                       {"dropped_packets", e.pending.size()}});
                 drop_pending(e);
                 dirty_ |= e.resolved;
                 it = entries_.erase(it);

@@ -2,8 +2,13 @@
 
 #include <unistd.h>
 
+#include <cerrno>
+#include <cstring>
+
+#include "common/log.hpp"
 #include "dataplane/runtime/idle.hpp"
 #include "sync/control_message.hpp"
+#include "sync/decode_error.hpp"
 
 namespace dplb::runtime {
 
@@ -11,6 +16,14 @@ namespace {
 constexpr unsigned events_per_poll = 4096;  // per worker: bounds one round of the main loop
 constexpr unsigned datagrams_per_poll = 64;
 constexpr size_t max_datagram = 65536;
+
+// A sync daemon's log fields: as dplbadm --status names it.
+void daemon_fields(std::vector<log::Field>& out, const SyncDaemonStatus& s) {
+    out.emplace_back("state", config::to_string(s.daemon.state));
+    out.emplace_back("interface", s.daemon.mcast_interface);
+    out.emplace_back("syncid", unsigned(s.daemon.syncid));
+    if (!s.netns.empty()) out.emplace_back("netns", s.netns);
+}
 }  // namespace
 
 SyncEngine::SyncEngine(Runtime& rt) : rt_(rt), buf_(max_datagram) {
@@ -30,6 +43,12 @@ void SyncEngine::reconfigure(Tick now) {
     dumping_ = false;
     for (auto& d : daemons_)  // what the old master batched is still worth sending
         if (d->socket && d->batcher) d->batcher->flush();
+    for (auto& d : daemons_) {
+        if (!d->socket) continue;
+        log::Event e{log::Level::notice, "sync_daemon_stopped", {}};
+        daemon_fields(e.fields, d->status);
+        log::Logger{}(e);
+    }
     daemons_.clear();  // closes every socket
     for (const config::SyncDaemon& cfg : rt_.sync.config(&version_)) {
         auto d = std::make_unique<Daemon>();
@@ -55,12 +74,20 @@ void SyncEngine::open(Daemon& d, Tick now) {
         for (const Ip4Prefix& a : port.addresses) p.own.push_back(a.address.be);
     auto s = SyncSocket::open(p);
     if (!s) {
+        // Retried every retry_interval_ms while the interface is missing: rate-limited.
+        log::Event e{log::Level::warning, "sync_daemon_open_failed", {}, true};
+        daemon_fields(e.fields, d.status);
+        e.fields.emplace_back("error", s.error().str());
+        log::Logger{}(e);
         d.status.running = false;
         d.status.error = s.error().str();
         d.retry_at = now + retry_interval_ms;
         return;
     }
     d.socket.emplace(std::move(*s));
+    log::Event started{log::Level::notice, "sync_daemon_started", {}};
+    daemon_fields(started.fields, d.status);
+    log::Logger{}(started);
     d.status.running = true;
     d.status.error.clear();
     d.receiver = std::make_unique<SyncReceiver>(cfg.syncid, rt_.workers, rt_.config.sync_install_pps, now,
@@ -141,6 +168,10 @@ unsigned SyncEngine::poll_socket(Daemon& d, Tick now, const Snapshot* snap) {
         if (len == 0) break;
         if (len < 0) {
             rt_.sync_counters.receive_errors.add();
+            log::Event e{log::Level::warning, "sync_receive_failed", {}, true};
+            daemon_fields(e.fields, d.status);
+            e.fields.emplace_back("error", std::strerror(errno));
+            log::Logger{}(e);
             break;
         }
         if (source == SyncSocket::Source::own) {
@@ -153,6 +184,14 @@ unsigned SyncEngine::poll_socket(Daemon& d, Tick now, const Snapshot* snap) {
         }
         auto r = d.receiver->receive(std::span<const uint8_t>(buf_.data(), size_t(len)), snap, now,
                                      backup ? &rings_ : nullptr);
+        if (r.refused != sync::DecodeError::none) {
+            // A peer sending garbage (or another version) would repeat it per datagram.
+            log::Event e{log::Level::warning, "sync_message_refused", {}, true};
+            daemon_fields(e.fields, d.status);
+            e.fields.emplace_back("reason", sync::to_string(r.refused));
+            e.fields.emplace_back("bytes", len);
+            log::Logger{}(e);
+        }
         for (unsigned w = 0; w < rt_.workers && w < max_workers; ++w)
             if (r.workers_fed.test(w)) wake_worker(rt_, w);
         if (!r.control) continue;

@@ -3,16 +3,20 @@
 #include <algorithm>
 #include <iterator>
 
+#include "common/log.hpp"
+
 namespace dplb::runtime {
 
 namespace {
 
-// How many of `b` are not in `a` (both ascending).
-uint64_t count_new(const std::vector<uint32_t>& a, const std::vector<uint32_t>& b) {
+// The addresses of `b` that are not in `a` (both ascending).
+std::vector<uint32_t> added(const std::vector<uint32_t>& a, const std::vector<uint32_t>& b) {
     std::vector<uint32_t> d;
     std::set_difference(b.begin(), b.end(), a.begin(), a.end(), std::back_inserter(d));
-    return d.size();
+    return d;
 }
+
+
 
 }  // namespace
 
@@ -48,10 +52,20 @@ bool VipOwnership::update(const Snapshot* snap) {
     {
         std::lock_guard<std::mutex> g(status_mutex_);
         if (changed) {
-            status_.vips_gained += count_new(current_->vips, next.vips);
-            status_.vips_lost += count_new(next.vips, current_->vips);
-            status_.laddrs_gained += count_new(current_->laddrs, next.laddrs);
-            status_.laddrs_lost += count_new(next.laddrs, current_->laddrs);
+            const auto vips_gained = added(current_->vips, next.vips), vips_lost = added(next.vips, current_->vips);
+            const auto laddrs_gained = added(current_->laddrs, next.laddrs);
+            const auto laddrs_lost = added(next.laddrs, current_->laddrs);
+            // One line per address. A kernel address flapping (keepalived moving a VIP back
+            // and forth) could multiply them: rate-limited per event name.
+            const log::Logger log;
+            for (uint32_t a : vips_gained) log.limited(log::Level::notice, "vip_owned", {{"vip", Ip4{a}.str()}});
+            for (uint32_t a : vips_lost) log.limited(log::Level::notice, "vip_released", {{"vip", Ip4{a}.str()}});
+            for (uint32_t a : laddrs_gained) log.limited(log::Level::notice, "laddr_owned", {{"laddr", Ip4{a}.str()}});
+            for (uint32_t a : laddrs_lost) log.limited(log::Level::notice, "laddr_released", {{"laddr", Ip4{a}.str()}});
+            status_.vips_gained += vips_gained.size();
+            status_.vips_lost += vips_lost.size();
+            status_.laddrs_gained += laddrs_gained.size();
+            status_.laddrs_lost += laddrs_lost.size();
             status_.vips = next.vips;
             status_.laddrs = next.laddrs;
             ++status_.publications;

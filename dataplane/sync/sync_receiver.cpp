@@ -23,6 +23,7 @@ SyncReceiver::Result SyncReceiver::receive(std::span<const uint8_t> bytes, const
     msg_.control.reset();
     if (sync::DecodeError e = sync::decode_message(bytes, msg_); e != sync::DecodeError::none) {
         c_.decode[unsigned(e)].add();
+        r.refused = e;
         return r;
     }
     if (syncid_ != 0 && msg_.syncid != syncid_) {

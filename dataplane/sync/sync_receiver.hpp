@@ -35,6 +35,7 @@ public:
     struct Result {
         std::optional<sync::ControlMessage> control;
         std::bitset<max_workers> workers_fed;  // bit w: something was queued for worker w (to wake it)
+        sync::DecodeError refused = sync::DecodeError::none;  // why the whole message was refused (logged)
     };
     // `rings` by worker; null `rings` (a master's socket): records are not installed, only
     // control messages are returned.

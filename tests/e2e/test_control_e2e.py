@@ -2,6 +2,7 @@
 temporary socket and state paths. Every process and file a test makes is removed, also when
 the test fails."""
 import json
+import re
 import os
 import shutil
 import signal
@@ -13,6 +14,7 @@ import time
 import pytest
 
 from fake_dataplane import FakeDataplane
+import logfmt
 
 BUILD = os.environ.get("DPLB_BUILD_DIR", "")
 CONTROL = os.path.join(BUILD, "control", "dplb-control")
@@ -307,7 +309,8 @@ def test_restart_restores_the_state_file(workdir):
         assert c.adm("-L", "--timeout", check=0).stdout == "Timeout (tcp tcpfin udp): 900 120 60\n"
         applies = dp.wait_for_applies(1)
         assert len(applies[0]["config"]["services"][0]["real_servers"]) == 2
-        assert "loaded 1 services" in c.log_text()
+        assert re.search(r"^ts=\S+ level=info proc=dplb-control event=state_loaded path=\S+ services=1 ",
+                         c.log_text(), re.M), c.log_text()
     finally:
         c.stop()
         dp.stop()
@@ -349,6 +352,7 @@ def test_corrupt_state_file_refuses_to_start_and_is_kept(workdir):
         c.stop()
     assert rc == 1
     log = c.log_text()
+    assert "level=error proc=dplb-control event=start_refused" in log, log
     assert f"state file {c.state}: not valid JSON" in log
     with open(c.state) as f:
         assert f.read() == '{"services":[{"protocol":"tcp"'
@@ -414,6 +418,68 @@ def test_help_lists_every_command():
     assert r.returncode == 2 and r.stderr.startswith("dplbadm: unknown option '--bogus'")
     r = subprocess.run([CONTROL, "--help"], capture_output=True, text=True, timeout=10)
     assert r.returncode == 0 and "--max-request-bytes" in r.stdout
+
+
+def test_log_lines_are_one_event_each_in_key_value_shape(workdir):
+    """docs/operations.md, "Logs": every line dplb-control writes is ts, level, proc, then an
+    event and its keys; a refused request is logged (rate-limited), and --log-level hides
+    what is below it."""
+    dp = FakeDataplane(os.path.join(workdir, "dataplane.sock")).start()
+    c = Control(workdir).start()
+    try:
+        dp.wait_for_applies(1)
+        seed_nat_lab(c)
+        for _ in range(30):  # a script looping on a bad request
+            c.adm("-A", "-t", VIP, "-s", "rrr", check=1)
+        assert c.stop() == 0
+        text = c.log_text()
+        assert all(l.startswith("ts=") for l in text.splitlines()), text
+        lines = logfmt.parse_log(text, "dplb-control")
+        events = [l.get("event") for l in lines]
+        for e in ("state_loaded", "control_listening", "dataplane_connected", "config_committed",
+                  "signal_received", "stopped"):
+            assert e in events, events
+        added = next(l for l in lines if l.get("event") == "service_added")
+        assert (added["vip"], added["port"], added["proto"], added["scheduler"]) == ("192.168.227.128", "80", "tcp", "rr")
+        reals = [(l["real"], l["real_port"], l["forward"]) for l in lines if l.get("event") == "real_server_added"]
+        assert reals == [("192.168.253.143", "80", "nat"), ("192.168.253.144", "80", "nat")], reals
+        refused = [l for l in lines if l.get("event") == "request_refused"]
+        assert 1 <= len(refused) <= 10, refused  # the burst, then held back
+        assert refused[0]["cmd"] == "add-service" and "unknown scheduler 'rrr'" in refused[0]["error"]
+        summary = [l for l in lines if l.get("event") == "log_suppressed"]
+        assert sum(int(l["count"]) for l in summary if l["suppressed_event"] == "request_refused") == \
+            30 - len(refused), summary
+        assert next(l for l in lines if l.get("event") == "signal_received")["signal"] == "SIGTERM"
+
+        os.unlink(c.log)
+        c.extra = ["--log-level", "notice"]
+        c.start()
+        c.adm("-A", "-t", VIP, "-s", "rrr", check=1)
+        assert c.stop() == 0
+        lines = logfmt.parse_log(c.log_text(), "dplb-control")
+        assert "dataplane_connected" in [l.get("event") for l in lines], lines
+        assert all(l["level"] in ("notice", "warning", "error") for l in lines), lines
+    finally:
+        c.stop()
+        dp.stop()
+
+    r = subprocess.run([CONTROL, "--log-level", "loud"], capture_output=True, text=True, timeout=10)
+    assert r.returncode == 2 and "--log-level: 'loud' is not one of" in r.stderr
+
+
+def test_dataplane_refusals_are_log_events():
+    """dplb-dataplane's refusals before EAL starts are events too (no hugepages needed)."""
+    dataplane = os.path.join(BUILD, "dataplane", "dplb-dataplane")
+    r = subprocess.run([dataplane, "--log-level", "loud"], capture_output=True, text=True, timeout=10)
+    assert r.returncode == 1
+    [line] = logfmt.parse_log(r.stderr, "dplb-dataplane")
+    assert line["level"] == "error" and line["event"] == "start_refused", line
+    assert line["error"] == "--log-level: 'loud' is not one of debug, info, notice, warning, error", line
+    r = subprocess.run([dataplane, "--log-level", "error", "--config", "/nonexistent/dataplane.json"],
+                       capture_output=True, text=True, timeout=10)
+    assert r.returncode == 1
+    [line] = logfmt.parse_log(r.stderr, "dplb-dataplane")
+    assert line["event"] == "start_refused" and "/nonexistent/dataplane.json" in line["error"], line
 
 
 # Issue 3's command set lives in its own file; importing its tests here lets the e2e-control

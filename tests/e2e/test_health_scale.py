@@ -10,6 +10,7 @@ import time
 
 import pytest
 
+import logfmt
 from fake_dataplane import FakeDataplane
 from lab import DRIVER_CPU, HERE, SYSTEM_PYTHON, Lab, sh, wait_until
 
@@ -142,3 +143,16 @@ def test_thousand_tcp_checks_cpu_and_mass_failure(scale_lab):
     assert lab.fake.wait_for(lambda: live() == REALS - FAILING, timeout=5), live()
     assert lab.control.poll() is None
     assert last <= DOWN_BOUND, f"the last of {FAILING} real servers was down after {last:.1f}s"
+
+    # docs/operations.md, "Logs": 200 real servers down at once do not write 200 lines each
+    # for their checks and their state: a burst of each, then summaries that count the rest
+    # (the last ones written at exit).
+    lab.terminate(lab.control)
+    lines = logfmt.parse_log(lab.log("control.log"), "dplb-control")
+    for event in ("real_server_down", "health_check_failed"):
+        written = [l for l in lines if l.get("event") == event]
+        held = sum(int(l["count"]) for l in lines
+                   if l.get("event") == "log_suppressed" and l["suppressed_event"] == event)
+        print(f"HEALTH-MEASURE log_{event}_lines={len(written)} suppressed={held}", flush=True)
+        assert {l["real"] for l in written} <= failing, written[:3]
+        assert len(written) < 40 and len(written) + held == FAILING, (event, len(written), held)

@@ -21,6 +21,7 @@ import time
 
 import pytest
 
+import logfmt
 from lab import HERE, SYSTEM_PYTHON, Host, Lab, sh, wait_until
 
 PORT_ADDR = "192.168.228.1"
@@ -173,6 +174,10 @@ def test_backup_asks_for_the_table_and_installs_what_it_receives(sync_lab):
     st = sync_status(lab)
     assert st["counters"]["installs_queued"] == 6
     assert st["counters"]["wrong_syncid"] == 1
+    # docs/operations.md, "Logs": the daemon's start is one of the dataplane's events.
+    started = [l for l in logfmt.parse_log(lab.log("dataplane.log"), "dplb-dataplane")
+               if l.get("event") == "sync_daemon_started"]
+    assert started and (started[-1]["state"], started[-1]["syncid"]) == ("backup", str(SYNCID)), started
     assert st["workers_total"]["sync_installed"] == 6
     wait_until(lambda: sync_status(lab)["daemons"][0]["table_complete"], 5, "the end of the full table")
     assert sync_status(lab)["counters"]["full_table_ends_received"] == 1

@@ -10,6 +10,7 @@ import time
 
 import pytest
 
+import logfmt
 from lab import SYSTEM_PYTHON, Lab, wait_until
 
 PORT_ADDR = "192.168.229.1"
@@ -145,3 +146,16 @@ def test_vip_served_only_while_the_kernel_twin_holds_it(owner_lab):
     assert st["vips_lost"] == 1 and st["netlink_errors"] == 0, st
     text = lab.adm("--status").stdout
     assert "vip_ownership:" in text and "mode=kernel" in text, text
+
+    # docs/operations.md, "Logs": the dataplane's lines are one event each in the key=value
+    # shape (DPDK's own EAL lines keep theirs), and say when the VIP was gained and given up.
+    assert lab.stop_dataplane() == 0
+    text = lab.log("dataplane.log")
+    assert "dplb-dataplane:" not in text, text  # no line in the old shape
+    lines = logfmt.parse_log(text, "dplb-dataplane")
+    events = [(l.get("event"), l.get("vip")) for l in lines]
+    assert [e for e in events if e[1] == VIP] == [("vip_owned", VIP), ("vip_released", VIP)], events
+    names = [e for e, _ in events]
+    for e in ("port_started", "twin_started", "started", "config_applied", "signal_received", "stopped"):
+        assert e in names, names
+    assert names[-1] == "stopped", names

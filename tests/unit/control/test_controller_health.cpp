@@ -311,7 +311,7 @@ TEST_CASE("controller health: a dataplane that refuses passive-failures is logge
     for (int i = 0; i < 3; ++i) f.controller.poll_passive();
     auto said = [&] {
         return std::count_if(f.log.begin(), f.log.end(),
-                             [](const std::string& l) { return l.find("passive checks inactive") != std::string::npos; });
+                             [](const std::string& l) { return l.find("event=passive_checks_inactive") != std::string::npos; });
     };
     CHECK(said() == 1);
     dp.refuse_passive = false;

@@ -43,3 +43,11 @@ TEST_CASE("dplb-control options: keepalived.conf and passive checks") {
     CHECK_FALSE(parse_options({"--passive-check", "5s"}).ok());
     CHECK_FALSE(parse_options({"--keepalived-conf"}).ok());
 }
+
+TEST_CASE("dplb-control options: --log-level") {
+    CHECK(parse_options({})->log_level == dplb::log::Level::info);
+    CHECK(parse_options({"--log-level", "debug"})->log_level == dplb::log::Level::debug);
+    CHECK(parse_options({"--log-level=warning"})->log_level == dplb::log::Level::warning);
+    CHECK(parse_options({"--log-level", "loud"}).error().message ==
+          "--log-level: 'loud' is not one of debug, info, notice, warning, error");
+}
