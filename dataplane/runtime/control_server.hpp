@@ -79,11 +79,8 @@ private:
     ConfigApplier applier_{builder_};  // the configuration the snapshot was built from
     RateTracker rates_{rt_.config.max_services, rt_.config.max_real_servers};
     double next_estimate_ = 0;  // monotonic seconds
-<<<<<<< HEAD
     std::mutex serving_;        // held by run() while it handles a request; see handle_shared()
-=======
     log::Logger log_;           // the process output (the control thread's lines)
->>>>>>> logs
 };
 
 }  // namespace dplb::runtime

@@ -51,13 +51,9 @@ void ControlServer::run(int listen_fd) {
                     break;
                 }
                 auto parsed = model::parse_json(line);
-<<<<<<< HEAD
-                json reply = parsed ? handle_shared(*parsed) : error_reply(parsed.error());
-=======
                 if (!parsed)
                     log_.limited(log::Level::warning, "request_refused", {{"error", parsed.error().str()}});
-                json reply = parsed ? handle(*parsed) : error_reply(parsed.error());
->>>>>>> logs
+                json reply = parsed ? handle_shared(*parsed) : error_reply(parsed.error());
                 if (!model::write_line(c.fd, model::dump_line(reply))) {
                     close_it = true;
                     break;
