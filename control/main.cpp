@@ -6,6 +6,8 @@
 
 #include "common/log.hpp"
 #include "control/dataplane_link/dataplane_link.hpp"
+#include "control/metrics/http_server.hpp"
+#include "control/metrics/scrape_exchange.hpp"
 #include "control/server/controller.hpp"
 #include "control/server/event_loop.hpp"
 #include "control/server/health_driver.hpp"
@@ -18,11 +20,9 @@ using namespace dplb;
 
 namespace {
 
-// A plain message line (`level=info msg="..."`) for code that has no event name yet; events
-// go through log::Logger (common/log.hpp, docs/operations.md "Logs").
-[[maybe_unused]] void log_line(std::string_view line) { log::Logger{}(line); }
-
 constexpr std::chrono::seconds dataplane_reply_timeout{10};
+// How long a scrape waits for the event loop (busy with a long request) before a 503.
+constexpr std::chrono::seconds metrics_wait{5};
 
 }  // namespace
 
@@ -72,9 +72,19 @@ int main(int argc, char** argv) {
     server::EventLoop loop(controller, link, logger,
                            server::LoopOptions{opts->socket, opts->max_request_bytes, std::chrono::milliseconds(200)},
                            &health);
+    metrics::ScrapeExchange scrape;
+    metrics::HttpServer http(scrape, metrics_wait);
+    if (opts->metrics_listen) loop.serve_metrics(scrape);
     if (auto e = loop.open()) {
         logger.error("start_refused", {{"socket", opts->socket}, {"error", e->str()}});
         return 1;
+    }
+    if (opts->metrics_listen) {
+        if (auto e = http.start(*opts->metrics_listen)) {
+            logger.error("start_refused", {{"metrics_listen", opts->metrics_listen->str()}, {"error", e->str()}});
+            return 1;
+        }
+        logger.info("metrics_serving", {{"url", "http://" + opts->metrics_listen->str() + "/metrics"}});
     }
     if (!opts->keepalived_conf.empty()) {
         // The file owns the table: a file that is not valid is refused whole, and so is the start.
@@ -90,6 +100,7 @@ int main(int argc, char** argv) {
         logger.info("keepalived_loaded", {{"path", opts->keepalived_conf}, {"changes", reply.value("changes", 0)}});
     }
     loop.run();
+    http.stop();
     log::process().flush(true);  // what the rate limiter still holds back
     logger.info("stopped");
     return 0;

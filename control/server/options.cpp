@@ -32,6 +32,10 @@ std::string usage() {
            "                            connections fail in the dataplane (default: off)\n"
            "  --log-level LEVEL         least severe log lines written: debug, info (default),\n"
            "                            notice, warning or error (docs/operations.md, Logs)\n"
+           "  --metrics-listen ADDR:PORT\n"
+           "                            serve Prometheus metrics on http://ADDR:PORT/metrics\n"
+           "                            (default 127.0.0.1:9469; [::1]:PORT for IPv6; 'off': none)\n"
+           "  --no-metrics              the same as --metrics-listen off\n"
            "  --help                    this text\n";
 }
 
@@ -54,8 +58,13 @@ model::Result<Options> parse_options(const std::vector<std::string>& args) {
             o.help = true;
             continue;
         }
+        if (name == "--no-metrics" && !inline_value) {
+            o.metrics_listen.reset();
+            continue;
+        }
         if (name != "--socket" && name != "--dataplane-socket" && name != "--state" && name != "--max-request-bytes" &&
-            name != "--keepalived-conf" && name != "--passive-check" && name != "--log-level")
+            name != "--keepalived-conf" && name != "--passive-check" && name != "--log-level" &&
+            name != "--metrics-listen")
             return Error{"", "unknown option '" + args[i] + "'"};
         if (!inline_value) {
             if (i + 1 >= args.size()) return Error{"", "option " + name + " needs a value"};
@@ -70,6 +79,14 @@ model::Result<Options> parse_options(const std::vector<std::string>& args) {
             auto l = log::parse_level(value);
             if (!l) return Error{"", "--log-level: '" + value + "' is not one of debug, info, notice, warning, error"};
             o.log_level = *l;
+        } else if (name == "--metrics-listen") {
+            if (value == "off") {
+                o.metrics_listen.reset();
+                continue;
+            }
+            auto at = metrics::parse_listen_address(value);
+            if (!at) return at.error();
+            o.metrics_listen = *at;
         } else if (name == "--passive-check") {
             char* end = nullptr;
             double v = std::strtod(value.c_str(), &end);

@@ -2,11 +2,13 @@
 #pragma once
 
 #include <cstddef>
+#include <optional>
 #include <string>
 #include <vector>
 
 #include "common/log.hpp"
 #include "common/result.hpp"
+#include "control/metrics/http_server.hpp"
 
 namespace dplb::server {
 
@@ -22,6 +24,9 @@ struct Options {
     double passive_check_seconds = 0;
     // The least severe log lines written (--log-level).
     log::Level log_level = log::Level::info;
+    // Where /metrics is served (docs/operations.md, "Monitoring with Prometheus"); nullopt:
+    // not at all (--metrics-listen off, --no-metrics).
+    std::optional<metrics::ListenAddress> metrics_listen = metrics::ListenAddress{"127.0.0.1", 9469};
     bool help = false;
 };
 

@@ -2,6 +2,7 @@
 
 #include "common/log.hpp"
 #include "dataplane/runtime/control_util.hpp"
+#include "codec/json_parse.hpp"
 
 namespace dplb::runtime {
 
@@ -52,6 +53,12 @@ ControlServer::ControlServer(Runtime& rt)
 
 ControlServer::~ControlServer() = default;
 
+std::string ControlServer::handle_text(const json& req) {
+    std::lock_guard lock(serving_);  // the telemetry thread's handle_shared() waits meanwhile
+    if (req.is_object() && req.contains("cmd") && req["cmd"] == "counters") return counters_text();
+    return model::dump_line(handle(req));
+}
+
 json ControlServer::handle(const json& req) {
     json reply;
     if (!req.is_object() || !req.contains("cmd") || !req["cmd"].is_string())
@@ -64,6 +71,8 @@ json ControlServer::handle(const json& req) {
         reply = zero_rates(req);
     else if (req["cmd"] == "stats")
         reply = stats();
+    else if (req["cmd"] == "counters")
+        reply = json::parse(counters_text());  // (the socket sends the text itself: handle_text)
     else if (req["cmd"] == "status")
         reply = status();
     else if (req["cmd"] == "connections")
@@ -72,8 +81,8 @@ json ControlServer::handle(const json& req) {
         reply = passive_failures();
     else
         reply = error_reply({"cmd", "unknown request '" + req["cmd"].get<std::string>() +
-                                        "' (expected apply, apply-batch, stats, zero-rates, status, connections "
-                                        "or passive-failures)"});
+                                        "' (expected apply, apply-batch, stats, counters, zero-rates, status, "
+                                        "connections or passive-failures)"});
     if (!reply.value("ok", true)) {
         // dplb-control reads the error; a trace here within limits (a client looping on a bad
         // request must not fill the journal).

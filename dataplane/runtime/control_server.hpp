@@ -23,6 +23,7 @@
 #include <nlohmann/json.hpp>
 
 #include <mutex>
+#include <chrono>
 #include <vector>
 
 #include "common/log.hpp"
@@ -49,6 +50,9 @@ public:
     // handle() under serving_: what run() calls, and what another thread may call (with
     // read-only requests only: stats, status).
     nlohmann::json handle_shared(const nlohmann::json& request);
+    // The reply line (without newline) to `request`: handle()'s, dumped, or for `counters`
+    // written directly as text (codec/counters_text.hpp). Under serving_, as handle_shared().
+    std::string handle_text(const nlohmann::json& request);
 
 private:
     nlohmann::json apply(const nlohmann::json& request);
@@ -56,11 +60,14 @@ private:
     // Publishes `next`, waits for the grace period, frees the previous snapshot, collects.
     void publish(std::unique_ptr<Snapshot> next);
     nlohmann::json stats() const;
+    std::string counters_text() const;
+    model::StatsSnapshot stats_snapshot() const;  // summed over workers, minus recycled ids' baselines
     // ipvsadm --rate: one estimation round every 2 s (IPVS's interval), from run()'s loop.
     void estimate_rates_if_due();
     nlohmann::json zero_rates(const nlohmann::json& request);
     nlohmann::json status() const;
     nlohmann::json sync_status() const;
+    nlohmann::json local_address_status() const;
     nlohmann::json connections(const nlohmann::json& request);
     nlohmann::json passive_failures() const;
     model::Counters real_totals(uint32_t id) const;
@@ -81,6 +88,8 @@ private:
     double next_estimate_ = 0;  // monotonic seconds
     std::mutex serving_;        // held by run() while it handles a request; see handle_shared()
     log::Logger log_;           // the process output (the control thread's lines)
+    // When the live snapshot was published (`status`: snapshot_age_seconds).
+    std::chrono::steady_clock::time_point published_at_{};
 };
 
 }  // namespace dplb::runtime

@@ -53,8 +53,8 @@ void ControlServer::run(int listen_fd) {
                 auto parsed = model::parse_json(line);
                 if (!parsed)
                     log_.limited(log::Level::warning, "request_refused", {{"error", parsed.error().str()}});
-                json reply = parsed ? handle_shared(*parsed) : error_reply(parsed.error());
-                if (!model::write_line(c.fd, model::dump_line(reply))) {
+                std::string reply = parsed ? handle_text(*parsed) : model::dump_line(error_reply(parsed.error()));
+                if (!model::write_line(c.fd, reply)) {
                     close_it = true;
                     break;
                 }
