@@ -5,6 +5,8 @@
 #include <vector>
 
 #include "control/dataplane_link/dataplane_link.hpp"
+#include "control/metrics/http_server.hpp"
+#include "control/metrics/scrape_exchange.hpp"
 #include "control/server/controller.hpp"
 #include "control/server/event_loop.hpp"
 #include "control/server/health_driver.hpp"
@@ -23,6 +25,8 @@ void log_line(std::string_view line) {
 }
 
 constexpr std::chrono::seconds dataplane_reply_timeout{10};
+// How long a scrape waits for the event loop (busy with a long request) before a 503.
+constexpr std::chrono::seconds metrics_wait{5};
 
 }  // namespace
 
@@ -65,9 +69,19 @@ int main(int argc, char** argv) {
     server::EventLoop loop(controller, link, log_line,
                            server::LoopOptions{opts->socket, opts->max_request_bytes, std::chrono::milliseconds(200)},
                            &health);
+    metrics::ScrapeExchange scrape;
+    metrics::HttpServer http(scrape, metrics_wait);
+    if (opts->metrics_listen) loop.serve_metrics(scrape);
     if (auto e = loop.open()) {
         log_line("cannot serve " + opts->socket + ": " + e->str());
         return 1;
+    }
+    if (opts->metrics_listen) {
+        if (auto e = http.start(*opts->metrics_listen)) {
+            log_line("refusing to start: " + e->str() + " (--metrics-listen ADDR:PORT or off)");
+            return 1;
+        }
+        log_line("serving metrics on http://" + opts->metrics_listen->str() + "/metrics");
     }
     if (!opts->keepalived_conf.empty()) {
         // The file owns the table: a file that is not valid is refused whole, and so is the start.
@@ -81,6 +95,7 @@ int main(int argc, char** argv) {
         log_line("loaded " + opts->keepalived_conf + " (" + std::to_string(reply.value("changes", 0)) + " changes)");
     }
     loop.run();
+    http.stop();
     log_line("stopped");
     return 0;
 }

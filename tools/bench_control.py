@@ -10,6 +10,8 @@ no CPU of its own):
   - 1,000 weight flips from 10 concurrent clients on the control socket: rate and latency;
   - `dplbadm --set` of the global timeouts;
   - the dataplane's memory for the configuration (RSS growth, per service);
+  - the cost of a Prometheus scrape of dplb-control's /metrics (issue 13: < 100 ms at 10,000
+    services), on that table and on 10,000 services x 2 real servers;
 then the same single changes while suite 2's FULLNAT traffic runs (busy worker), with the
 packets dplb dropped.
 
@@ -22,6 +24,7 @@ import statistics
 import subprocess
 import threading
 import time
+import urllib.request
 from pathlib import Path
 
 import bench_pmd
@@ -51,11 +54,11 @@ def real_of(s, r):
     return f"10.0.{2 + r}.{1 + s % 250}"
 
 
-def restore_file(services, scheduler):
+def restore_file(services, scheduler, reals=REALS_PER_SERVICE):
     lines = []
     for s in range(services):
         lines.append(f"-A -t {vip_of(s)}:80 -s {scheduler}")
-        for r in range(REALS_PER_SERVICE):
+        for r in range(reals):
             lines.append(f"-a -t {vip_of(s)}:80 -r {real_of(s, r)}:8080 -m -w 1")
     return "\n".join(lines) + "\n"
 
@@ -168,6 +171,31 @@ def concurrent_flips(h, services, clients, total):
             "flips_per_second": round(len(latencies) / elapsed, 1), **summary_ms(latencies)}
 
 
+def scrapes(h, n):
+    """n GETs of /metrics as a scraper pays them (request sent -> last byte read), one after
+    the other: p50/p99 and the page's size."""
+    times, size, samples = [], 0, 0
+    for _ in range(n):
+        t0 = time.perf_counter()
+        with urllib.request.urlopen(h.metrics_url, timeout=30) as resp:
+            body = resp.read()
+        times.append(time.perf_counter() - t0)
+        size = len(body)
+    samples = sum(1 for line in body.split(b"\n") if line and not line.startswith(b"#"))
+    return {**summary_ms(times), "bytes": size, "samples": samples}
+
+
+def scrape_cost(build, services, reals, n, progress):
+    """/metrics of a table of `services` x `reals` (rr), worker idle."""
+    with bench_pmd.Harness(build, 256) as h:
+        h.start_generator()
+        h.start_dplb(max_services=16384, idle="sleep")
+        progress(f"control: /metrics of {services} services x {reals}")
+        h.adm("-R", input=restore_file(services, "rr", reals))
+        return {"suite": "control", "what": "scrape", "services": services, "reals_per_service": reals,
+                **scrapes(h, n)}
+
+
 def dataplane_pid(h):
     for p in h.procs:
         if "dplb-dataplane" in " ".join(map(str, p.args)):
@@ -219,8 +247,11 @@ def _suite(build, smoke, progress, check):
                 set_times = [timed(lambda: run_dplbadm(h, ["--set", str(900 + i), "120", "300"]))
                              for i in range(rounds // 4 + 1)]
                 r["set_timeouts"] = summary_ms(set_times)
+                progress(f"control: /metrics of {services} services x {REALS_PER_SERVICE}")
+                r["scrape"] = scrapes(h, 5 if smoke else 20)
             r["generation"] = h.status().get("generation")
             out.append(r)
+    out.append(scrape_cost(build, services, 2, 5 if smoke else 20, progress))
     # The same single changes with FULLNAT traffic running (busy worker, suite 2's generator).
     n = 10 if smoke else 100
     with bench_pmd.Harness(build, 1024) as h:

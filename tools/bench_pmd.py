@@ -19,6 +19,7 @@ import os
 import re
 import shutil
 import signal
+import socket
 import struct
 import subprocess
 import tempfile
@@ -247,9 +248,15 @@ class Harness:
         if dp.poll() is not None:
             raise RuntimeError("dplb-dataplane exited:\n" + (self.tmp / "dataplane.log").read_text())
         self.control_sock = str(self.tmp / "control.sock")
+        # /metrics on a port free now (bench_control.py scrapes it), not the default 9469 that
+        # a dplb on this machine may hold.
+        with socket.socket() as probe:
+            probe.bind(("127.0.0.1", 0))
+            port = probe.getsockname()[1]
+        self.metrics_url = f"http://127.0.0.1:{port}/metrics"
         ctl = self.spawn(["taskset", "-c", self.driver_cpu, self.build / "control/dplb-control", "--socket",
                           self.control_sock, "--dataplane-socket", self.tmp / "dataplane.sock", "--state",
-                          self.tmp / "state.json"], "control.log")
+                          self.tmp / "state.json", "--metrics-listen", f"127.0.0.1:{port}"], "control.log")
         self._wait(lambda: Path(self.control_sock).exists() or ctl.poll() is not None, 15, "control socket")
         self._wait(lambda: self.status().get("dataplane") == "connected", 15, "control connected")
 

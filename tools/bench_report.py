@@ -64,6 +64,10 @@ def targets(res):
                          verdict(worst["forwarded_mpps"] >= 2 * dpvs,
                                  f"{1 - worst['forwarded_mpps'] / (2 * dpvs):.0%} short at {fmt(worst['flows'])} flows")])
     for r in res.get("control", []):
+        if r.get("what") == "scrape" and r["services"] >= 10000:
+            rows.append([f"/metrics scrape, {fmt(r['services'])} services x {r['reals_per_service']}: < 100 ms",
+                         f"p50 {fmt(r['p50_ms'], 3)} ms, p99 {fmt(r['p99_ms'], 3)} ms",
+                         verdict(r["p99_ms"] < 100, f"p99 {r['p99_ms'] / 100:.1f} x the target")])
         if r.get("what") == "idle" and r["services"] >= 10000:
             sch = r["scheduler"]
             for what, ch in r["changes"].items():
@@ -177,6 +181,10 @@ def summary(res):
                     c = r["set_timeouts"]
                     rows.append(["`dplbadm --set` (global timeouts)",
                                  f"p50 {fmt(c['p50_ms'], 3)} / p99 {fmt(c['p99_ms'], 3)} ms (n={c['n']})"])
+                if "scrape" in r:
+                    rows.append(scrape_row(r["scrape"], r["services"], r["reals_per_service"]))
+            elif r.get("what") == "scrape":
+                rows.append(scrape_row(r, r["services"], r["reals_per_service"]))
             elif r.get("what") == "changes_under_traffic":
                 rows.append([f"{r['changes']} real-server changes under FULLNAT traffic ({r['seconds']} s window)",
                              f"{fmt(r['lost_by_dplb'])} packets dropped by dplb for any reason but tx_full, of "
@@ -191,6 +199,12 @@ def summary(res):
         out.append(table(["what", "measured"], rows))
     out.append(targets(res))
     return "".join(out)
+
+
+def scrape_row(c, services, reals):
+    return [f"Prometheus scrape of /metrics, {fmt(services)} services x {reals}",
+            f"p50 {fmt(c['p50_ms'], 3)} / p99 {fmt(c['p99_ms'], 3)} ms (n={c['n']}); "
+            f"{fmt(c['bytes'] / 1e6, 1)} MB, {fmt(c['samples'])} samples"]
 
 
 def plots(res, out):

@@ -73,6 +73,12 @@ model::Result<json> DataplaneLink::finish_read(model::LineReader::Status st, con
 model::Result<json> DataplaneLink::call(const json& request) { return call_line(model::dump_line(request)); }
 
 model::Result<json> DataplaneLink::call_line(const std::string& request_line) {
+    auto line = call_text(request_line);
+    if (!line) return line.error();
+    return finish_read(model::LineReader::Status::line, *line);
+}
+
+model::Result<std::string> DataplaneLink::call_text(const std::string& request_line) {
     if (!connected()) return Error{"", "dataplane not connected"};
     if (!model::write_line(fd_, request_line)) {
         std::string why = std::strerror(errno);
@@ -81,7 +87,11 @@ model::Result<json> DataplaneLink::call_line(const std::string& request_line) {
     }
     std::string line;
     auto st = reader_->read_line_blocking(fd_, line, reply_timeout_);
-    return finish_read(st, line);
+    if (st != model::LineReader::Status::line) {
+        auto failed = finish_read(st, line);  // disconnects, says why
+        return failed.error();
+    }
+    return line;
 }
 
 std::string DataplaneLink::on_unsolicited_input() {

@@ -50,6 +50,9 @@ public:
     model::Result<nlohmann::json> call(const nlohmann::json& request);
     // The same with the request already encoded (one line of JSON, no newline).
     model::Result<nlohmann::json> call_line(const std::string& request_line);
+    // The reply line itself, not parsed (the caller reads it: `counters`, which is read
+    // without building a JSON tree). An Error means the link failed (now disconnected).
+    model::Result<std::string> call_text(const std::string& request_line);
 
     // The fd became readable while no request was outstanding: the dataplane closed the
     // connection (or broke the protocol). Disconnects; returns a reason to log.

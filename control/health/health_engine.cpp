@@ -33,6 +33,8 @@ struct CheckerRun {
     std::optional<bool> last_result;
     std::string last_failure;
     Clock::time_point last_change;
+    Clock::time_point attempt_started{};
+    std::optional<Clock::duration> last_duration;  // of the last attempt that ended
     uint64_t attempt = 0;     // the running attempt, 0: none
     uint64_t generation = 0;  // of its timer (TimerQueue)
 };
@@ -183,6 +185,7 @@ struct HealthEngine::Impl {
     void start_attempt(const CheckerRef& ref, Clock::time_point now, HealthOutput& out) {
         CheckerRun& c = *ref.checker;
         c.schedule.start_attempt(now);
+        c.attempt_started = now;
         uint64_t id = next_id++;
         std::unique_ptr<Probe> probe = options.make_probe(c.spec, c.target);
         if (auto r = probe->start()) {
@@ -200,6 +203,7 @@ struct HealthEngine::Impl {
         ServiceHealth& svc = ref.service->health;
         c.attempt = 0;
         c.last_result = r.up;
+        c.last_duration = now - c.attempt_started;
         // The reason of the last failure stays after a success: `--health` says why a server
         // that came back had failed (`up` and `last_result` say how it is now).
         if (!r.up) c.last_failure = r.reason;
@@ -411,11 +415,13 @@ struct HealthEngine::Impl {
             for (std::size_t i = 0; i < s->reals.size(); ++i) {
                 const auto& cfg = h.config().reals[i];
                 const RealHealth& rh = h.real(i);
-                RealStatus rs{h.key(), cfg.address, cfg.port, rh.state(), rh.dynamic_weight(), rh.passive_down(), {}};
+                RealStatus rs{h.key(), cfg.address, cfg.port, rh.state(), rh.dynamic_weight(), rh.passive_down(),
+                              rh.transitions(), {}};
                 for (const auto& c : s->reals[i].checkers)
                     rs.checkers.push_back(CheckerStatus{c->spec.type, c->target, c->schedule.up(),
                                                         c->schedule.failures_in_a_row(), c->last_result,
-                                                        c->last_failure, c->last_change, c->schedule.next_run()});
+                                                        c->last_failure, c->last_change, c->schedule.next_run(),
+                                                        c->last_duration});
                 st.reals.push_back(std::move(rs));
             }
             out.push_back(std::move(st));

@@ -43,6 +43,7 @@ struct CheckerStatus {
     std::string last_failure;         // reason of the last failed attempt ("" if none)
     Clock::time_point last_change{};  // when `up` last changed (engine start if never)
     Clock::time_point next_run{};  // while an attempt runs: when it started
+    std::optional<Clock::duration> last_duration;  // of the last attempt that ended (nullopt: none yet)
 };
 
 struct RealStatus {
@@ -52,6 +53,7 @@ struct RealStatus {
     RealState state = RealState::up;
     std::optional<uint32_t> weight;  // dynamic weight, when a MISC_CHECK set one
     bool passive_down = false;       // taken out by the dataplane's passive check
+    uint64_t transitions = 0;        // up<->down flips since first checked (RealHealth::transitions)
     std::vector<CheckerStatus> checkers;
 };
 

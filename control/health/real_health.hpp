@@ -34,11 +34,24 @@ public:
     uint32_t failed_checkers() const { return failed_checkers_; }
     bool passive_down() const { return passive_down_; }
 
-    void checker_went_down() { ++failed_checkers_; }
-    void checker_went_up() {
-        if (failed_checkers_) --failed_checkers_;
+    void checker_went_down() {
+        const bool was = up();
+        ++failed_checkers_;
+        count_flip(was);
     }
-    void set_passive_down(bool down) { passive_down_ = down; }
+    void checker_went_up() {
+        const bool was = up();
+        if (failed_checkers_) --failed_checkers_;
+        count_flip(was);
+    }
+    void set_passive_down(bool down) {
+        const bool was = up();
+        passive_down_ = down;
+        count_flip(was);
+    }
+    // How many times up() flipped (either way) since this real server was first checked
+    // (haproxy's check_up_down_total; /metrics dplb_real_server_check_transitions_total).
+    uint64_t transitions() const { return transitions_; }
     // nullopt: the configured weight (no MISC_CHECK with misc_dynamic set one yet).
     void set_dynamic_weight(std::optional<uint32_t> w) { dynamic_weight_ = w; }
     // A reload: the file's weight and inhibit_on_failure, the health kept.
@@ -59,10 +72,15 @@ public:
     }
 
 private:
+    void count_flip(bool was_up) {
+        if (was_up != up()) ++transitions_;
+    }
+
     uint32_t weight_;
     bool inhibit_;
     uint32_t failed_checkers_;
     bool passive_down_ = false;
+    uint64_t transitions_ = 0;
     std::optional<uint32_t> dynamic_weight_;
     // What the last effect said; a new real server is in the configuration up, at its weight.
     RealState published_state_ = RealState::up;

@@ -115,7 +115,10 @@ json Controller::handle(const json& request) {
 
 std::optional<json> Controller::stage_line(std::string_view line) {
     auto request = model::parse_json(line);
-    if (!request) return error_reply(request.error());
+    if (!request) {
+        last_was_change_ = false;
+        return error_reply(request.error());
+    }
     auto reply = stage(*request);
     if (!reply) staged_.back().keep.push_back(std::make_shared<json>(std::move(*request)));
     return reply;
@@ -125,6 +128,10 @@ std::optional<json> Controller::stage(const json& request) {
     if (!request.is_object()) return error_reply(Error{"", "a request must be a JSON object"});
     std::optional<json> reply;
     auto cmd = request.find("cmd");
+    last_was_change_ = cmd != request.end() && cmd->is_string() &&
+                       (api::is_mutation(cmd->get_ref<const std::string&>()) ||
+                        cmd->get_ref<const std::string&>() == "batch" ||
+                        cmd->get_ref<const std::string&>() == "load-keepalived");
     if (cmd == request.end()) reply = error_reply(Error{"cmd", "missing member 'cmd'"});
     else if (!cmd->is_string()) reply = error_reply(model::type_error("cmd", "a string", *cmd));
     else reply = dispatch(cmd->get<std::string>(), request);

@@ -29,6 +29,7 @@
 #include "model/config_editor.hpp"
 #include "control/keepalived/keepalived_config.hpp"
 #include "codec/stats_json.hpp"
+#include "control/metrics/histogram.hpp"
 
 namespace dplb::server {
 class HealthDriver;
@@ -81,6 +82,13 @@ public:
     void apply_health();
     // Asks the dataplane for its passive-check counters (when passive checks are on).
     void poll_passive();
+
+    // The /metrics page (controller_metrics.cpp): asks the dataplane for `stats` and
+    // `status`, reads the checkers' state and renders them with `change_duration`.
+    std::string render_metrics(const metrics::Histogram& change_duration);
+    // Whether the last request given to stage()/stage_line() was a configuration change
+    // (mutations, batch, load-keepalived), answered or staged: the event loop times those.
+    bool last_request_was_change() const { return last_was_change_; }
 
     const config::Config& config() const { return editor_.config(); }
     uint64_t generation() const { return generation_; }
@@ -146,6 +154,7 @@ private:
     bool requests_changed_config_ = true;
     std::string loaded_keepalived_;  // set by stage_keepalived: adopted when durable
     std::optional<keepalived::KeepalivedConfig> loading_;
+    bool last_was_change_ = false;
 };
 
 }  // namespace dplb::server

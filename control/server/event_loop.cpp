@@ -65,6 +65,7 @@ model::Status EventLoop::open() {
         health_fd_ = health_->engine().epoll_fd();
         epoll_set(epoll_fd_, EPOLL_CTL_ADD, health_fd_, EPOLLIN);
     }
+    if (scrape_) epoll_set(epoll_fd_, EPOLL_CTL_ADD, scrape_->fd(), EPOLLIN);
     return std::nullopt;
 }
 
@@ -85,6 +86,8 @@ void EventLoop::run() {
             uint32_t ev = events[i].events;
             if (fd == listen_fd_) accept_clients();
             else if (fd == health_fd_) health_->engine().on_ready();
+            else if (scrape_ && fd == scrape_->fd())
+                scrape_->serve([this] { return controller_.render_metrics(change_durations_); });
             else if (fd == signal_fd_) {
                 signalfd_siginfo si{};
                 if (::read(signal_fd_, &si, sizeof si) != sizeof si) continue;
@@ -157,7 +160,10 @@ void EventLoop::finish_staged() {
         c.awaiting = false;
         c.out += model::dump_line(replies[i]);
         c.out += '\n';
-        if (!flush(c)) continue;
+        const auto read = c.change_read;  // flush() may close (and free) the client
+        const bool alive = flush(c);
+        observe_change(read);
+        if (!alive) continue;
         if (c.close_after_flush && c.out.empty()) {
             close_client(c.fd);
             continue;
@@ -165,6 +171,10 @@ void EventLoop::finish_staged() {
         pending_.insert(c.fd);  // requests it sent meanwhile are already buffered
     }
     controller_.release_retired();
+}
+
+void EventLoop::observe_change(Clock::time_point read) {
+    change_durations_.observe(std::chrono::duration<double>(Clock::now() - read).count());
 }
 
 void EventLoop::accept_clients() {
@@ -195,24 +205,30 @@ void EventLoop::serve(Client& c) {
             return;
         }
         nlohmann::json reply;
+        std::optional<Clock::time_point> change_read;  // a change refused at once is timed too
         if (st == S::too_long) {
             reply = {{"ok", false},
                      {"error", "request longer than " + std::to_string(c.reader.max_line()) +
                                    " bytes (--max-request-bytes); closing the connection"}};
             c.close_after_flush = true;
         } else {
+            const auto read = Clock::now();
             auto staged = controller_.stage_line(line);
             if (!staged) {
                 // A change: its reply waits for the turn's shared fsync (finish_staged).
                 c.awaiting = true;
+                c.change_read = read;
                 awaiting_.push_back(fd);
                 return;
             }
             reply = std::move(*staged);
+            if (controller_.last_request_was_change()) change_read = read;
         }
         c.out += model::dump_line(reply);
         c.out += '\n';
-        if (!flush(c)) return;
+        const bool alive = flush(c);
+        if (change_read) observe_change(*change_read);
+        if (!alive) return;
         if (c.close_after_flush) {
             if (c.out.empty()) close_client(fd);
             return;

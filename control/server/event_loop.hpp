@@ -10,7 +10,13 @@
 // served a bounded number per turn. Requests themselves run to completion (a push to the
 // dataplane waits up to its reply timeout); the changes read in one turn share one fsync.
 //
-// Threading: run() on one thread; nothing here is shared.
+// /metrics: an HTTP thread asks through a ScrapeExchange (control/metrics/scrape_exchange.hpp)
+// whose eventfd is in this epoll set; the page is gathered and rendered here, on the loop's
+// thread, between requests. The loop also times every change request (read -> reply
+// written) into the change-duration histogram.
+//
+// Threading: run() on one thread; nothing here is shared but the ScrapeExchange, which is
+// made for it.
 #pragma once
 
 #include <chrono>
@@ -24,6 +30,8 @@
 
 #include "control/dataplane_link/dataplane_link.hpp"
 #include "common/line_channel.hpp"
+#include "control/metrics/histogram.hpp"
+#include "control/metrics/scrape_exchange.hpp"
 #include "control/server/controller.hpp"
 
 namespace dplb::server {
@@ -46,6 +54,9 @@ public:
     EventLoop(const EventLoop&) = delete;
     EventLoop& operator=(const EventLoop&) = delete;
 
+    // Answers /metrics scrapes asked through `exchange` (call before open()).
+    void serve_metrics(metrics::ScrapeExchange& exchange) { scrape_ = &exchange; }
+
     // Binds the control socket (mode 0660) and takes over SIGTERM/SIGINT.
     model::Status open();
     // Serves until SIGTERM or SIGINT, then closes everything and removes the socket file.
@@ -59,6 +70,7 @@ private:
         bool close_after_flush = false;
         bool writing = false;        // registered for EPOLLOUT instead of EPOLLIN
         bool awaiting = false;       // its change is staged; the reply comes with finish_staged()
+        std::chrono::steady_clock::time_point change_read{};  // when its staged change was read
     };
 
     void accept_clients();
@@ -73,6 +85,7 @@ private:
     int next_timeout_ms() const;
     void run_health();  // due checks, their decisions, the passive poll
     void reload_keepalived();
+    void observe_change(std::chrono::steady_clock::time_point read);
 
     Controller& controller_;
     dataplane_link::DataplaneLink& link_;
@@ -80,6 +93,8 @@ private:
     LoopOptions options_;
     HealthDriver* health_;
     int health_fd_ = -1;
+    metrics::ScrapeExchange* scrape_ = nullptr;
+    metrics::Histogram change_durations_{metrics::change_duration_buckets()};
     bool reap_pending_ = false;  // killed MISC_CHECK scripts still to reap
     std::chrono::steady_clock::time_point next_passive_poll_{};
 

@@ -30,6 +30,9 @@ std::string usage() {
            "                            checks (SIGHUP reloads it, applying only what changed)\n"
            "  --passive-check SECONDS   take out for SECONDS a NAT/FULLNAT real server whose new\n"
            "                            connections fail in the dataplane (default: off)\n"
+           "  --metrics-listen ADDR:PORT  serve Prometheus metrics on http://ADDR:PORT/metrics\n"
+           "                            (default 127.0.0.1:9469; [::1]:PORT for IPv6; 'off': none)\n"
+           "  --no-metrics              the same as --metrics-listen off\n"
            "  --help                    this text\n";
 }
 
@@ -52,8 +55,12 @@ model::Result<Options> parse_options(const std::vector<std::string>& args) {
             o.help = true;
             continue;
         }
+        if (name == "--no-metrics" && !inline_value) {
+            o.metrics_listen.reset();
+            continue;
+        }
         if (name != "--socket" && name != "--dataplane-socket" && name != "--state" && name != "--max-request-bytes" &&
-            name != "--keepalived-conf" && name != "--passive-check")
+            name != "--keepalived-conf" && name != "--passive-check" && name != "--metrics-listen")
             return Error{"", "unknown option '" + args[i] + "'"};
         if (!inline_value) {
             if (i + 1 >= args.size()) return Error{"", "option " + name + " needs a value"};
@@ -64,6 +71,15 @@ model::Result<Options> parse_options(const std::vector<std::string>& args) {
         else if (name == "--dataplane-socket") o.dataplane_socket = value;
         else if (name == "--state") o.state_file = value;
         else if (name == "--keepalived-conf") o.keepalived_conf = value;
+        else if (name == "--metrics-listen") {
+            if (value == "off") {
+                o.metrics_listen.reset();
+                continue;
+            }
+            auto at = metrics::parse_listen_address(value);
+            if (!at) return at.error();
+            o.metrics_listen = *at;
+        }
         else if (name == "--passive-check") {
             char* end = nullptr;
             double v = std::strtod(value.c_str(), &end);

@@ -2,10 +2,12 @@
 #pragma once
 
 #include <cstddef>
+#include <optional>
 #include <string>
 #include <vector>
 
 #include "common/result.hpp"
+#include "control/metrics/http_server.hpp"
 
 namespace dplb::server {
 
@@ -19,6 +21,9 @@ struct Options {
     std::string keepalived_conf;
     // Passive checks: seconds a real server whose new connections fail is taken out; 0 = off.
     double passive_check_seconds = 0;
+    // Where /metrics is served (docs/operations.md, "Monitoring with Prometheus"); nullopt:
+    // not at all (--metrics-listen off, --no-metrics).
+    std::optional<metrics::ListenAddress> metrics_listen = metrics::ListenAddress{"127.0.0.1", 9469};
     bool help = false;
 };
 

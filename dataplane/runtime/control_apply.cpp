@@ -36,6 +36,7 @@ void ControlServer::publish(std::unique_ptr<Snapshot> next) {
     rt_.sync.set_config(applier_.config().sync_daemons);  // the sync engine (re)starts its daemons
     flow_rules_.sync(*rt_.snapshot.load());  // steering for new local addresses (a hint only)
     rt_.rcu->synchronize();  // every reader has moved past `old`
+    published_at_ = std::chrono::steady_clock::now();  // every worker runs `next` from here on
     delete old;
     builder_.collect(
         [this](uint32_t id) {

@@ -1,6 +1,7 @@
 #include "dataplane/runtime/control_server.hpp"
 
 #include "dataplane/runtime/control_util.hpp"
+#include "codec/json_parse.hpp"
 
 namespace dplb::runtime {
 
@@ -51,6 +52,11 @@ ControlServer::ControlServer(Runtime& rt)
 
 ControlServer::~ControlServer() = default;
 
+std::string ControlServer::handle_text(const json& req) {
+    if (req.is_object() && req.contains("cmd") && req["cmd"] == "counters") return counters_text();
+    return model::dump_line(handle(req));
+}
+
 json ControlServer::handle(const json& req) {
     json reply;
     if (!req.is_object() || !req.contains("cmd") || !req["cmd"].is_string())
@@ -63,6 +69,8 @@ json ControlServer::handle(const json& req) {
         reply = zero_rates(req);
     else if (req["cmd"] == "stats")
         reply = stats();
+    else if (req["cmd"] == "counters")
+        reply = json::parse(counters_text());  // (the socket sends the text itself: handle_text)
     else if (req["cmd"] == "status")
         reply = status();
     else if (req["cmd"] == "connections")
@@ -71,8 +79,8 @@ json ControlServer::handle(const json& req) {
         reply = passive_failures();
     else
         reply = error_reply({"cmd", "unknown request '" + req["cmd"].get<std::string>() +
-                                        "' (expected apply, apply-batch, stats, zero-rates, status, connections "
-                                        "or passive-failures)"});
+                                        "' (expected apply, apply-batch, stats, counters, zero-rates, status, "
+                                        "connections or passive-failures)"});
     if (req.is_object() && req.contains("id")) reply["id"] = req["id"];
     return reply;
 }

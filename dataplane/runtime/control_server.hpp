@@ -19,6 +19,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include <chrono>
 #include <vector>
 
 #include "dataplane/config/snapshot_builder.hpp"
@@ -41,6 +42,9 @@ public:
 
     // Request handlers (also used directly by tests and benchmarks).
     nlohmann::json handle(const nlohmann::json& request);
+    // The reply line (without newline) to `request`: handle()'s, dumped, or for `counters`
+    // written directly as text (codec/counters_text.hpp).
+    std::string handle_text(const nlohmann::json& request);
 
 private:
     nlohmann::json apply(const nlohmann::json& request);
@@ -48,11 +52,14 @@ private:
     // Publishes `next`, waits for the grace period, frees the previous snapshot, collects.
     void publish(std::unique_ptr<Snapshot> next);
     nlohmann::json stats() const;
+    std::string counters_text() const;
+    model::StatsSnapshot stats_snapshot() const;  // summed over workers, minus recycled ids' baselines
     // ipvsadm --rate: one estimation round every 2 s (IPVS's interval), from run()'s loop.
     void estimate_rates_if_due();
     nlohmann::json zero_rates(const nlohmann::json& request);
     nlohmann::json status() const;
     nlohmann::json sync_status() const;
+    nlohmann::json local_address_status() const;
     nlohmann::json connections(const nlohmann::json& request);
     nlohmann::json passive_failures() const;
     model::Counters real_totals(uint32_t id) const;
@@ -71,6 +78,8 @@ private:
     ConfigApplier applier_{builder_};  // the configuration the snapshot was built from
     RateTracker rates_{rt_.config.max_services, rt_.config.max_real_servers};
     double next_estimate_ = 0;  // monotonic seconds
+    // When the live snapshot was published (`status`: snapshot_age_seconds).
+    std::chrono::steady_clock::time_point published_at_{};
 };
 
 }  // namespace dplb::runtime

@@ -45,8 +45,8 @@ void ControlServer::run(int listen_fd) {
                     break;
                 }
                 auto parsed = model::parse_json(line);
-                json reply = parsed ? handle(*parsed) : error_reply(parsed.error());
-                if (!model::write_line(c.fd, model::dump_line(reply))) {
+                std::string reply = parsed ? handle_text(*parsed) : model::dump_line(error_reply(parsed.error()));
+                if (!model::write_line(c.fd, reply)) {
                     close_it = true;
                     break;
                 }

@@ -7,6 +7,7 @@
 #include <optional>
 
 #include "codec/config_json.hpp"
+#include "codec/counters_text.hpp"
 #include "codec/stats_json.hpp"
 #include "dataplane/runtime/control_server.hpp"
 #include "dataplane/runtime/control_util.hpp"
@@ -49,7 +50,12 @@ model::Counters ControlServer::service_totals(uint32_t id) const {
     return sum_over_workers(rt_, id, [](const fwd::Forwarder& f) -> const auto& { return f.service_counters(); });
 }
 
-json ControlServer::stats() const {
+json ControlServer::stats() const { return model::stats_reply_to_json(stats_snapshot()); }
+
+// /metrics' scrape: the same counters, written as text without a JSON tree (codec/counters_text.hpp).
+std::string ControlServer::counters_text() const { return model::counters_reply_text(stats_snapshot()); }
+
+model::StatsSnapshot ControlServer::stats_snapshot() const {
     model::StatsSnapshot s;
     const Snapshot* snap = rt_.snapshot.load();  // the control thread is the only one that frees it
     if (snap) {
@@ -81,7 +87,7 @@ json ControlServer::stats() const {
             s.services.push_back(std::move(ss));
         }
     }
-    return model::stats_reply_to_json(s);
+    return s;
 }
 
 void ControlServer::estimate_rates_if_due() {

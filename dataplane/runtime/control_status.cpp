@@ -1,5 +1,6 @@
 // `status`: per-worker counters (every counter of stats/worker_counters.hpp, by its name),
 // drops by reason, ports and their steering.
+#include <chrono>
 #include <cstdio>
 #include <map>
 
@@ -59,6 +60,13 @@ json ControlServer::status() const {
         for (unsigned r = 1; r < drop_reason_count; ++r)
             if (uint64_t n = c.drops[r].get()) drops[std::string(to_string(DropReason(r)))] += n;
     };
+    // Every reason, zeros included, per lcore: a monitoring system sees each series from the
+    // start instead of a reason appearing at its first drop.
+    auto all_drops = [](const WorkerCounters& c) {
+        json d = json::object();
+        for (unsigned r = 1; r < drop_reason_count; ++r) d[std::string(to_string(DropReason(r)))] = c.drops[r].get();
+        return d;
+    };
     uint64_t sessions = 0;
     for (unsigned w = 0; w < rt_.workers; ++w) {
         const fwd::Forwarder* f = rt_.forwarders[w].load(std::memory_order_acquire);
@@ -66,8 +74,10 @@ json ControlServer::status() const {
         uint64_t live = c.sessions_created.get() - c.sessions_expired.get();
         sessions += live;
         add_drops(c);
-        json wj = {{"worker", w}, {"lcore", rt_.worker_lcores[w]}, {"sessions", live}};
+        json wj = {{"worker", w}, {"lcore", rt_.worker_lcores[w]}, {"sessions", live},
+                   {"session_capacity", rt_.config.sessions_per_worker}};
         for (const WorkerCounterField& field : worker_counter_fields) wj[field.name] = (c.*field.member).get();
+        wj["drops"] = all_drops(c);
         workers.push_back(std::move(wj));
     }
     add_drops(rt_.main_counters);
@@ -98,13 +108,29 @@ json ControlServer::status() const {
             {"idle", to_string(rt_.config.idle)},
             {"workers", workers},
             {"main", {{"tx_packets", rt_.main_counters.tx_packets.get()},
-                      {"exception_down", rt_.main_counters.exception_down.get()}}},
+                      {"exception_down", rt_.main_counters.exception_down.get()},
+                      {"drops", all_drops(rt_.main_counters)}}},
             {"ports", ports},
             {"vip_ownership", vip_ownership_status(rt_)},
             {"drops", drops},
             {"sessions", sessions},
             {"session_capacity", uint64_t(rt_.config.sessions_per_worker) * rt_.workers}};
     out["sync"] = sync_status();
+    out["local_addresses"] = local_address_status();
+    // Since this thread published the live snapshot (publish(): after its grace period).
+    out["snapshot_age_seconds"] =
+        snap ? std::chrono::duration<double>(std::chrono::steady_clock::now() - published_at_).count() : 0.0;
+    return out;
+}
+
+// FULLNAT local-port pools: ports in use and owned, summed over the workers' pools (each read
+// relaxed: a worker's pool is never locked for this).
+json ControlServer::local_address_status() const {
+    json out = json::array();
+    if (!rt_.laddrs) return out;
+    rt_.laddrs->for_each_entry([&](const LocalAddress& a) {
+        out.push_back({{"address", Ip4{a.address()}.str()}, {"ports_in_use", a.in_use()}, {"ports_capacity", a.capacity()}});
+    });
     return out;
 }
 

@@ -18,6 +18,12 @@ uint64_t LocalAddress::in_use() const {
     return n;
 }
 
+uint64_t LocalAddress::capacity() const {
+    uint64_t n = 0;
+    for (const auto& p : pools_) n += p->size();
+    return n;
+}
+
 LocalAddressRegistry::LocalAddressRegistry(unsigned nworkers, uint16_t first_port, uint16_t last_port)
     : nworkers_(nworkers), first_port_(first_port), last_port_(last_port), entries_(max_ids) {
     for (uint16_t id = max_ids; id > 0; --id) free_ids_.push_back(uint16_t(id - 1));

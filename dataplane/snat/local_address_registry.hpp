@@ -30,6 +30,7 @@ public:
     uint32_t address() const { return addr_; }
     LocalPortPool& pool(unsigned worker) { return *pools_[worker]; }
     uint64_t in_use() const;
+    uint64_t capacity() const;  // ports over every worker's pool
 
 private:
     uint32_t addr_;
@@ -57,6 +58,11 @@ public:
     template <class F>
     void for_each_address(F&& f) const {
         for (const auto& [addr, id] : ids_) f(addr);
+    }
+    // Control thread side: every entry, as f(const LocalAddress&) (`status`'s port use).
+    template <class F>
+    void for_each_entry(F&& f) const {
+        for (const auto& [addr, id] : ids_) f(*entries_[id].load(std::memory_order_relaxed));
     }
     // Control thread side: whether `addr_be` has an entry, and how many ids are still free.
     bool contains(uint32_t addr_be) const { return ids_.count(addr_be) != 0; }

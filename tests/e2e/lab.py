@@ -356,7 +356,7 @@ class Lab:
         shutil.rmtree(f"/var/run/dpdk/{self.eal_prefix}", ignore_errors=True)
         return p.returncode
 
-    def start_control(self, extra=(), netns_leg=None, netns=None):
+    def start_control(self, extra=(), netns_leg=None, netns=None, metrics=False):
         """Starts dplb-control (its pid: `self.control.pid`, `ip netns exec` and taskset exec
         it). `extra`: more arguments (e.g. ["--keepalived-conf", path]).
 
@@ -364,17 +364,23 @@ class Lab:
         through the dataplane: `netns_leg=(segment, "A.B.C.D/LEN")` runs it in a "director"
         namespace with a veth on that segment (self.hosts["director"]); `netns=NAME` in an
         existing namespace. Its sockets are files in the lab's directory, so dplbadm and the
-        dataplane reach them from any namespace."""
+        dataplane reach them from any namespace.
+
+        /metrics is off unless `metrics` (then dplb-control serves its default
+        127.0.0.1:9469, or what `extra` says): labs of parallel runs share the root namespace's
+        ports. scrape() reads it from dplb-control's namespace."""
         self.control_socket = str(self.tmp / "control.sock")
         self.state_file = str(self.tmp / "state" / "config.json")
         argv = [CONTROL, "--socket", self.control_socket, "--dataplane-socket", self.dataplane_socket,
-                "--state", self.state_file, *extra]
+                "--state", self.state_file, *([] if metrics else ["--metrics-listen", "off"]), *extra]
+        self.control_netns = None
         if netns_leg is not None:
             if "director" not in self.hosts:
                 self.host("director", *netns_leg)
             netns = self.hosts["director"].ns
         if netns is not None:
             argv = ["ip", "netns", "exec", netns, *argv]
+            self.control_netns = netns
         self.control = self.spawn(argv, log="control.log", cpu=DRIVER_CPU)
         wait_until(lambda: Path(self.control_socket).exists() or self.control.poll() is not None, 15,
                    "the control socket")
@@ -382,6 +388,17 @@ class Lab:
             raise RuntimeError(f"dplb-control exited:\n{self.log('control.log')}")
         wait_until(lambda: self.status().get("dataplane") == "connected", 15, "control to reach the dataplane")
         return self.control
+
+    def scrape(self, url="http://127.0.0.1:9469/metrics", timeout=10):
+        """(HTTP status, headers text, body) of one GET from dplb-control's namespace (curl)."""
+        argv = ["curl", "-sS", "-m", timeout, "-D", "-", "-o", self.tmp / "scrape.body", "-w", "%{http_code}", url]
+        if self.control_netns is not None:
+            argv = ["ip", "netns", "exec", self.control_netns, *argv]
+        r = sh("taskset", "-c", DRIVER_CPU, *argv, check=False, timeout=timeout + 5)
+        if r.returncode != 0:
+            return None, r.stderr, ""
+        headers, code = r.stdout[:-3], int(r.stdout[-3:])
+        return code, headers, (self.tmp / "scrape.body").read_text()
 
     def kill_control(self):
         self._kill(self.control)

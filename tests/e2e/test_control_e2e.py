@@ -46,7 +46,7 @@ class Control:
         self._log = open(self.log, "ab")
         self.proc = subprocess.Popen(
             ["taskset", "-c", "0", CONTROL, "--socket", self.socket, "--dataplane-socket",
-             self.dataplane_socket, "--state", self.state, *self.extra],
+             self.dataplane_socket, "--state", self.state, "--no-metrics", *self.extra],
             stdout=self._log, stderr=self._log)
         if wait:
             deadline = time.monotonic() + 10

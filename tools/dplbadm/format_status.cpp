@@ -21,6 +21,13 @@ std::string key_values(const json& o) {
     return out;
 }
 
+// A worker's (or the main lcore's) own drops by reason are for /metrics: the totals are
+// printed under "drops:".
+json without_drops(json o) {
+    if (o.is_object()) o.erase("drops");
+    return o;
+}
+
 void append_dataplane(std::string& out, const json& st) {
     for (const auto& [key, value] : st.items()) {
         if (key == "drops" && value.is_object()) {
@@ -30,7 +37,7 @@ void append_dataplane(std::string& out, const json& st) {
         } else if ((key == "workers" || key == "ports") && value.is_array()) {
             std::string item = key == "workers" ? "worker" : "port";
             for (std::size_t i = 0; i < value.size(); ++i)
-                out += item + " " + std::to_string(i) + ": " + key_values(value[i]) + "\n";
+                out += item + " " + std::to_string(i) + ": " + key_values(without_drops(value[i])) + "\n";
         } else if (key == "sync" && value.is_object()) {  // session sync: one line per daemon and per group
             for (const auto& [part, v] : value.items()) {
                 if (part == "daemons" && v.is_array()) {
@@ -40,7 +47,7 @@ void append_dataplane(std::string& out, const json& st) {
                 }
             }
         } else if (value.is_object()) {
-            out += key + ": " + key_values(value) + "\n";
+            out += key + ": " + key_values(without_drops(value)) + "\n";
         } else {
             out += key + ": " + scalar(value) + "\n";
         }

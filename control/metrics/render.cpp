@@ -1,0 +1,281 @@
+#include "control/metrics/render.hpp"
+
+#include <algorithm>
+#include <string_view>
+#include <unordered_set>
+
+#include "control/metrics/exposition.hpp"
+
+namespace dplb::metrics {
+
+using nlohmann::json;
+
+namespace {
+
+constexpr auto counter = MetricType::counter;
+constexpr auto gauge = MetricType::gauge;
+
+Labels service_labels(const config::ServiceKey& k) {
+    Labels l;
+    if (k.is_fwmark()) l.add("vip", "").add("port", "0");
+    else l.add("vip", k.address.str()).add("port", std::to_string(k.port));
+    l.add("proto", config::to_string(k.protocol));
+    l.add("fwmark", k.is_fwmark() ? std::to_string(k.fwmark) : std::string());
+    return l;
+}
+
+Labels real_labels(const config::ServiceKey& k, Ip4 address, uint16_t port) {
+    Labels l = service_labels(k);
+    l.add("real", address.str()).add("real_port", std::to_string(port));
+    return l;
+}
+
+// A member of a dataplane reply, which is trusted for nothing: absent or not a number is 0.
+uint64_t u64(const json& o, std::string_view key) {
+    if (!o.is_object()) return 0;
+    auto it = o.find(key);
+    return it != o.end() && it->is_number_unsigned() ? it->get<uint64_t>() : 0;
+}
+
+const json& member(const json& o, std::string_view key) {
+    static const json null;
+    if (!o.is_object()) return null;
+    auto it = o.find(key);
+    return it != o.end() ? *it : null;
+}
+
+std::string str(const json& o, std::string_view key) {
+    const json& v = member(o, key);
+    return v.is_string() ? v.get<std::string>() : std::string();
+}
+
+// ---- control-side families
+
+void dataplane_up(ExpositionWriter& w, bool up) {
+    w.family("dplb_dataplane_up", gauge, "1 when dplb-control reaches the dataplane and it answers stats and status");
+    w.sample({}, uint64_t(up));
+}
+
+void change_duration(ExpositionWriter& w, const Histogram& h) {
+    w.family("dplb_control_change_duration_seconds", MetricType::histogram,
+             "Configuration change requests on the control socket: request received to reply sent, in seconds");
+    w.histogram({}, h);
+}
+
+// Weight (configured) and up (the health checks' view as applied to the configuration; 1 for
+// unchecked servers) of every configured real server; check duration and transitions of the
+// checked ones.
+void real_config(ExpositionWriter& w, const config::Config& c, const std::vector<health::ServiceStatus>* health) {
+    std::vector<std::string> labels;
+    std::vector<const config::RealServer*> reals;
+    for (const auto& s : c.services)
+        for (const auto& r : s.reals) {
+            labels.push_back(real_labels(s.key, r.address, r.port).text());
+            reals.push_back(&r);
+        }
+    w.family("dplb_real_server_weight", gauge, "Configured weight of the real server");
+    for (std::size_t i = 0; i < reals.size(); ++i) w.sample(labels[i], uint64_t(reals[i]->weight));
+    w.family("dplb_real_server_up", gauge,
+             "1 when the health checks let the real server take connections (1 when unchecked), 0 when they took it out");
+    for (std::size_t i = 0; i < reals.size(); ++i) w.sample(labels[i], uint64_t(reals[i]->health == config::RealHealth::up));
+
+    if (!health || health->empty()) return;
+    struct Checked {
+        std::string labels;
+        std::optional<double> duration;
+        uint64_t transitions;
+    };
+    std::vector<Checked> checked;
+    for (const auto& s : *health)
+        for (const auto& r : s.reals) {
+            std::optional<double> longest;
+            for (const auto& ch : r.checkers)
+                if (ch.last_duration) {
+                    double d = std::chrono::duration<double>(*ch.last_duration).count();
+                    longest = std::max(longest.value_or(0.0), d);
+                }
+            checked.push_back({real_labels(s.service, r.address, r.port).text(), longest, r.transitions});
+        }
+    w.family("dplb_real_server_check_duration_seconds", gauge,
+             "Duration of the last health check attempt of the real server (the longest of its checkers' last attempts)");
+    for (const auto& ch : checked)
+        if (ch.duration) w.sample(ch.labels, *ch.duration);
+    w.family("dplb_real_server_check_transitions_total", counter,
+             "Times the health checks flipped the real server between up and down");
+    for (const auto& ch : checked) w.sample(ch.labels, ch.transitions);
+}
+
+// ---- the dataplane's `stats`
+
+struct CounterFamily {
+    const char* suffix;
+    const char* help;
+    uint64_t model::Counters::*member;
+};
+constexpr CounterFamily counter_families[] = {
+    {"connections_total", "Connections scheduled", &model::Counters::conns},
+    {"incoming_packets_total", "Packets from clients", &model::Counters::inpkts},
+    {"outgoing_packets_total", "Packets to clients", &model::Counters::outpkts},
+    {"incoming_bytes_total", "Bytes from clients", &model::Counters::inbytes},
+    {"outgoing_bytes_total", "Bytes to clients", &model::Counters::outbytes},
+};
+
+void traffic(ExpositionWriter& w, const model::StatsSnapshot& s) {
+    std::vector<std::string> svc_labels;
+    svc_labels.reserve(s.services.size());
+    for (const auto& svc : s.services) svc_labels.push_back(service_labels(svc.key).text());
+    for (const auto& f : counter_families) {
+        w.family(std::string("dplb_virtual_service_") + f.suffix, counter,
+                 std::string(f.help) + " by the virtual service, since the dataplane started");
+        for (std::size_t i = 0; i < s.services.size(); ++i) w.sample(svc_labels[i], s.services[i].stats.*f.member);
+    }
+    std::vector<std::string> labels;
+    std::vector<const model::RealServerStats*> reals;
+    for (const auto& svc : s.services)
+        for (const auto& r : svc.reals) {
+            labels.push_back(real_labels(svc.key, r.address, r.port).text());
+            reals.push_back(&r);
+        }
+    for (const auto& f : counter_families) {
+        w.family(std::string("dplb_real_server_") + f.suffix, counter,
+                 std::string(f.help) + " through the real server, since the dataplane started");
+        for (std::size_t i = 0; i < reals.size(); ++i) w.sample(labels[i], reals[i]->stats.*f.member);
+    }
+    w.family("dplb_real_server_active_connections", gauge, "Connections of the real server in ESTABLISHED (ipvsadm ActiveConn)");
+    for (std::size_t i = 0; i < reals.size(); ++i) w.sample(labels[i], reals[i]->active_conns);
+    w.family("dplb_real_server_inactive_connections", gauge, "Connections of the real server in other states (ipvsadm InActConn)");
+    for (std::size_t i = 0; i < reals.size(); ++i) w.sample(labels[i], reals[i]->inactive_conns);
+}
+
+// ---- the dataplane's `status`
+
+struct WorkerFamily {
+    const char* name;
+    const char* key;
+    const char* help;
+    MetricType type;
+};
+constexpr WorkerFamily worker_families[] = {
+    {"dplb_worker_rx_packets_total", "rx_packets", "Packets received by the worker", counter},
+    {"dplb_worker_tx_packets_total", "tx_packets", "Packets sent by the worker", counter},
+    {"dplb_worker_rx_bytes_total", "rx_bytes", "Bytes received by the worker", counter},
+    {"dplb_worker_tx_bytes_total", "tx_bytes", "Bytes sent by the worker", counter},
+    {"dplb_worker_redirected_out_total", "redirected_out", "Packets the worker handed to the worker owning their flow", counter},
+    {"dplb_worker_redirected_in_total", "redirected_in", "Packets the worker received from other workers", counter},
+    {"dplb_worker_sessions", "sessions", "Sessions in the worker's table", gauge},
+    {"dplb_worker_sessions_capacity", "session_capacity", "Size of the worker's session table", gauge},
+};
+
+void workers(ExpositionWriter& w, const json& status) {
+    const json& list = member(status, "workers");
+    if (!list.is_array()) return;
+    std::vector<std::string> labels;
+    for (std::size_t i = 0; i < list.size(); ++i)
+        labels.push_back(Labels().add("worker", std::to_string(u64(list[i], "worker"))).text());
+    for (const auto& f : worker_families) {
+        w.family(f.name, f.type, f.help);
+        for (std::size_t i = 0; i < list.size(); ++i) w.sample(labels[i], u64(list[i], f.key));
+    }
+    w.family("dplb_worker_drops_total", counter,
+             "Packets dropped by the worker, by reason (worker \"main\": the main lcore; every reason, zeros included)");
+    auto drops = [&](const std::string& lbl, const json& d) {
+        if (!d.is_object()) return;
+        for (const auto& [reason, n] : d.items()) w.sample(lbl, "reason", reason, n.is_number_unsigned() ? n.get<uint64_t>() : 0);
+    };
+    for (std::size_t i = 0; i < list.size(); ++i) drops(labels[i], member(list[i], "drops"));
+    drops(Labels().add("worker", "main").text(), member(member(status, "main"), "drops"));
+}
+
+void local_addresses(ExpositionWriter& w, const json& status) {
+    const json& list = member(status, "local_addresses");
+    if (!list.is_array()) return;
+    std::vector<std::string> labels;
+    for (const auto& a : list) labels.push_back(Labels().add("laddr", str(a, "address")).text());
+    w.family("dplb_local_address_ports_in_use", gauge, "FULLNAT local ports of the local address in use, over every worker");
+    for (std::size_t i = 0; i < list.size(); ++i) w.sample(labels[i], u64(list[i], "ports_in_use"));
+    w.family("dplb_local_address_ports_capacity", gauge, "FULLNAT local ports of the local address, over every worker");
+    for (std::size_t i = 0; i < list.size(); ++i) w.sample(labels[i], u64(list[i], "ports_capacity"));
+}
+
+void snapshot(ExpositionWriter& w, const json& status) {
+    w.family("dplb_snapshot_generation", gauge, "Generation of the configuration snapshot the dataplane runs");
+    w.sample({}, u64(status, "generation"));
+    const json& age = member(status, "snapshot_age_seconds");
+    if (!age.is_number()) return;
+    w.family("dplb_snapshot_age_seconds", gauge, "Seconds since the dataplane published the snapshot it runs");
+    w.sample({}, age.get<double>());
+}
+
+// "kernel" VIP ownership (docs/ha.md): 1 for each configured VIP this node holds.
+void vip_ownership(ExpositionWriter& w, const json& status, const config::Config& c) {
+    const json& own = member(status, "vip_ownership");
+    if (str(own, "mode") != "kernel") return;
+    std::unordered_set<std::string> owned;
+    const json& list = member(own, "owned_vips");
+    if (list.is_array())
+        for (const auto& v : list)
+            if (v.is_string()) owned.insert(v.get<std::string>());
+    std::vector<std::string> vips;
+    for (const auto& s : c.services)
+        if (!s.key.is_fwmark()) vips.push_back(s.key.address.str());
+    std::sort(vips.begin(), vips.end());
+    vips.erase(std::unique(vips.begin(), vips.end()), vips.end());
+    w.family("dplb_vip_owned", gauge, "1 when this node holds the VIP (vip_ownership \"kernel\"), else 0");
+    for (const auto& v : vips) w.sample(Labels().add("vip", v).text(), uint64_t(owned.count(v)));
+}
+
+// Session sync (docs/ha.md, "Counters"): every counter `dplbadm --status` shows.
+void sync(ExpositionWriter& w, const json& status) {
+    const json& s = member(status, "sync");
+    if (!s.is_object()) return;
+    const json& daemons = member(s, "daemons");
+    if (daemons.is_array() && !daemons.empty()) {
+        w.family("dplb_sync_daemon_info", gauge, "A session sync daemon the dataplane runs (always 1)");
+        for (const auto& d : daemons) {
+            const json& id = member(d, "syncid");
+            w.sample(Labels()
+                         .add("state", str(d, "state"))
+                         .add("interface", str(d, "mcast_interface"))
+                         .add("syncid", std::to_string(id.is_number_unsigned() ? id.get<uint64_t>() : 0))
+                         .text(),
+                     uint64_t(1));
+        }
+    }
+    auto plain = [&](const json& counters, std::string_view prefix) {
+        if (!counters.is_object()) return;
+        for (const auto& [name, n] : counters.items()) {
+            w.family(std::string(prefix) + name + "_total", counter, "Session sync counter " + name + " (docs/ha.md)");
+            w.sample({}, n.is_number_unsigned() ? n.get<uint64_t>() : 0);
+        }
+    };
+    plain(member(s, "counters"), "dplb_sync_");
+    plain(member(s, "workers_total"), "dplb_");  // already named sync_*
+    for (const char* group : {"decode_errors", "image_errors", "resolve_errors"}) {
+        const json& g = member(s, group);
+        if (!g.is_object()) continue;
+        w.family(std::string("dplb_sync_") + group + "_total", counter,
+                 std::string("Session sync ") + group + " by reason (docs/ha.md)");
+        for (const auto& [reason, n] : g.items()) w.sample({}, "reason", reason, n.is_number_unsigned() ? n.get<uint64_t>() : 0);
+    }
+}
+
+}  // namespace
+
+std::string render(const MetricsInput& in) {
+    ExpositionWriter w;
+    const bool up = in.stats && in.status;
+    dataplane_up(w, up);
+    change_duration(w, *in.change_duration);
+    real_config(w, *in.config, in.health);
+    if (up) {
+        traffic(w, *in.stats);
+        workers(w, *in.status);
+        local_addresses(w, *in.status);
+        snapshot(w, *in.status);
+        vip_ownership(w, *in.status, *in.config);
+        sync(w, *in.status);
+    }
+    return w.take();
+}
+
+}  // namespace dplb::metrics
