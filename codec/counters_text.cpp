@@ -4,6 +4,8 @@
 
 #include <nlohmann/json.hpp>
 
+#include "common/ip4_text.hpp"
+
 namespace dplb::model {
 
 namespace {
@@ -214,7 +216,9 @@ std::string counters_reply_text(const StatsSnapshot& s) {
         first = false;
         out += '[';
         put(out, uint8_t(svc.key.protocol));
-        out += ",\"" + svc.key.address.str() + "\",";
+        out += ",\"";
+        append_ip4(out, svc.key.address);
+        out += "\",";
         put(out, svc.key.port);
         out += ',';
         put(out, svc.key.fwmark);
@@ -223,7 +227,9 @@ std::string counters_reply_text(const StatsSnapshot& s) {
         for (std::size_t i = 0; i < svc.reals.size(); ++i) {
             const auto& r = svc.reals[i];
             if (i) out += ',';
-            out += "[\"" + r.address.str() + "\",";
+            out += "[\"";
+            append_ip4(out, r.address);
+            out += "\",";
             put(out, r.port);
             put_counters(out, r.stats);
             out += ',';

@@ -1,11 +1,16 @@
 #include "control/metrics/exposition.hpp"
 
+#include <algorithm>
 #include <charconv>
 #include <cmath>
 
 namespace dplb::metrics {
 
 void append_label_value(std::string& out, std::string_view value) {
+    if (value.find_first_of("\\\"\n") == std::string_view::npos) {  // the usual case: nothing to escape
+        out += value;
+        return;
+    }
     for (char c : value) {
         if (c == '\\') out += "\\\\";
         else if (c == '"') out += "\\\"";
@@ -64,6 +69,8 @@ void append_help(std::string& out, std::string_view help) {
 
 }  // namespace
 
+void ExpositionWriter::reserve(std::size_t bytes) { out_.reserve(bytes); }
+
 void ExpositionWriter::family(std::string_view name, MetricType type, std::string_view help) {
     name_ = name;
     out_ += "# HELP ";
@@ -89,9 +96,22 @@ void ExpositionWriter::begin_sample(std::string_view suffix, std::string_view la
 }
 
 void ExpositionWriter::sample(std::string_view labels, uint64_t value) {
-    begin_sample({}, labels);
-    append_number(out_, value);
-    out_ += '\n';
+    // The page's bulk (230,000 lines at 10,000 services): one resize and plain copies.
+    char num[24];
+    const auto [end, ec] = std::to_chars(num, num + sizeof num, value);
+    const std::size_t digits = std::size_t(end - num);
+    const std::size_t at = out_.size();
+    out_.resize(at + name_.size() + (labels.empty() ? 0 : labels.size() + 2) + 1 + digits + 1);
+    char* p = out_.data() + at;
+    p = std::copy(name_.begin(), name_.end(), p);
+    if (!labels.empty()) {
+        *p++ = '{';
+        p = std::copy(labels.begin(), labels.end(), p);
+        *p++ = '}';
+    }
+    *p++ = ' ';
+    p = std::copy(num, end, p);
+    *p = '\n';
 }
 
 void ExpositionWriter::sample(std::string_view labels, double value) {

@@ -55,6 +55,7 @@ public:
     // lines up to `+Inf`, then `_sum` and `_count`.
     void histogram(std::string_view labels, const Histogram& h);
 
+    void reserve(std::size_t bytes);  // what the page is expected to need
     std::string take() { return std::move(out_); }
     const std::string& text() const { return out_; }
 

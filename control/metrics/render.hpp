@@ -1,7 +1,8 @@
 // dplb-control's /metrics page (docs/operations.md, "Monitoring with Prometheus") rendered
 // from what the event loop gathered: the configuration (weights, health as applied, VIPs),
 // the dataplane's `stats` and `status` replies, the health checkers' state and the
-// change-duration histogram. No I/O, no EAL: tests feed it canned replies.
+// change-duration histogram. No I/O, no EAL: tests feed it canned replies. (dplb-control
+// asks the dataplane for `counters`, the `stats` counters without rates: codec/counters_text.hpp.)
 //
 // Counters are the dataplane's own, cumulative since it started: `dplbadm --zero`'s baselines
 // (kept by dplb-control) are not applied, so every counter only grows while the dataplane runs.

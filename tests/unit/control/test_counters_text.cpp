@@ -73,3 +73,14 @@ TEST_CASE("counters reply: unknown members are skipped, bad shapes refused") {
         CHECK_FALSE(model::counters_reply_from_text(bad).ok());
     }
 }
+
+#include "common/ip4_text.hpp"
+
+TEST_CASE("append_ip4 writes what inet_ntop writes") {
+    for (const char* a : {"0.0.0.0", "255.255.255.255", "10.0.100.9", "192.168.1.10", "1.20.100.0", "99.9.199.250"}) {
+        std::string out = "x";
+        append_ip4(out, *Ip4::parse(a));
+        CHECK(out == std::string("x") + a);
+        CHECK(out.substr(1) == Ip4::parse(a)->str());
+    }
+}

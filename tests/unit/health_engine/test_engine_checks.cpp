@@ -3,6 +3,8 @@
 // path, passive failures, many at once).
 #include "world.hpp"
 
+#include "control/health/real_health.hpp"
+
 using namespace hw;
 using health::RealState;
 
@@ -288,4 +290,37 @@ TEST_CASE("engine: 200 real servers going down at once make 200 effects in one t
 TEST_CASE("engine: make_probe and attempt_timeout are required") {
     health::EngineOptions o;
     CHECK_THROWS_AS(health::HealthEngine(o, [](std::string_view) {}), std::invalid_argument);
+}
+
+TEST_CASE("engine: a real server's up<->down flips are counted; each attempt's duration is kept") {
+    World w;
+    w.engine->configure({service("10.0.0.1", 80, {real("10.1.1.1", 80, {tcp_check(0, 1)})}, 2)});
+    CHECK(w.real_status(0, 0).transitions == 0);
+    CHECK_FALSE(w.real_status(0, 0).checkers[0].last_duration);  // no attempt yet
+    w.run_to(1);
+    REQUIRE(w.real_status(0, 0).checkers[0].last_duration);
+    CHECK(*w.real_status(0, 0).checkers[0].last_duration >= health::Clock::duration::zero());
+    w.target("10.1.1.1", 80).up = false;
+    w.run_to(3);
+    CHECK(w.real_status(0, 0).state == RealState::removed);
+    CHECK(w.real_status(0, 0).transitions == 1);
+    w.run_to(5);  // still down: no flip
+    CHECK(w.real_status(0, 0).transitions == 1);
+    w.target("10.1.1.1", 80).up = true;
+    w.run_to(7);
+    CHECK(w.real_status(0, 0).state == RealState::up);
+    CHECK(w.real_status(0, 0).transitions == 2);
+}
+
+TEST_CASE("real health: passive and checker verdicts flip it once each way") {
+    health::RealHealth r(1, false, 0);
+    r.checker_went_down();
+    CHECK(r.transitions() == 1);
+    r.set_passive_down(true);  // already down
+    CHECK(r.transitions() == 1);
+    r.checker_went_up();  // still passive down
+    CHECK(r.transitions() == 1);
+    r.set_passive_down(false);
+    CHECK(r.transitions() == 2);
+    CHECK(r.up());
 }
