@@ -51,9 +51,9 @@ def fetch(get, dashboard, title, start, end, step, values=None):
     return panel, sorted(series, key=lambda s: s[0])
 
 
-def draw(fetched, out, start, title=None):
+def draw(fetched, out, start, step, title=None):
     """fetched: [(panel, series), ...] from fetch(); one subplot each, time in seconds from
-    `start` on the x axis."""
+    `start` on the x axis (`step`: the query's)."""
     import matplotlib
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
@@ -63,20 +63,38 @@ def draw(fetched, out, start, title=None):
         unit = panel.get("fieldConfig", {}).get("defaults", {}).get("unit", "")
         stacked = panel.get("fieldConfig", {}).get("defaults", {}).get("custom", {}) \
             .get("stacking", {}).get("mode") == "normal"
+        if panel["type"] == "state-timeline":
+            # Grafana's state timeline: one row per series, each sample's state for one step.
+            for row, (name, pts) in enumerate(series):
+                bars = [(t - start, step, v) for t, v in pts]
+                ax.broken_barh([(x, w) for x, w, _ in bars], (row - 0.4, 0.8),
+                               facecolors=["tab:green" if v >= 1 else "tab:red" for _, _, v in bars])
+                if bars:
+                    ax.text(bars[0][0], row, f" {name}", va="center", fontsize=7, color="white")
+            ax.set_yticks([])
+            ax.set_ylim(-0.6, len(series) - 0.4)
+            ax.invert_yaxis()
+            ax.set_title(f"{panel['title']} (green up, red down)", fontsize=10, loc="left")
+            ax.grid(alpha=0.3, axis="x")
+            continue
+        # Prometheus evaluated every `step`: a series missing at a step has no value there
+        # (0 once stacked: a `> 0` filter removed it; a gap in a line).
+        first = min((pts[0][0] for _, pts in series), default=start)
+        last = max((pts[-1][0] for _, pts in series), default=start)
+        grid = [first + k * step for k in range(round((last - first) / step) + 1)]
+        x = [t - start for t in grid]
+
+        def on_grid(pts, missing):
+            have = {round(t, 3): v for t, v in pts}
+            return [have.get(round(t, 3), missing) for t in grid]
         if stacked and series:
-            # A stacked panel's series are absent where the query filters them out (`> 0`):
-            # 0 there.
-            times = sorted({t for _, pts in series for t, _ in pts})
-            ys = [[dict(pts).get(t, 0.0) for t in times] for _, pts in series]
-            ax.stackplot([t - start for t in times], ys, labels=[name for name, _ in series], step="post")
+            ax.stackplot(x, [on_grid(pts, 0.0) for _, pts in series], labels=[name for name, _ in series],
+                         step="post")
         else:
             for name, pts in series:
-                ax.step([t - start for t, _ in pts], [v for _, v in pts], where="post", label=name)
-        if panel["type"] == "state-timeline":
-            ax.set_yticks([0, 1], ["down", "up"])
-            ax.set_ylim(-0.2, 1.2)
+                ax.step(x, on_grid(pts, float("nan")), where="post", label=name)
         ax.set_title(panel["title"], fontsize=10, loc="left")
-        ax.set_ylabel({"cps": "conn/s", "pps": "packets/s", "Bps": "bytes/s"}.get(unit, unit), fontsize=9)
+        ax.set_ylabel({"cps": "conn/s", "pps": "packets/s", "Bps": "bytes/s", "short": ""}.get(unit, unit), fontsize=9)
         ax.grid(alpha=0.3)
         if series:
             ax.legend(fontsize=7, loc="upper left", bbox_to_anchor=(1.01, 1.0), borderaxespad=0)
@@ -112,7 +130,7 @@ def main():
     dashboard = dq.load(a.dashboard)
     get = http_get(a.url)
     fetched = [fetch(get, dashboard, t, start, end, a.step, values) for t in (a.panel or DEFAULT_PANELS)]
-    draw(fetched, a.out, start, a.title)
+    draw(fetched, a.out, start, a.step, a.title)
     summary = ", ".join(f"{p['title']} ({len(s)} series)" for p, s in fetched)
     print(f"{a.out}: {summary}")
 

@@ -34,6 +34,8 @@ DIRECTOR_LEG = ("s", "192.168.253.141/24")
 WORKERS = 2
 SESSIONS_PER_WORKER = 65536  # lab.start_dataplane's configuration
 RATE_INTERVAL = "15s"  # what the test substitutes for $__rate_interval in instant queries
+DOWN_FOR = 6  # seconds RS2 stays dead once Prometheus saw it down
+AFTER = 6  # seconds of requests after RS2 is back (the plot's last part)
 REAL = {name: f"{addr}" for name, addr in RS.items()}
 
 
@@ -145,7 +147,7 @@ def test_every_dashboard_query_returns_the_labs_traffic(prom_lab):
                        "Prometheus to see RS2 down in both services", interval=0.2)
             measure("rs2_down_seen_by_prometheus_seconds", f"{time.monotonic() - killed:.2f}")
             during_down = time.time()
-            time.sleep(2)
+            time.sleep(DOWN_FOR)
             restarted = time.monotonic()
             lab.servers["RS2"] = lab.http_server(lab.hosts["rs2"], "RS2")
             wait_until(lambda: [v for _, v in prom.query(rs2_up)] == [1.0, 1.0], 15,
@@ -153,6 +155,7 @@ def test_every_dashboard_query_returns_the_labs_traffic(prom_lab):
             measure("rs2_up_seen_by_prometheus_seconds", f"{time.monotonic() - restarted:.2f}")
             wait_until(lambda: all(sum(1 for b in loop.bodies[-20:] if b == "RS2") > 0 for loop in loops), 20,
                        "RS2 serving again")
+            time.sleep(AFTER)
             for loop in loops:
                 loop.stop()
         requests = {port: loop.done for port, loop in zip((80, 8080), loops)}
@@ -225,7 +228,7 @@ def test_every_dashboard_query_returns_the_labs_traffic(prom_lab):
             assert series and all(points for _, points in series), panel["title"]
         out = os.environ.get("DPLB_PROMETHEUS_PLOT")
         if out:
-            prometheus_plot.draw(fetched, out, start,
+            prometheus_plot.draw(fetched, out, start, 1,
                                  title=f"dplb Prometheus lab: {requests[80]} + {requests[8080]} requests "
                                        f"through {VIP}:80 (NAT) and :8080 (FULLNAT), RS2 killed and restarted")
             print(f"PROM-PLOT {out}", flush=True)
