@@ -389,9 +389,11 @@ class Lab:
         wait_until(lambda: self.status().get("dataplane") == "connected", 15, "control to reach the dataplane")
         return self.control
 
-    def scrape(self, url="http://127.0.0.1:9469/metrics", timeout=10):
-        """(HTTP status, headers text, body) of one GET from dplb-control's namespace (curl)."""
-        argv = ["curl", "-sS", "-m", timeout, "-D", "-", "-o", self.tmp / "scrape.body", "-w", "%{http_code}", url]
+    def scrape(self, url="http://127.0.0.1:9469/metrics", timeout=10, headers=()):
+        """(HTTP status, headers text, body) of one GET from dplb-control's namespace (curl);
+        `headers`: request headers to add ("Accept-Encoding: gzip", ...)."""
+        argv = ["curl", "-sS", "-m", timeout, "-D", "-", "-o", self.tmp / "scrape.body", "-w", "%{http_code}",
+                *[a for h in headers for a in ("-H", h)], url]
         if self.control_netns is not None:
             argv = ["ip", "netns", "exec", self.control_netns, *argv]
         r = sh("taskset", "-c", DRIVER_CPU, *argv, check=False, timeout=timeout + 5)
