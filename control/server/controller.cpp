@@ -25,12 +25,6 @@ namespace link = dplb::dataplane_link;
 
 namespace {
 
-// A string member of a reply from the dataplane, which is trusted for nothing.
-std::string reason(const json& reply) {
-    auto it = reply.find("error");
-    return it != reply.end() && it->is_string() ? it->get<std::string>() : std::string("no reason given");
-}
-
 json error_reply(const Error& e) {
     json r{{"ok", false}, {"error", e.str()}};
     if (!e.field.empty()) r["field"] = e.field;
@@ -441,6 +435,12 @@ json Controller::status_reply() {
     }
     r["dataplane"] = dataplane_state();
     return r;
+}
+
+// A string member of a reply from the dataplane, which is trusted for nothing.
+std::string Controller::reason(const json& reply) {
+    auto it = reply.find("error");
+    return it != reply.end() && it->is_string() ? it->get<std::string>() : std::string("no reason given");
 }
 
 const char* Controller::dataplane_state() const { return link_.connected() ? "connected" : "disconnected"; }

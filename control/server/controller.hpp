@@ -119,6 +119,8 @@ private:
     nlohmann::json connections_reply(const nlohmann::json& request);
     nlohmann::json query(const std::string& cmd, const nlohmann::json& request);
     const char* dataplane_state() const;
+    // The "error" of a dataplane reply, or "no reason given".
+    static std::string reason(const nlohmann::json& reply);
 
     struct Staged {
         nlohmann::json reply;                   // the success reply (with the request's id)

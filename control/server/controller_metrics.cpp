@@ -26,8 +26,8 @@ std::string Controller::render_metrics(const metrics::Histogram& change_duration
     if (stats && link_.connected()) {
         auto reply = link_.call(json{{"cmd", "status"}});
         if (!reply) log_(reply.error().message);
-        else if (reply->value("ok", false)) status = std::move(*reply);
-        else log_("dataplane refused status: " + reply->value("error", std::string("no reason given")));
+        else if ((*reply)["ok"].get<bool>()) status = std::move(*reply);  // (the link checked "ok" is a bool)
+        else log_("dataplane refused status: " + reason(*reply));
     }
     std::vector<health::ServiceStatus> checks;
     if (health_) checks = health_->engine().status();

@@ -30,7 +30,8 @@ std::string usage() {
            "                            checks (SIGHUP reloads it, applying only what changed)\n"
            "  --passive-check SECONDS   take out for SECONDS a NAT/FULLNAT real server whose new\n"
            "                            connections fail in the dataplane (default: off)\n"
-           "  --metrics-listen ADDR:PORT  serve Prometheus metrics on http://ADDR:PORT/metrics\n"
+           "  --metrics-listen ADDR:PORT\n"
+           "                            serve Prometheus metrics on http://ADDR:PORT/metrics\n"
            "                            (default 127.0.0.1:9469; [::1]:PORT for IPv6; 'off': none)\n"
            "  --no-metrics              the same as --metrics-listen off\n"
            "  --help                    this text\n";

@@ -6,7 +6,8 @@ runs never share the port) and checks RS1/RS2 with TCP_CHECK from there.
   text format's content type, and every other path is 404;
 - 100 curls through the NAT service move each real server's
   dplb_real_server_connections_total by exactly the answers it gave, and the service's by 100;
-- per-worker drops are there by reason, zeros included;
+- per-worker drops are there by reason, zeros included; a FULLNAT service's local-port pool
+  is counted;
 - a killed web server shows dplb_real_server_up 0, its transitions counter moves;
 - without the dataplane only dplb-control's families remain, dplb_dataplane_up 0;
 - `--metrics-listen off` listens nowhere; a bad address is refused at start.
@@ -18,7 +19,7 @@ import time
 
 import pytest
 
-from conftest import RS, SERVER_NET_DP, VIP
+from conftest import LIP, RS, SERVER_NET_DP, VIP
 from lab import CONTROL, Lab, sh, wait_until
 
 URL = f"http://{VIP}/"
@@ -156,6 +157,20 @@ def test_metrics_page_counts_and_health(metrics_lab):
         value(after, "dplb_virtual_service_connections_total", **svc)
     # Neither the keepalived.conf loaded at start nor --zero is a change request.
     assert value(zeroed, "dplb_control_change_duration_seconds_count") == 0
+
+    # FULLNAT: a second service through a local address; its port pool is counted.
+    fnat = f"{VIP}:81"
+    lab.adm("-A", "-t", fnat, "-s", "rr")
+    lab.adm("--add-laddr", "-z", LIP, "-t", fnat)
+    lab.adm("-a", "-t", fnat, "-r", f"{RS['RS1']}:80", "-b")
+    for _ in range(10):
+        assert client.curl(f"http://{fnat}/").strip() == "RS1"
+    fs = parse(scrape(lab)[1])
+    assert value(fs, "dplb_virtual_service_connections_total", vip=VIP, port="81", proto="tcp", fwmark="") == 10
+    capacity = value(fs, "dplb_local_address_ports_capacity", laddr=LIP)
+    assert 0 < value(fs, "dplb_local_address_ports_in_use", laddr=LIP) <= capacity  # closed ones linger (TIME_WAIT)
+    assert value(fs, "dplb_worker_sessions", worker="0") > 0
+    lab.adm("-D", "-t", fnat)
 
     # A killed web server: the TCP_CHECK takes it out.
     rs2 = real_labels("RS2")
