@@ -43,11 +43,16 @@ std::set<std::string> events_in(const std::string& text) {
     return out;
 }
 
-// The names in the table's first column: lines starting "| `name`".
+// The names in the first column of the "## Logs" section's table: lines starting "| `name`"
+// (other sections have tables of the same shape: metric families, ...).
 std::set<std::string> documented(const std::string& doc) {
     static const std::regex row(R"(\n\| `([a-z0-9_]+)` *\|)");
+    const std::size_t from = doc.find("\n## Logs\n");
+    if (from == std::string::npos) return {};
+    const std::size_t to = doc.find("\n## ", from + 1);
+    const std::string logs = doc.substr(from, to == std::string::npos ? std::string::npos : to - from);
     std::set<std::string> out;
-    for (std::sregex_iterator it(doc.begin(), doc.end(), row), end; it != end; ++it) out.insert((*it)[1].str());
+    for (std::sregex_iterator it(logs.begin(), logs.end(), row), end; it != end; ++it) out.insert((*it)[1].str());
     return out;
 }
 
