@@ -194,10 +194,18 @@ def test_telemetry_answers_what_dplbadm_shows(lab2):
     # between two telemetry queries, lies between them, and equals them where they agree.
     ws = status["workers"][0]
     assert set(w0) == set(ws)
+    def between(k, before, v, after):
+        assert before <= v <= after, (k, before, v, after)
+        if before == after:
+            assert v == before, k
+
     for k, v in ws.items():
-        assert w0[k] <= v <= w0_after[k], (k, w0[k], v, w0_after[k])
-        if w0[k] == w0_after[k]:
-            assert v == w0[k], k
+        if isinstance(v, dict):  # the worker's drops by reason (one level of nesting)
+            assert set(w0[k]) == set(v)
+            for r, n in v.items():
+                between(f"{k}.{r}", w0[k][r], n, w0_after[k][r])
+        else:
+            between(k, w0[k], v, w0_after[k])
     assert w0["rx_packets"] > 0 and w_all["0"]["rx_packets"] <= w0_after["rx_packets"]
     assert set(w_all) == {"0"} and w_all["0"]["lcore"] == ws["lcore"]
     for reason, n in drops_before.items():
