@@ -4,6 +4,7 @@
 #include <string>
 #include <vector>
 
+#include "common/service_notify.hpp"
 #include "control/dataplane_link/dataplane_link.hpp"
 #include "control/server/controller.hpp"
 #include "control/server/event_loop.hpp"
@@ -80,7 +81,14 @@ int main(int argc, char** argv) {
             if (w.is_string()) log_line("keepalived.conf: " + w.get<std::string>());
         log_line("loaded " + opts->keepalived_conf + " (" + std::to_string(reply.value("changes", 0)) + " changes)");
     }
+    // Ready (systemd Type=notify): the control socket is bound and the state (and the
+    // keepalived.conf) loaded. The dataplane need not be up: the link connects when it is.
+    if (auto e = service::notify_ready("serving " + opts->socket + ", " +
+                                       std::to_string(controller.config().services.size()) + " services"))
+        log_line(e->str());
     loop.run();
+    // run() returns once SIGTERM/SIGINT closed the sockets: what is left is the exit itself.
+    if (auto e = service::notify_stopping("stopping")) log_line(e->str());
     log_line("stopped");
     return 0;
 }

@@ -18,6 +18,7 @@
 #include <vector>
 
 #include "common/line_channel.hpp"
+#include "common/service_notify.hpp"
 #include "dataplane/runtime/control_server.hpp"
 #include "dataplane/runtime/kernel_address_watch.hpp"
 #include "dataplane/runtime/main_loop.hpp"
@@ -38,6 +39,12 @@ const char* usage =
     "  -- EAL-ARGS            appended to the configuration's \"eal\" arguments\n"
     "\n"
     "The first EAL lcore is the main (housekeeping) lcore; every other lcore runs a worker.\n";
+
+// A notification that could not be sent is logged; the process goes on (the service manager
+// then times the start out, which names the unit).
+void notify(const dplb::model::Status& e) {
+    if (e) std::fprintf(stderr, "dplb-dataplane: %s\n", e->str().c_str());
+}
 
 int fail(const std::string& msg) {
     std::fprintf(stderr, "dplb-dataplane: %s\n", msg.c_str());
@@ -247,7 +254,12 @@ int main(int argc, char** argv) {
         });
         std::fprintf(stderr, "dplb-dataplane: %u worker(s), idle mode %s, serving %s\n", rt.workers,
                      to_string(rt.config.idle), rt.config.control_socket.c_str());
+        // Ready (systemd Type=notify): the ports are started, the workers run and the socket
+        // listens, so dplb-control's first connection is served.
+        notify(service::notify_ready(std::to_string(rt.ports.size()) + " port(s), " + std::to_string(rt.workers) +
+                                     " worker(s), serving " + rt.config.control_socket));
         run_main_loop(rt, sfd);
+        notify(service::notify_stopping("stopping"));
         rt.stop.store(true);
     }
 
