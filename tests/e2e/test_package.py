@@ -276,7 +276,7 @@ def test_units_start_ready_and_stop(root):
         assert [p["name"] for p in status["ports"]] == ["p0"], status
         assert "STATUS=1 port(s), 1 worker(s)" in ready, ready
         assert unit_file.value(u_dp, "Service", "Restart") == "on-failure"
-        assert "dplb-hugepages.service" in unit_file.value(u_dp, "Unit", "Requires")
+        assert "dplb-hugepages.service" in " ".join(unit_file.values(u_dp, "Unit", "Requires"))
 
         u_ctl, _, ctl = start_unit(lab, root, "dplb-control.service", env_file, ctl_notify)
         ctl_notify.wait_for("READY=1", 30, ctl)
@@ -287,7 +287,7 @@ def test_units_start_ready_and_stop(root):
                    "dplb-control to reach the dataplane")
         assert unit_file.value(u_ctl, "Service", "Restart") == "always"
         assert unit_file.value(u_ctl, "Service", "StateDirectory") == "dplb"
-        assert "dplb-dataplane.service" in unit_file.value(u_ctl, "Unit", "Wants")
+        assert "dplb-dataplane.service" in " ".join(unit_file.values(u_ctl, "Unit", "Wants"))
         assert not unit_file.values(u_ctl, "Unit", "Requires") and not unit_file.values(u_ctl, "Unit", "BindsTo")
 
         # systemctl reload dplb-control
