@@ -301,6 +301,8 @@ def test_units_start_ready_and_stop(root):
         assert not ctl_socket.exists()
         stop_unit(lab, "dplb-dataplane.service", dp, dp_notify, 30)
         assert not dp_socket.exists()
+        for name, listener in (("dplb-dataplane", dp_notify), ("dplb-control", ctl_notify)):
+            print(f"PACKAGE-NOTIFY {name}: {[m.replace(chr(10), ' ') for m in listener.messages]}")
     finally:
         for listener in listeners:
             listener.close()
