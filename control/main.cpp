@@ -5,6 +5,7 @@
 #include <vector>
 
 #include "common/log.hpp"
+#include "common/service_notify.hpp"
 #include "control/dataplane_link/dataplane_link.hpp"
 #include "control/metrics/http_server.hpp"
 #include "control/metrics/scrape_exchange.hpp"
@@ -99,8 +100,16 @@ int main(int argc, char** argv) {
                 logger.warning("keepalived_warning", {{"path", opts->keepalived_conf}, {"warning", w.get<std::string>()}});
         logger.info("keepalived_loaded", {{"path", opts->keepalived_conf}, {"changes", reply.value("changes", 0)}});
     }
+    // Ready (systemd Type=notify): the control socket is bound and the state (and the
+    // keepalived.conf) loaded. The dataplane need not be up: the link connects when it is.
+    if (auto e = service::notify_ready("serving " + opts->socket + ", " +
+                                       std::to_string(controller.config().services.size()) + " services"))
+        logger.warning("service_notify_failed", {{"state", "READY"}, {"error", e->str()}});
     loop.run();
     http.stop();
+    // run() returns once SIGTERM/SIGINT closed the sockets: what is left is the exit itself.
+    if (auto e = service::notify_stopping("stopping"))
+        logger.warning("service_notify_failed", {{"state", "STOPPING"}, {"error", e->str()}});
     log::process().flush(true);  // what the rate limiter still holds back
     logger.info("stopped");
     return 0;

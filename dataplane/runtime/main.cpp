@@ -19,6 +19,7 @@
 
 #include "common/line_channel.hpp"
 #include "common/log.hpp"
+#include "common/service_notify.hpp"
 #include "dataplane/runtime/control_server.hpp"
 #include "dataplane/runtime/kernel_address_watch.hpp"
 #include "dataplane/runtime/log_fields.hpp"
@@ -44,6 +45,12 @@ const char* usage =
     "  -- EAL-ARGS            appended to the configuration's \"eal\" arguments\n"
     "\n"
     "The first EAL lcore is the main (housekeeping) lcore; every other lcore runs a worker.\n";
+
+// A notification that could not be sent is logged; the process goes on (the service manager
+// then times the start out, which names the unit).
+void notify(const char* state, const dplb::model::Status& e) {
+    if (e) log::Logger{}.warning("service_notify_failed", {{"state", state}, {"error", e->str()}});
+}
 
 int fail(const std::string& msg) {
     log::Logger{}.error("start_refused", {{"error", msg}});
@@ -277,7 +284,12 @@ int main(int argc, char** argv) {
         logger.info("started", {{"workers", rt.workers},
                                 {"idle_mode", to_string(rt.config.idle)},
                                 {"socket", rt.config.control_socket}});
+        // Ready (systemd Type=notify): the ports are started, the workers run and the socket
+        // listens, so dplb-control's first connection is served.
+        notify("READY", service::notify_ready(std::to_string(rt.ports.size()) + " port(s), " + std::to_string(rt.workers) +
+                                              " worker(s), serving " + rt.config.control_socket));
         run_main_loop(rt, sfd);
+        notify("STOPPING", service::notify_stopping("stopping"));
         rt.stop.store(true);
     }
 
