@@ -332,14 +332,24 @@ class Lab:
             if self.dataplane.poll() is not None:
                 raise RuntimeError(f"dplb-dataplane exited {self.dataplane.returncode}:\n{self.log('dataplane.log')}")
             for name, (tap, segment) in self.taps.items():
-                # After a SIGKILL the old tap may still be being torn down when the new
-                # process creates its own: wait until the name is there.
-                wait_until(lambda: sh("ip", "link", "show", tap, check=False).returncode == 0, 10, f"tap {tap}")
-                # The kernel side needs its own MAC, or the bridge thinks the DPDK MAC is local.
                 idx = list(self.taps).index(name)
-                sh("ip", "link", "set", tap, "address", f"02:ee:00:{self.mac_tag}:0{idx}:01")
-                sh("ip", "link", "set", tap, "netns", self.switch)
-                sh("ip", "-n", self.switch, "link", "set", tap, "master", self.segments[segment], "up")
+
+                def attach(tap=tap, segment=segment, idx=idx):
+                    # After a SIGKILL the old tap (in the switch namespace) may still be being
+                    # torn down while the new process creates its own in the root namespace: a
+                    # step can then find no device, or the old one; try the sequence again
+                    # until the new tap is on its bridge. The kernel side needs its own MAC,
+                    # or the bridge thinks the DPDK MAC is local.
+                    if sh("ip", "link", "show", tap, check=False).returncode == 0:
+                        sh("ip", "link", "set", tap, "address", f"02:ee:00:{self.mac_tag}:0{idx}:01", check=False)
+                        sh("ip", "link", "set", tap, "netns", self.switch, check=False)
+                    sh("ip", "-n", self.switch, "link", "set", tap, "master", self.segments[segment], "up",
+                       check=False)
+                    if sh("ip", "link", "show", tap, check=False).returncode == 0:
+                        return False  # the new tap is still here: the old one held the name there
+                    shown = sh("ip", "-n", self.switch, "link", "show", tap, check=False)
+                    return shown.returncode == 0 and f"master {self.segments[segment]}" in shown.stdout
+                wait_until(attach, 10, f"tap {tap} on its bridge")
         except Exception:
             sys.stderr.write(self.log("dataplane.log"))
             raise

@@ -204,7 +204,9 @@ def test_connections_survive_failover_nat_and_fullnat(ha):
     killed = time.monotonic()
     a.kill_dataplane()
     measure("takeover (B holds the VIPs)", lab.takeover(b, killed, address=VIP_NAT))
-    assert owned(b) == ({VIP, VIP_NAT}, {LIP}), owned(b)  # the local address moved with its VIP
+    # The local address moves with its VIP (the dataplane reads the twin's addresses over
+    # rtnetlink: on a loaded machine a moment after keepalived added them).
+    wait_until(lambda: owned(b) == ({VIP, VIP_NAT}, {LIP}), 5, "B's dataplane to own the VIPs and the local address")
     client.wait(timeout=90)
     results = json.loads(lab.log("streams.log").splitlines()[-1])
     for mode, port in ports.items():
