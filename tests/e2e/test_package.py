@@ -48,7 +48,8 @@ EXPECTED_DOCS = {
     "changelog", "copyright", "README.md", "api.md", "architecture.md", "configuration.md", "ha.md",
     "health.md", "keepalived.md", "operations.md", "packaging.md",
     "examples/dataplane-tap.json", "examples/dataplane-trex.json", "examples/services-fullnat.json",
-    "examples/ha-master.conf", "examples/ha-backup.conf",
+    "examples/ha-master.conf", "examples/ha-backup.conf", "examples/dplb.json",
+    "images/prometheus-lab.png",
 }
 EXPECTED_CONFFILES = {"/etc/default/dplb", "/etc/dplb/dataplane.json"}
 
@@ -99,7 +100,7 @@ def test_file_list(deb, root):
     finally:
         shutil.rmtree(control, ignore_errors=True)
     depends = sh("dpkg-deb", "-f", deb, "Depends").stdout
-    for needed in ("libsystemd0", "librte-eal23", "dpdk", "librte-mempool-ring23"):
+    for needed in ("libsystemd0", "librte-eal23", "dpdk", "librte-mempool-ring23", "libcpp-httplib0.11"):
         assert needed in depends, f"Depends lacks {needed}: {depends}"
 
 
@@ -262,7 +263,7 @@ def test_units_start_ready_and_stop(root):
         env_file.write_text(
             f"DPLB_DATAPLANE_CONFIG={config}\nDPLB_DATAPLANE_OPTS=\n"
             f'DPLB_CONTROL_OPTS="--socket {ctl_socket} --dataplane-socket {dp_socket} '
-            f'--state {lab.tmp}/state/config.json"\n')
+            f'--state {lab.tmp}/state/config.json --metrics-listen off"\n')
         dp_notify = NotifyListener(lab.tmp / "notify-dataplane")
         ctl_notify = NotifyListener(lab.tmp / "notify-control")
         listeners += [dp_notify, ctl_notify]
