@@ -105,4 +105,9 @@ json ControlServer::handle_shared(const json& req) {
     return handle(req);
 }
 
+model::StatsSnapshot ControlServer::stats_snapshot_shared() {
+    std::lock_guard lock(serving_);
+    return stats_snapshot();
+}
+
 }  // namespace dplb::runtime
