@@ -47,7 +47,10 @@ ControlServer::ControlServer(Runtime& rt)
     // Until dplb-control pushes services, the ports still answer ARP and ping.
     if (!rt_.snapshot.load()) {
         auto empty = builder_.build(config::Config{}, 0);
-        if (empty) rt_.snapshot.exchange(empty->release());
+        if (empty) {
+            rt_.snapshot.exchange(empty->release());
+            published_at_ = std::chrono::steady_clock::now();  // snapshot_age counts from here, not boot
+        }
     }
 }
 
@@ -100,6 +103,11 @@ json ControlServer::handle(const json& req) {
 json ControlServer::handle_shared(const json& req) {
     std::lock_guard lock(serving_);
     return handle(req);
+}
+
+model::StatsSnapshot ControlServer::stats_snapshot_shared() {
+    std::lock_guard lock(serving_);
+    return stats_snapshot();
 }
 
 }  // namespace dplb::runtime

@@ -53,6 +53,9 @@ public:
     // The reply line (without newline) to `request`: handle()'s, dumped, or for `counters`
     // written directly as text (codec/counters_text.hpp). Under serving_, as handle_shared().
     std::string handle_text(const nlohmann::json& request);
+    // stats_snapshot() under serving_, for the telemetry thread: the caller converts what it
+    // needs after the lock is released, so the control thread is not stalled meanwhile.
+    model::StatsSnapshot stats_snapshot_shared();
 
 private:
     nlohmann::json apply(const nlohmann::json& request);

@@ -1,5 +1,6 @@
 // `status`: per-worker counters (every counter of stats/worker_counters.hpp, by its name),
 // drops by reason, ports and their steering.
+#include <atomic>
 #include <chrono>
 #include <cstdio>
 #include <filesystem>
@@ -88,7 +89,16 @@ json ControlServer::status() const {
     for (unsigned w = 0; w < rt_.workers; ++w) {
         const fwd::Forwarder* f = rt_.forwarders[w].load(std::memory_order_acquire);
         const WorkerCounters& c = f->counters();
-        uint64_t live = c.sessions_created.get() - c.sessions_expired.get();
+        // Sessions in use, read while the worker keeps creating and ending them. `expired`
+        // first: every session the worker ended by then was created before, so `created`
+        // read afterwards is at least as large (the fence keeps the compiler and CPU from
+        // hoisting the second load). Read the other way round, a session created and ended
+        // between the two loads made `created - expired` wrap to ~1.8e19. The clamp
+        // guards what relaxed counters do not promise on every architecture.
+        const uint64_t expired = c.sessions_expired.get();
+        std::atomic_thread_fence(std::memory_order_acquire);
+        const uint64_t created = c.sessions_created.get();
+        const uint64_t live = created > expired ? created - expired : 0;
         sessions += live;
         add_drops(c);
         json wj = {{"worker", w}, {"lcore", rt_.worker_lcores[w]}, {"sessions", live},

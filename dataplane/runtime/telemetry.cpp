@@ -2,6 +2,7 @@
 
 #include <rte_telemetry.h>
 
+#include <climits>
 #include <mutex>
 #include <string>
 
@@ -21,8 +22,12 @@ ControlServer* attached = nullptr;  // guarded by attached_mutex
 void add_scalar(rte_tel_data* d, const char* key, const json& v) {
     if (v.is_number_unsigned() || v.is_boolean())
         rte_tel_data_add_dict_u64(d, key, v.is_boolean() ? uint64_t(v.get<bool>()) : v.get<uint64_t>());
-    else if (v.is_number_integer())
+    else if (v.is_number_integer() && v.get<int64_t>() >= 0)  // a signed json holding a count
+        rte_tel_data_add_dict_u64(d, key, uint64_t(v.get<int64_t>()));
+    else if (v.is_number_integer() && v.get<int64_t>() >= INT_MIN)  // DPDK 22.11's int is 32-bit
         rte_tel_data_add_dict_int(d, key, int(v.get<int64_t>()));
+    else if (v.is_number_integer())  // below int's range: as text, not truncated
+        rte_tel_data_add_dict_string(d, key, std::to_string(v.get<int64_t>()).c_str());
     else if (v.is_string())
         rte_tel_data_add_dict_string(d, key, v.get<std::string>().c_str());
     else if (!v.is_null())
@@ -57,29 +62,38 @@ void fill(rte_tel_data* d, const json& view) {
     }
 }
 
-template <class View>
-int answer(const char* request, const char* params, rte_tel_data* d, View view) {
+// Runs `fetch` on the attached server (it takes serving_ itself) and `view` on its result,
+// outside serving_: the control thread goes on while the reply is shaped.
+template <class Fetch, class View>
+int answer(const char* params, rte_tel_data* d, Fetch fetch, View view) {
     model::Result<json> out = model::Error{"", "dplb's control thread is not serving (starting or stopping)"};
     {
         std::lock_guard lock(attached_mutex);
-        if (attached) {
-            json reply = attached->handle_shared({{"cmd", request}});
-            out = reply.value("ok", false) ? view(reply, std::string_view(params ? params : ""))
-                                           : model::Error{"", reply.value("error", std::string("request failed"))};
-        }
+        if (attached) out = view(fetch(*attached), std::string_view(params ? params : ""));
     }
     fill(d, out ? *out : json{{"error", out.error().str()}});
     return 0;
 }
 
+json status_reply(ControlServer& server) { return server.handle_shared({{"cmd", "status"}}); }
+
+// A view of the `status` reply, or the reply's error.
+template <class View>
+auto of_status(View view) {
+    return [view](const json& reply, std::string_view params) -> model::Result<json> {
+        if (!reply.value("ok", false)) return model::Error{"", reply.value("error", std::string("request failed"))};
+        return view(reply, params);
+    };
+}
+
 int services_cmd(const char*, const char* params, rte_tel_data* d) {
-    return answer("stats", params, d, telemetry::services_view);
+    return answer(params, d, [](ControlServer& s) { return s.stats_snapshot_shared(); }, telemetry::services_view);
 }
 int workers_cmd(const char*, const char* params, rte_tel_data* d) {
-    return answer("status", params, d, telemetry::workers_view);
+    return answer(params, d, status_reply, of_status(telemetry::workers_view));
 }
 int drops_cmd(const char*, const char* params, rte_tel_data* d) {
-    return answer("status", params, d, telemetry::drops_view);
+    return answer(params, d, status_reply, of_status(telemetry::drops_view));
 }
 
 }  // namespace

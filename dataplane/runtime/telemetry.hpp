@@ -3,7 +3,8 @@
 // telemetry socket /var/run/dpdk/<file-prefix>/dpdk_telemetry.v2 (dpdk-telemetry.py -f PREFIX).
 //
 // Threading: the callbacks run on DPDK's telemetry thread, which is not a QSBR reader. They
-// answer through ControlServer::handle_shared (`stats`, `status`), which runs under the
+// answer through ControlServer::handle_shared (`status`) and stats_snapshot_shared (the
+// counters /dplb/services reshapes after releasing the mutex), which run under the
 // control server's serving mutex: the control thread holds it while it handles a request,
 // and only then does it publish or free a snapshot, so the snapshot a callback reads stays
 // alive. DPDK 22.11's callbacks take no argument: the server is found through one

@@ -5,6 +5,8 @@
 #include <charconv>
 #include <optional>
 
+#include "codec/config_json.hpp"
+#include "codec/stats_json.hpp"
 #include "dataplane/stats/drop_reason.hpp"
 
 namespace dplb::runtime::telemetry {
@@ -93,14 +95,20 @@ std::string service_name(const json& svc) {
     return proto + " " + svc.value("address", "") + ":" + (svc.contains("port") ? svc["port"].dump() : "0");
 }
 
-model::Result<json> services_view(const json& stats_reply, std::string_view params) {
-    const json& services = array_member(stats_reply, "services");
+std::string service_name(const config::ServiceKey& key) { return service_name(model::key_to_json(key)); }
+
+model::Result<json> services_view(const model::StatsSnapshot& stats, std::string_view params) {
+    const std::vector<model::ServiceStats>& services = stats.services;
+    // The one service as the `stats` reply has it: the only entry converted to JSON.
+    auto one = [&](const model::ServiceStats& s) {
+        return one_service(model::stats_reply_to_json(model::StatsSnapshot{stats.generation, {s}})["services"][0]);
+    };
     if (params.empty()) {
         json out = {{"count", services.size()}, {"listed", 0}, {"services", json::array()}};
         Budget budget(out);
         std::size_t listed = 0;
-        for (const json& s : services) {
-            if (listed == 512 || !budget.push(out["services"], service_name(s))) break;
+        for (const model::ServiceStats& s : services) {
+            if (listed == 512 || !budget.push(out["services"], service_name(s.key))) break;
             ++listed;
         }
         out["listed"] = listed;
@@ -110,10 +118,10 @@ model::Result<json> services_view(const json& stats_reply, std::string_view para
         if (*i >= services.size())
             return model::Error{"", "no service " + std::string(params) + " (there are " +
                                         std::to_string(services.size()) + "; /dplb/services lists them)"};
-        return one_service(services[*i]);
+        return one(services[*i]);
     }
-    for (const json& s : services)
-        if (same_name(service_name(s), params)) return one_service(s);
+    for (const model::ServiceStats& s : services)
+        if (same_name(service_name(s.key), params)) return one(s);
     return model::Error{"", "no service '" + std::string(params) +
                                 "' (give a name as /dplb/services lists it, e.g. 'TCP 10.0.0.1:80', or its index)"};
 }

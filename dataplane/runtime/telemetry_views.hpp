@@ -1,6 +1,6 @@
 // The answers of dplb's DPDK telemetry commands (telemetry.hpp), made from the dataplane
-// socket's `stats` and `status` replies (docs/api.md): the numbers are summed once, by the
-// code that answers dplbadm, and only reshaped here. EAL-free: unit-tested.
+// socket's `status` reply and the `stats` reply's snapshot (docs/api.md): the numbers are
+// summed once, by the code that answers dplbadm, and only reshaped here. EAL-free: unit-tested.
 //
 // DPDK 22.11's telemetry limits a reply: a dictionary whose keys are [A-Za-z0-9_/] and whose
 // values are numbers, strings (< 128 bytes) or one level of dictionaries or arrays of those,
@@ -16,6 +16,7 @@
 #include <string_view>
 
 #include "common/result.hpp"
+#include "model/stats.hpp"
 
 namespace dplb::runtime::telemetry {
 
@@ -24,13 +25,17 @@ inline constexpr std::size_t reply_budget = 15 * 1024;
 
 // "TCP 192.168.227.128:80", "UDP ...", "FWM 5": a service of a `stats` reply, as listed.
 std::string service_name(const nlohmann::json& service);
+std::string service_name(const config::ServiceKey& key);
 
 // /dplb/services: {"count": N, "listed": k, "services": [names]}.
 // /dplb/services,NAME (as listed, any case) or /dplb/services,INDEX (into that list): the
 // service's counters and rates, "real_servers" (how many) and "listed", and each listed real
 // server as "real0", "real1", ...: {address, port, active_conns, inactive_conns,
 // persistent_conns, syn_timeouts, resets, conns, inpkts, ..., cps, ...}.
-model::Result<nlohmann::json> services_view(const nlohmann::json& stats_reply, std::string_view params);
+// From the snapshot rather than the `stats` JSON: only the listed names or the one service
+// asked for are converted, and after serving_ is released (telemetry.cpp); the whole tree
+// of every service with its rates is what codec/counters_text.hpp avoids at 10,000 services.
+model::Result<nlohmann::json> services_view(const model::StatsSnapshot& stats, std::string_view params);
 
 // /dplb/workers: {"0": {lcore, sessions, rx_packets, rx_bytes, tx_packets, tx_bytes,
 // redirected_in, redirected_out}, "1": ...}; /dplb/workers,N: every counter of worker N as

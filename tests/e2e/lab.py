@@ -51,23 +51,58 @@ def wait_until(predicate, timeout, what, interval=0.05):
     raise TimeoutError(f"timed out after {timeout}s waiting for {what}")
 
 
+def _kill_stale(pids):
+    """SIGKILLs the processes of a test run that was itself killed (their pids already checked
+    against /proc): all stopped first, so a keepalived parent cannot respawn a child meanwhile."""
+    for sig in (signal.SIGSTOP, signal.SIGKILL):
+        for pid in pids:
+            try:
+                os.kill(pid, sig)
+            except ProcessLookupError:
+                pass
+
+
+def _processes_using(directory):
+    """Pids whose command line names `directory` (Prometheus's --config.file, keepalived's
+    --use-file/--pid, ...): the daemons of a killed run, found by what is unique to that run
+    rather than by a pid file's number, which a new process may have taken since."""
+    key = str(directory).encode()
+    pids = []
+    for p in Path("/proc").iterdir():
+        if not p.name.isdigit():
+            continue
+        try:
+            if key in (p / "cmdline").read_bytes():
+                pids.append(int(p.name))
+        except OSError:  # gone meanwhile
+            pass
+    return pids
+
+
 def sweep_stale():
-    """Removes namespaces and DPDK run dirs left by test runs whose process is gone."""
+    """Removes namespaces, DPDK run dirs and temporary directories left by test runs whose
+    process is gone, killing first what still runs of them: processes in their namespaces and
+    daemons naming their directories (Prometheus of prometheus_server.py, started in a new
+    session with only a pid file to find it by, keepalived, ...). Done before removing, since
+    without the directory nothing ties such a process to the dead run."""
     try:
         names = sh("ip", "netns", "list").stdout.split()
     except subprocess.CalledProcessError:
         return
-    for name in names:
-        m = re.match(rf"{NS_PREFIX}(\d+)x", name)
-        if m and not Path(f"/proc/{m.group(1)}").exists():
-            sh("ip", "netns", "del", name, check=False)
     for parent in (Path("/var/run/dpdk"), Path(tempfile.gettempdir())):
         if not parent.is_dir():
             continue
         for d in parent.glob(f"{NS_PREFIX}*"):
             m = re.match(rf"{NS_PREFIX}(\d+)x", d.name)
             if m and d.is_dir() and not Path(f"/proc/{m.group(1)}").exists():
+                _kill_stale(_processes_using(d))
                 shutil.rmtree(d, ignore_errors=True)
+    for name in names:
+        m = re.match(rf"{NS_PREFIX}(\d+)x", name)
+        if m and not Path(f"/proc/{m.group(1)}").exists():
+            pids = sh("ip", "netns", "pids", name, check=False).stdout.split()
+            _kill_stale([int(p) for p in pids if p.isdigit()])
+            sh("ip", "netns", "del", name, check=False)
     # Hugepage files of dataplanes started with in_memory=False (Lab.start_dataplane).
     for f in HUGEPAGES.glob(f"{NS_PREFIX}*"):
         m = re.match(rf"{NS_PREFIX}(\d+)x", f.name)

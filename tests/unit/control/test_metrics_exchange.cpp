@@ -2,7 +2,11 @@
 // --metrics-listen's parsing.
 #include <catch2/catch.hpp>
 
+#include <arpa/inet.h>
+#include <netinet/in.h>
 #include <poll.h>
+#include <sys/socket.h>
+#include <unistd.h>
 
 #include <atomic>
 #include <thread>
@@ -117,17 +121,23 @@ TEST_CASE("dplb-control options: --metrics-listen") {
 }
 
 TEST_CASE("metrics HTTP server: a taken port is refused with the address named") {
+    // The port is taken by a listening socket of this test, on a port the kernel chose: free
+    // when chosen, so the refusal is always tested (a fixed port may be someone else's).
+    int holder = ::socket(AF_INET, SOCK_STREAM, 0);
+    REQUIRE(holder >= 0);
+    sockaddr_in addr{};
+    addr.sin_family = AF_INET;
+    addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    socklen_t len = sizeof addr;
+    REQUIRE(::bind(holder, reinterpret_cast<sockaddr*>(&addr), sizeof addr) == 0);
+    REQUIRE(::listen(holder, 1) == 0);
+    REQUIRE(::getsockname(holder, reinterpret_cast<sockaddr*>(&addr), &len) == 0);
+    const uint16_t port = ntohs(addr.sin_port);
+
     metrics::ScrapeExchange x;
-    metrics::HttpServer a(x, 1s), b(x, 1s);
-    // An ephemeral port: bind a socket to find a free one is racy; use a fixed high port and
-    // accept either outcome for the first server, as long as the second is refused.
-    metrics::ListenAddress at{"127.0.0.1", 39469};
-    if (auto e = a.start(at)) {
-        WARN("port 39469 taken on this machine: " << e->message);
-        return;
-    }
-    auto e = b.start(at);
+    metrics::HttpServer a(x, 1s);
+    auto e = a.start(metrics::ListenAddress{"127.0.0.1", port});
+    ::close(holder);
     REQUIRE(e);
-    CHECK(e->message.find("cannot listen on 127.0.0.1:39469 for /metrics") == 0);
-    a.stop();
+    CHECK(e->message.find("cannot listen on 127.0.0.1:" + std::to_string(port) + " for /metrics") == 0);
 }

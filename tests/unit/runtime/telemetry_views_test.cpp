@@ -4,6 +4,7 @@
 
 #include <regex>
 
+#include "codec/stats_json.hpp"
 #include "dataplane/runtime/telemetry_views.hpp"
 #include "dataplane/stats/drop_reason.hpp"
 
@@ -35,6 +36,13 @@ json stats_reply(std::size_t services, std::size_t reals_each) {
     return {{"ok", true}, {"generation", 3}, {"services", list}};
 }
 
+// What services_view reads: the snapshot the `stats` reply above is made from.
+dplb::model::StatsSnapshot stats_snapshot(std::size_t services, std::size_t reals_each) {
+    auto snap = dplb::model::stats_reply_from_json(stats_reply(services, reals_each));
+    REQUIRE(snap);
+    return *snap;
+}
+
 // What DPDK 22.11 accepts as a dictionary key.
 bool valid_key(const std::string& k) { return std::regex_match(k, std::regex("[A-Za-z0-9_/]+")); }
 
@@ -63,7 +71,7 @@ void check_limits(const json& view) {
 }  // namespace
 
 TEST_CASE("telemetry /dplb/services: the list, then one service by name or index") {
-    json reply = stats_reply(2, 2);
+    auto reply = stats_snapshot(2, 2);
     auto list = services_view(reply, "");
     REQUIRE(list);
     CHECK(*list == json{{"count", 3}, {"listed", 3}, {"services", {"TCP 192.168.0.0:80", "UDP 192.168.0.1:81", "FWM 7"}}});
@@ -91,7 +99,7 @@ TEST_CASE("telemetry /dplb/services: the list, then one service by name or index
 }
 
 TEST_CASE("telemetry /dplb/services: large tables stay within DPDK's limits and say so") {
-    json reply = stats_reply(2000, 1);
+    auto reply = stats_snapshot(2000, 1);
     auto list = services_view(reply, "");
     REQUIRE(list);
     check_limits(*list);
@@ -100,7 +108,7 @@ TEST_CASE("telemetry /dplb/services: large tables stay within DPDK's limits and 
     CHECK((*list)["listed"].get<std::size_t>() > 300);
     CHECK((*list)["listed"].get<std::size_t>() <= 512);
 
-    json big = stats_reply(1, 1000);
+    auto big = stats_snapshot(1, 1000);
     auto one = services_view(big, "0");
     REQUIRE(one);
     check_limits(*one);
