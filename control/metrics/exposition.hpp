@@ -43,6 +43,9 @@ private:
 
 class ExpositionWriter {
 public:
+    ExpositionWriter() = default;
+    // Writes into `buffer`'s memory (its text is discarded).
+    explicit ExpositionWriter(std::string buffer) : out_(std::move(buffer)) { out_.clear(); }
     // Starts a family (its HELP and TYPE lines); the samples written next belong to it.
     // Counter names end in _total as Prometheus' conventions (and promtool) ask.
     void family(std::string_view name, MetricType type, std::string_view help);

@@ -65,7 +65,11 @@ HttpServer::HttpServer(ScrapeExchange& exchange, std::chrono::milliseconds wait)
         }
         // A provider with a known length: httplib sends it as it is (no copy, and no gzip,
         // which costs more than sending the page over the network a scraper sits on).
-        auto body = std::make_shared<std::string>(std::move(*page));
+        // Once sent (the provider dropped), the page's memory goes back for the next render.
+        std::shared_ptr<std::string> body(new std::string(std::move(*page)), [&exchange](std::string* p) {
+            exchange.give_back(std::move(*p));
+            delete p;
+        });
         res.set_content_provider(body->size(), std::string(content_type),
                                  [body](size_t offset, size_t length, httplib::DataSink& sink) {
                                      return sink.write(body->data() + offset, length);

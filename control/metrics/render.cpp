@@ -16,25 +16,54 @@ namespace {
 constexpr auto counter = MetricType::counter;
 constexpr auto gauge = MetricType::gauge;
 
-std::string ip_text(Ip4 a) {
+// Label sets written straight into one flat buffer (one allocation for all of them, not two
+// strings per real server): at 10,000 services x 8 the strings' malloc/free was a tenth of a
+// scrape. Addresses, numbers and protocol names never need escaping.
+void append_service_labels(std::string& out, const config::ServiceKey& k) {
+    out += "vip=\"";
+    if (!k.is_fwmark()) append_ip4(out, k.address);
+    out += "\",port=\"";
+    append_number(out, uint64_t(k.is_fwmark() ? 0 : k.port));
+    out += "\",proto=\"";
+    out += config::to_string(k.protocol);
+    out += "\",fwmark=\"";
+    if (k.is_fwmark()) append_number(out, uint64_t(k.fwmark));
+    out += '"';
+}
+
+void append_real_labels(std::string& out, std::string_view service, Ip4 address, uint16_t port) {
+    out += service;
+    out += ",real=\"";
+    append_ip4(out, address);
+    out += "\",real_port=\"";
+    append_number(out, uint64_t(port));
+    out += '"';
+}
+
+// Many label sets in one buffer; [i] is the i-th added.
+class LabelTable {
+public:
+    void reserve(std::size_t n) {
+        ends_.reserve(n);
+        text_.reserve(n * 80);
+    }
+    std::string& text() { return text_; }  // append a set, then end()
+    void end() { ends_.push_back(text_.size()); }
+    std::size_t size() const { return ends_.size(); }
+    std::string_view operator[](std::size_t i) const {
+        std::size_t begin = i ? ends_[i - 1] : 0;
+        return std::string_view(text_).substr(begin, ends_[i] - begin);
+    }
+
+private:
+    std::string text_;
+    std::vector<std::size_t> ends_;
+};
+
+std::string service_label_text(const config::ServiceKey& k) {
     std::string s;
-    append_ip4(s, a);
+    append_service_labels(s, k);
     return s;
-}
-
-Labels service_labels(const config::ServiceKey& k) {
-    Labels l;
-    if (k.is_fwmark()) l.add("vip", "").add("port", "0");
-    else l.add("vip", ip_text(k.address)).add("port", std::to_string(k.port));
-    l.add("proto", config::to_string(k.protocol));
-    l.add("fwmark", k.is_fwmark() ? std::to_string(k.fwmark) : std::string());
-    return l;
-}
-
-Labels real_labels(const config::ServiceKey& k, Ip4 address, uint16_t port) {
-    Labels l = service_labels(k);
-    l.add("real", ip_text(address)).add("real_port", std::to_string(port));
-    return l;
 }
 
 // A member of a dataplane reply, which is trusted for nothing: absent or not a number is 0.
@@ -73,13 +102,20 @@ void change_duration(ExpositionWriter& w, const Histogram& h) {
 // unchecked servers) of every configured real server; check duration and transitions of the
 // checked ones.
 void real_config(ExpositionWriter& w, const config::Config& c, const std::vector<health::ServiceStatus>* health) {
-    std::vector<std::string> labels;
+    LabelTable labels;
     std::vector<const config::RealServer*> reals;
-    for (const auto& s : c.services)
+    std::size_t n = 0;
+    for (const auto& s : c.services) n += s.reals.size();
+    labels.reserve(n);
+    reals.reserve(n);
+    for (const auto& s : c.services) {
+        const std::string svc = service_label_text(s.key);
         for (const auto& r : s.reals) {
-            labels.push_back(real_labels(s.key, r.address, r.port).text());
+            append_real_labels(labels.text(), svc, r.address, r.port);
+            labels.end();
             reals.push_back(&r);
         }
+    }
     w.family("dplb_real_server_weight", gauge, "Configured weight of the real server");
     for (std::size_t i = 0; i < reals.size(); ++i) w.sample(labels[i], uint64_t(reals[i]->weight));
     w.family("dplb_real_server_up", gauge,
@@ -101,7 +137,9 @@ void real_config(ExpositionWriter& w, const config::Config& c, const std::vector
                     double d = std::chrono::duration<double>(*ch.last_duration).count();
                     longest = std::max(longest.value_or(0.0), d);
                 }
-            checked.push_back({real_labels(s.service, r.address, r.port).text(), longest, r.transitions});
+            std::string lbl;
+            append_real_labels(lbl, service_label_text(s.service), r.address, r.port);
+            checked.push_back({std::move(lbl), longest, r.transitions});
         }
     w.family("dplb_real_server_check_duration_seconds", gauge,
              "Duration of the last health check attempt of the real server (the longest of its checkers' last attempts)");
@@ -128,19 +166,27 @@ constexpr CounterFamily counter_families[] = {
 };
 
 void traffic(ExpositionWriter& w, const model::StatsSnapshot& s) {
-    std::vector<std::string> svc_labels;
+    LabelTable svc_labels;
     svc_labels.reserve(s.services.size());
-    for (const auto& svc : s.services) svc_labels.push_back(service_labels(svc.key).text());
+    for (const auto& svc : s.services) {
+        append_service_labels(svc_labels.text(), svc.key);
+        svc_labels.end();
+    }
     for (const auto& f : counter_families) {
         w.family(std::string("dplb_virtual_service_") + f.suffix, counter,
                  std::string(f.help) + " by the virtual service, since the dataplane started");
         for (std::size_t i = 0; i < s.services.size(); ++i) w.sample(svc_labels[i], s.services[i].stats.*f.member);
     }
-    std::vector<std::string> labels;
+    LabelTable labels;
     std::vector<const model::RealServerStats*> reals;
-    for (const auto& svc : s.services)
-        for (const auto& r : svc.reals) {
-            labels.push_back(real_labels(svc.key, r.address, r.port).text());
+    std::size_t n = 0;
+    for (const auto& svc : s.services) n += svc.reals.size();
+    labels.reserve(n);
+    reals.reserve(n);
+    for (std::size_t i = 0; i < s.services.size(); ++i)
+        for (const auto& r : s.services[i].reals) {
+            append_real_labels(labels.text(), svc_labels[i], r.address, r.port);
+            labels.end();
             reals.push_back(&r);
         }
     for (const auto& f : counter_families) {
@@ -268,8 +314,8 @@ void sync(ExpositionWriter& w, const json& status) {
 
 }  // namespace
 
-std::string render(const MetricsInput& in) {
-    ExpositionWriter w;
+std::string render(const MetricsInput& in, std::string buffer) {
+    ExpositionWriter w(std::move(buffer));
     // ~110 bytes a line: 9 lines per real server, 5 per service, a few kB for the rest.
     std::size_t reals = 0;
     for (const auto& s : in.config->services) reals += s.reals.size();

@@ -33,6 +33,8 @@ struct MetricsInput {
     const Histogram* change_duration = nullptr;  // required
 };
 
-std::string render(const MetricsInput& in);
+// `buffer`: memory to render into (its text is discarded), e.g. the last page's, handed back
+// by ScrapeExchange::take_buffer(): a fresh 90 MB page pays a page fault per 4 kB first touched.
+std::string render(const MetricsInput& in, std::string buffer = {});
 
 }  // namespace dplb::metrics

@@ -51,6 +51,16 @@ void ScrapeExchange::serve(const std::function<std::string()>& render) {
     answered_.notify_all();
 }
 
+void ScrapeExchange::give_back(std::string page) {
+    std::lock_guard lock(mutex_);
+    if (page.capacity() > spare_.capacity()) spare_ = std::move(page);
+}
+
+std::string ScrapeExchange::take_buffer() {
+    std::lock_guard lock(mutex_);
+    return std::move(spare_);
+}
+
 void ScrapeExchange::close() {
     std::lock_guard lock(mutex_);
     closed_ = true;

@@ -87,7 +87,7 @@ public:
 
     // The /metrics page (controller_metrics.cpp): asks the dataplane for `stats` and
     // `status`, reads the checkers' state and renders them with `change_duration`.
-    std::string render_metrics(const metrics::Histogram& change_duration);
+    std::string render_metrics(const metrics::Histogram& change_duration, std::string buffer = {});
     // Whether the last request given to stage()/stage_line() was a configuration change
     // (mutations, batch, load-keepalived), answered or staged: the event loop times those.
     bool last_request_was_change() const { return last_was_change_; }

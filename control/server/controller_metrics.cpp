@@ -11,7 +11,7 @@ namespace dplb::server {
 
 using nlohmann::json;
 
-std::string Controller::render_metrics(const metrics::Histogram& change_duration) {
+std::string Controller::render_metrics(const metrics::Histogram& change_duration, std::string buffer) {
     std::optional<model::StatsSnapshot> stats;
     std::optional<json> status;
     if (link_.connected()) {
@@ -37,7 +37,7 @@ std::string Controller::render_metrics(const metrics::Histogram& change_duration
     in.status = stats && status ? &*status : nullptr;
     in.health = &checks;
     in.change_duration = &change_duration;
-    return metrics::render(in);
+    return metrics::render(in, std::move(buffer));
 }
 
 }  // namespace dplb::server

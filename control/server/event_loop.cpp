@@ -88,7 +88,7 @@ void EventLoop::run() {
             if (fd == listen_fd_) accept_clients();
             else if (fd == health_fd_) health_->engine().on_ready();
             else if (scrape_ && fd == scrape_->fd())
-                scrape_->serve([this] { return controller_.render_metrics(change_durations_); });
+                scrape_->serve([this] { return controller_.render_metrics(change_durations_, scrape_->take_buffer()); });
             else if (fd == signal_fd_) {
                 signalfd_siginfo si{};
                 if (::read(signal_fd_, &si, sizeof si) != sizeof si) continue;

@@ -141,3 +141,16 @@ TEST_CASE("metrics HTTP server: a taken port is refused with the address named")
     REQUIRE(e);
     CHECK(e->message.find("cannot listen on 127.0.0.1:" + std::to_string(port) + " for /metrics") == 0);
 }
+
+TEST_CASE("scrape exchange: a sent page's memory is handed to the next render, the larger kept") {
+    metrics::ScrapeExchange x;
+    CHECK(x.take_buffer().capacity() <= std::string().capacity());  // nothing given back yet
+    std::string big(1 << 20, 'x');
+    const char* memory = big.data();
+    x.give_back(std::move(big));
+    x.give_back(std::string(100, 'y'));  // smaller: the larger one stays
+    std::string buffer = x.take_buffer();
+    CHECK(buffer.data() == memory);
+    CHECK(buffer.capacity() >= std::size_t(1) << 20);
+    CHECK(x.take_buffer().empty());  // taken once
+}

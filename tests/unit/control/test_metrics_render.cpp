@@ -116,6 +116,9 @@ TEST_CASE("metrics render: the contract's families from canned stats and status"
     metrics::MetricsInput in{&c, &st, &status, &checks, &h};
     std::string page = metrics::render(in);
     check_grouped(page);
+    // Rendered into a recycled buffer (the last page's memory): the same page.
+    std::string old(page.size() + 100, '#');
+    CHECK(metrics::render(in, std::move(old)) == page);
     const std::string r1 = R"(vip="10.0.0.1",port="80",proto="tcp",fwmark="",real="192.168.1.1",real_port="8080")";
     const std::string r2 = R"(vip="10.0.0.1",port="80",proto="tcp",fwmark="",real="192.168.1.2",real_port="8080")";
     for (const std::string& want : std::vector<std::string>{
