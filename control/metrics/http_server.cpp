@@ -46,9 +46,13 @@ struct HttpServer::Impl {
 HttpServer::HttpServer(ScrapeExchange& exchange, std::chrono::milliseconds wait)
     : exchange_(exchange), impl_(std::make_unique<Impl>()) {
     auto& s = impl_->server;
-    // Scrapes are served one render at a time by the event loop anyway; two threads let a
-    // second scraper (or a slow client) wait without holding up the first.
-    s.new_task_queue = [] { return new httplib::ThreadPool(2); };
+    // Scrapes are served one render at a time by the event loop anyway; a few threads let a
+    // second scraper (or a slow client) wait without holding up the first. A kept-alive
+    // connection holds its thread while idle: Prometheus scrapes every few seconds and
+    // reconnects, so idle connections are closed after 1 s (httplib's default: 5 s), or two
+    // idle scrapers could keep a third waiting.
+    s.new_task_queue = [] { return new httplib::ThreadPool(4); };
+    s.set_keep_alive_timeout(1);
     // SO_REUSEADDR only (a restart binds while old connections linger in TIME_WAIT). httplib's
     // default adds SO_REUSEPORT, with which a second dplb-control on the same address would
     // start and silently take half the scrapes.

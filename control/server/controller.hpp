@@ -96,6 +96,7 @@ public:
     uint64_t generation() const { return generation_; }
 
 private:
+    void scrape_failed(const char* cmd, const std::string& error);  // render_metrics(): logged, limited
     // A reply, or nullopt when a change was staged.
     std::optional<nlohmann::json> dispatch(const std::string& cmd, const nlohmann::json& request);
     // Decodes and applies the request's changes (one, or a `batch`'s) into `batch`.

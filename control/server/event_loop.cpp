@@ -78,6 +78,7 @@ void EventLoop::run() {
         int n = ::epoll_wait(epoll_fd_, events, 64, next_timeout_ms());
         log::process().flush();  // rate-limited events' log_suppressed summaries, when due
         bool reload = false;
+        bool scrape = false;
         if (n < 0 && errno != EINTR) {
             log_.error("event_loop_failed", {{"call", "epoll_wait"}, {"error", std::strerror(errno)}});
             break;
@@ -88,7 +89,7 @@ void EventLoop::run() {
             if (fd == listen_fd_) accept_clients();
             else if (fd == health_fd_) health_->engine().on_ready();
             else if (scrape_ && fd == scrape_->fd())
-                scrape_->serve([this] { return controller_.render_metrics(change_durations_, scrape_->take_buffer()); });
+                scrape = true;  // served after the turn's changes are durable (below)
             else if (fd == signal_fd_) {
                 signalfd_siginfo si{};
                 if (::read(signal_fd_, &si, sizeof si) != sizeof si) continue;
@@ -113,6 +114,10 @@ void EventLoop::run() {
         for (int fd : pending)
             if (auto it = clients_.find(fd); it != clients_.end() && !it->second->writing) serve(*it->second);
         finish_staged();
+        // A page shows only what is durable: changes staged in this turn are fsynced above
+        // (a change whose fsync fails is rolled back and never shown).
+        if (scrape)
+            scrape_->serve([this] { return controller_.render_metrics(change_durations_, scrape_->take_buffer()); });
         if (reload) reload_keepalived();
         run_health();
         controller_.poll_store();
