@@ -23,6 +23,7 @@ import signal
 import time
 from pathlib import Path
 
+from exposition import parse
 from lab import DRIVER_CPU, HERE, SYSTEM_PYTHON, Host, Lab, sh, wait_until
 
 SAMPLES = HERE.parents[1] / "configs" / "keepalived"
@@ -82,7 +83,9 @@ class Director(Lab):
                              twins={"lan": {"name": self.twin, "netns": self.ns}}, extra=cfg)
         self.place_twin()
         self.no_flooding()
-        self.start_control(netns=self.ns, extra=["--keepalived-conf", self.conf])
+        # /metrics on its default 127.0.0.1:9469, in the director's own namespace: the HA
+        # families (dplb_vip_owned, dplb_sync_*) are checked on live pages (test_ha_lab.py).
+        self.start_control(netns=self.ns, extra=["--keepalived-conf", self.conf], metrics=True)
         # FULLNAT is not keepalived's (see configs/keepalived/ha-master.conf): dplbadm, the same
         # lines on both directors.
         service = ("-t", f"{VIP_NAT}:{FULLNAT_PORT}")
@@ -187,6 +190,12 @@ class Director(Lab):
 
     def workers_sum(self, name):
         return sum(w.get(name, 0) for w in self.dataplane_status().get("workers", []))
+
+    def metrics(self):
+        """The samples of one scrape of this director's dplb-control (exposition.parse)."""
+        code, headers, body = self.scrape()
+        assert code == 200, f"{self.name}: {code} {headers}\ncontrol.log:\n{self.log('control.log')[-3000:]}"
+        return parse(body)
 
     def connections(self):
         """`dplbadm -L -n -c`: the connection table of this director's dataplane, as text."""
