@@ -23,3 +23,8 @@ def value(samples, name, **labels):
     found = [v for n, lbl, v in samples if n == name and all(lbl.get(k) == w for k, w in labels.items())]
     assert len(found) == 1, f"{name}{labels}: {len(found)} samples"
     return found[0]
+
+
+def by_label(samples, name, label):
+    """{value of `label`: sample value} of every sample of `name`."""
+    return {lbl.get(label): v for n, lbl, v in samples if n == name}

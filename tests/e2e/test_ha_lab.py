@@ -19,7 +19,7 @@ import time
 
 import pytest
 
-from exposition import value
+from exposition import by_label, value
 from ha_lab import FULLNAT_PORT, LIP, NAT_CLIENT, SYNC_ID, UDP_PORT, VIP, VIP_NAT, HaLab
 from lab import HERE, SYSTEM_PYTHON, wait_until
 
@@ -269,7 +269,7 @@ def test_connections_survive_failover_nat_and_fullnat(ha):
             f"{value(page_b, 'dplb_sync_records_received_total'):.0f}, {value(page_b, 'dplb_sync_installed_total'):.0f}")
     # VIP ownership ("kernel"): A's twin holds both VIPs, B's neither.
     for page, held in ((page_a, 1), (page_b, 0)):
-        assert {lbl["vip"]: v for n, lbl, v in page if n == "dplb_vip_owned"} == {VIP: held, VIP_NAT: held}
+        assert by_label(page, "dplb_vip_owned", "vip") == {VIP: held, VIP_NAT: held}
     # Every family the dashboard's HA row queries is on these pages.
     names = {n for n, _, _ in page_a + page_b}
     for row, p in dq.panels_by_row(dq.load()):
@@ -281,7 +281,7 @@ def test_connections_survive_failover_nat_and_fullnat(ha):
     measure("takeover (B holds the VIPs)", lab.takeover(b, killed, address=VIP_NAT))
     assert owned(b) == ({VIP, VIP_NAT}, {LIP}), owned(b)  # the local address moved with its VIP
     page_b = b.metrics()
-    assert {lbl["vip"]: v for n, lbl, v in page_b if n == "dplb_vip_owned"} == {VIP: 1, VIP_NAT: 1}
+    assert by_label(page_b, "dplb_vip_owned", "vip") == {VIP: 1, VIP_NAT: 1}
     # A's dplb-control, its dataplane gone: only its own families remain.
     page_a = a.metrics()
     assert value(page_a, "dplb_dataplane_up") == 0

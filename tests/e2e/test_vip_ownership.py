@@ -12,7 +12,7 @@ import time
 import pytest
 
 import logfmt
-from exposition import parse
+from exposition import by_label, parse
 from lab import SYSTEM_PYTHON, Lab, wait_until
 
 PORT_ADDR = "192.168.229.1"
@@ -95,7 +95,7 @@ def vip_owned(lab):
     """{vip: value} of dplb_vip_owned on a live /metrics page (docs/operations.md)."""
     code, headers, body = lab.scrape(lab.metrics_url)
     assert code == 200, f"{code} {headers}\ncontrol.log:\n{lab.log('control.log')[-3000:]}"
-    return {lbl["vip"]: v for n, lbl, v in parse(body) if n == "dplb_vip_owned"}
+    return by_label(parse(body), "dplb_vip_owned", "vip")
 
 
 def test_vip_served_only_while_the_kernel_twin_holds_it(owner_lab):
