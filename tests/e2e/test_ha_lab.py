@@ -225,7 +225,7 @@ def listed_client_ports(text, vip_port):
 
 
 def test_connections_survive_failover_nat_and_fullnat(ha):
-    lab = ha()
+    lab = ha(metrics=True)
     a, b = lab.a, lab.b
     start_sync(lab)
     ports = {"nat": 80, "fullnat": FULLNAT_PORT}
