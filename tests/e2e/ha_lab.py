@@ -23,6 +23,7 @@ import signal
 import time
 from pathlib import Path
 
+from exposition import parse
 from lab import DRIVER_CPU, HERE, SYSTEM_PYTHON, Host, Lab, sh, wait_until
 
 SAMPLES = HERE.parents[1] / "configs" / "keepalived"
@@ -74,7 +75,7 @@ class Director(Lab):
             assert n == 1, "the sample's vrrp_instance has no priority line"
         self.conf.write_text(text)
 
-    def start(self, workers, vip_ownership, extra):
+    def start(self, workers, vip_ownership, extra, metrics=False):
         cfg = dict(extra)
         if vip_ownership is not None:
             cfg["vip_ownership"] = vip_ownership
@@ -82,7 +83,9 @@ class Director(Lab):
                              twins={"lan": {"name": self.twin, "netns": self.ns}}, extra=cfg)
         self.place_twin()
         self.no_flooding()
-        self.start_control(netns=self.ns, extra=["--keepalived-conf", self.conf])
+        # metrics: /metrics on its default 127.0.0.1:9469, in the director's own namespace, for
+        # the HA families (dplb_vip_owned, dplb_sync_*) on live pages (test_ha_lab.py).
+        self.start_control(netns=self.ns, extra=["--keepalived-conf", self.conf], metrics=metrics)
         # FULLNAT is not keepalived's (see configs/keepalived/ha-master.conf): dplbadm, the same
         # lines on both directors.
         service = ("-t", f"{VIP_NAT}:{FULLNAT_PORT}")
@@ -188,6 +191,12 @@ class Director(Lab):
     def workers_sum(self, name):
         return sum(w.get(name, 0) for w in self.dataplane_status().get("workers", []))
 
+    def metrics(self):
+        """The samples of one scrape of this director's dplb-control (exposition.parse)."""
+        code, headers, body = self.scrape()
+        assert code == 200, f"{self.name}: {code} {headers}\ncontrol.log:\n{self.log('control.log')[-3000:]}"
+        return parse(body)
+
     def connections(self):
         """`dplbadm -L -n -c`: the connection table of this director's dataplane, as text."""
         return self.adm("-L", "-n", "-c").stdout
@@ -205,9 +214,10 @@ class HaLab(Lab):
     90), keepalived on both. `__enter__` builds it and waits for A to be master with the VIPs
     (self.election_s: seconds from starting keepalived)."""
 
-    def __init__(self, nopreempt=False, vip_ownership="kernel", workers=1, dataplane_extra=None):
+    def __init__(self, nopreempt=False, vip_ownership="kernel", workers=1, dataplane_extra=None, metrics=False):
         super().__init__()
         self.nopreempt, self.vip_ownership, self.workers = nopreempt, vip_ownership, workers
+        self.metrics = metrics  # dplb-control's /metrics on (Director.metrics() scrapes it)
         self.dataplane_extra = dataplane_extra or {}
         self.directors = {}
 
@@ -226,7 +236,7 @@ class HaLab(Lab):
         for node, (name, (addr, sample)) in enumerate(DIRECTORS.items(), start=1):
             d = Director(self, node, name, addr, sample)
             d.write_keepalived_conf(self.nopreempt)
-            d.start(self.workers, self.vip_ownership, self.dataplane_extra)
+            d.start(self.workers, self.vip_ownership, self.dataplane_extra, self.metrics)
             self.directors[name] = d
         self.a, self.b = self.directors["A"], self.directors["B"]
         started = time.monotonic()

@@ -4,19 +4,27 @@ keepalived configuration both keepalived and dplb-control read).
 
 - the seed 004 lab: election, `curl VIP`, kill -9 of the master's dataplane (and preemption
   back), kill -9 of the master's keepalived (and `nopreempt`);
-- established connections survive a failover (NAT and FULLNAT, session sync);
+- established connections survive a failover (NAT and FULLNAT, session sync); there, the HA
+  families of both directors' /metrics (dplb_vip_owned, dplb_sync_daemon_info, the sync
+  counters) against `dplbadm --status` and VRRP's view, before and after the takeover;
 - the failover gap in a 1 ms UDP probe stream;
 - split brain (VRRP dropped by nftables) and its end;
 - a UDP flood to the twins does not make VRRP flap.
 
 Every figure is printed with the prefix HA-MEASURE (meson's e2e-ha2 runs pytest with -s)."""
 import json
+import re
+import sys
 import time
 
 import pytest
 
+from exposition import by_label, value
 from ha_lab import FULLNAT_PORT, LIP, NAT_CLIENT, SYNC_ID, UDP_PORT, VIP, VIP_NAT, HaLab
 from lab import HERE, SYSTEM_PYTHON, wait_until
+
+sys.path.insert(0, str(HERE.parents[1] / "tools"))
+import dashboard_queries as dq  # noqa: E402
 
 # keepalived's master-down interval for the backup (priority 90, advert_int 1):
 # 3 * 1 + (256 - 90) / 256 = 3.65 s after the last advert it heard. A takeover after a kill -9
@@ -161,6 +169,50 @@ def start_sync(lab):
         measure(f"{d.name}'s sync daemons", " | ".join(d.adm("-L", "--daemon").stdout.strip().splitlines()))
 
 
+# `dplbadm --status` prints the sync counters as "sync <group>: name=N ..." (docs/ha.md,
+# "Counters"); /metrics names them dplb_sync_<name>_total (counters), dplb_<name>_total
+# (workers_total, already named sync_*) and dplb_sync_<group>_total{reason} (the error groups).
+STATUS_GROUPS = {"counters": lambda k: (f"dplb_sync_{k}_total", None),
+                 "workers_total": lambda k: (f"dplb_{k}_total", None),
+                 **{g: (lambda k, g=g: (f"dplb_sync_{g}_total", k))
+                    for g in ("decode_errors", "image_errors", "resolve_errors")}}
+
+
+def status_sync(d):
+    """({(family, reason): N} of the sync counters, {(state, interface, syncid)} of the
+    daemons), as `dplbadm --status` prints them."""
+    counters, daemons = {}, set()
+    for line in d.adm("--status").stdout.splitlines():
+        m = re.match(r"sync (\w+): (.*)$", line)
+        if not m:
+            continue
+        fields = dict(kv.split("=", 1) for kv in m.group(2).split() if "=" in kv)
+        if m.group(1) == "daemon":
+            daemons.add((fields["state"], fields["mcast_interface"], fields["syncid"]))
+        elif m.group(1) in STATUS_GROUPS:
+            counters.update({STATUS_GROUPS[m.group(1)](k): int(v) for k, v in fields.items()})
+    return counters, daemons
+
+
+def check_sync_metrics(d):
+    """One scrape of `d` against `dplbadm --status` just before and just after it: the same
+    sync counters, each between the two readings (they only grow), and the same daemons.
+    Returns (the scrape's samples, the counters after)."""
+    before, daemons = status_sync(d)
+    samples = d.metrics()
+    after, daemons_after = status_sync(d)
+    scraped = {(n, lbl.get("reason")): v for n, lbl, v in samples
+               if n.startswith("dplb_sync_") and n != "dplb_sync_daemon_info"}
+    assert before and set(scraped) == set(before) == set(after), set(scraped) ^ set(before)
+    moved = {k: (before[k], scraped[k], after[k]) for k in before if not before[k] <= scraped[k] <= after[k]}
+    assert not moved, (d.name, moved)
+    info = {(lbl["state"], lbl["interface"], lbl["syncid"]) for n, lbl, v in samples
+            if n == "dplb_sync_daemon_info" and v == 1}
+    assert info == daemons == daemons_after == {(s, d.twin, str(SYNC_ID)) for s in ("master", "backup")}, \
+        (d.name, info, daemons)
+    return samples, after
+
+
 def listed_client_ports(text, vip_port):
     """Client ports of nclient's ESTABLISHED connections to `vip_port` in a `-L -n -c` text."""
     ports = set()
@@ -173,7 +225,7 @@ def listed_client_ports(text, vip_port):
 
 
 def test_connections_survive_failover_nat_and_fullnat(ha):
-    lab = ha()
+    lab = ha(metrics=True)
     a, b = lab.a, lab.b
     start_sync(lab)
     ports = {"nat": 80, "fullnat": FULLNAT_PORT}
@@ -201,12 +253,41 @@ def test_connections_survive_failover_nat_and_fullnat(ha):
     measure("sync delay (streams open to B listing all)", time.monotonic() - t0)
     print("\n".join(text.splitlines()[:6]))
 
+    # /metrics (docs/operations.md): the HA families on both directors' live pages agree with
+    # `dplbadm --status`; A's master sent what B's backup received and installed.
+    page_a, st_a = check_sync_metrics(a)
+    page_b, st_b = check_sync_metrics(b)
+    for key in (("dplb_sync_messages_sent_total", None), ("dplb_sync_records_sent_total", None)):
+        assert value(page_a, key[0]) > 0, (key, st_a)
+    for key in ("dplb_sync_messages_received_total", "dplb_sync_records_received_total"):
+        assert value(page_b, key) > 0, (key, st_b)
+    assert value(page_b, "dplb_sync_installed_total") >= 2 * STREAMS, st_b  # each connection B lists
+    measure("A's scraped sync sent (messages, records)",
+            f"{value(page_a, 'dplb_sync_messages_sent_total'):.0f}, {value(page_a, 'dplb_sync_records_sent_total'):.0f}")
+    measure("B's scraped sync received (messages, records), installed",
+            f"{value(page_b, 'dplb_sync_messages_received_total'):.0f}, "
+            f"{value(page_b, 'dplb_sync_records_received_total'):.0f}, {value(page_b, 'dplb_sync_installed_total'):.0f}")
+    # VIP ownership ("kernel"): A's twin holds both VIPs, B's neither.
+    for page, held in ((page_a, 1), (page_b, 0)):
+        assert by_label(page, "dplb_vip_owned", "vip") == {VIP: held, VIP_NAT: held}
+    # Every family the dashboard's HA row queries is on these pages.
+    names = {n for n, _, _ in page_a + page_b}
+    for row, p in dq.panels_by_row(dq.load()):
+        for t in p.get("targets", []) if row == dq.HA_ROW else ():
+            assert set(re.findall(r"\bdplb_\w+", t["expr"])) <= names, (p["title"], t["expr"])
+
     killed = time.monotonic()
     a.kill_dataplane()
     measure("takeover (B holds the VIPs)", lab.takeover(b, killed, address=VIP_NAT))
     # The local address moves with its VIP (the dataplane reads the twin's addresses over
     # rtnetlink: on a loaded machine a moment after keepalived added them).
     wait_until(lambda: owned(b) == ({VIP, VIP_NAT}, {LIP}), 5, "B's dataplane to own the VIPs and the local address")
+    page_b = b.metrics()
+    assert by_label(page_b, "dplb_vip_owned", "vip") == {VIP: 1, VIP_NAT: 1}
+    # A's dplb-control, its dataplane gone: only its own families remain.
+    page_a = a.metrics()
+    assert value(page_a, "dplb_dataplane_up") == 0
+    assert not [n for n, _, _ in page_a if n == "dplb_vip_owned" or n.startswith("dplb_sync_")]
     client.wait(timeout=90)
     results = json.loads(lab.log("streams.log").splitlines()[-1])
     for mode, port in ports.items():

@@ -20,32 +20,12 @@ import time
 import pytest
 
 from conftest import LIP, RS, SERVER_NET_DP, VIP
+from exposition import parse, value
 from lab import CONTROL, Lab, sh, wait_until
 
 URL = f"http://{VIP}/"
 DIRECTOR_LEG = ("s", "192.168.253.141/24")
 DROP_REASONS_HEADER = "dataplane/stats/drop_reason.hpp"
-
-SAMPLE = re.compile(r'^([a-zA-Z_:][a-zA-Z0-9_:]*)(?:\{(.*)\})? (\S+)$')
-LABEL = re.compile(r'([a-zA-Z_][a-zA-Z0-9_]*)="((?:[^"\\]|\\.)*)"')
-
-
-def parse(page):
-    """[(name, {label: value}, float)] of every sample of an exposition page."""
-    out = []
-    for line in page.splitlines():
-        if not line or line.startswith("#"):
-            continue
-        m = SAMPLE.match(line)
-        assert m, f"not a sample line: {line!r}"
-        out.append((m.group(1), dict(LABEL.findall(m.group(2) or "")), float(m.group(3))))
-    return out
-
-
-def value(samples, name, **labels):
-    found = [v for n, lbl, v in samples if n == name and all(lbl.get(k) == w for k, w in labels.items())]
-    assert len(found) == 1, f"{name}{labels}: {len(found)} samples"
-    return found[0]
 
 
 def real_labels(name):

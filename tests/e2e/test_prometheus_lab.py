@@ -169,7 +169,9 @@ def test_every_dashboard_query_returns_the_labs_traffic(prom_lab):
         # At `during_down`: RS2 down, the drops, the changes and the flip inside the rate
         # interval; $__range covers the whole run.
         values = {"__rate_interval": RATE_INTERVAL, "__range": f"{math.ceil(end - start) + 5}s"}
-        exprs = {(title, ref): expr for title, ref, expr, _ in dq.targets(dashboard)}
+        # The HA row's families need VIP ownership or a sync daemon, which this lab has not:
+        # the HA lab checks them on live pages (docs/operations.md, "Grafana dashboard").
+        exprs = {(title, ref): expr for title, ref, expr, _ in dq.targets(dashboard, skip_rows=(dq.HA_ROW,))}
 
         def q(title, ref="A", at=during_down):
             return prom.query(dq.substitute(exprs[(title, ref)], values), at=at)

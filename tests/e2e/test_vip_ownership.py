@@ -3,14 +3,16 @@
 into itself (`kernel_twin.netns`). A NAT service on the VIP answers nothing (no ARP reply, no
 forwarding) until the VIP is configured on the twin, as keepalived's `virtual_ipaddress` does
 on becoming MASTER; then it serves; once the address is removed it takes no new connection,
-while a connection opened before keeps working. The time from `ip addr add` to the first
-answered request is printed."""
+while a connection opened before keeps working. dplb-control's /metrics shows it:
+dplb_vip_owned 0, 1, 0. The time from `ip addr add` to the first answered request is printed."""
+import socket
 import subprocess
 import time
 
 import pytest
 
 import logfmt
+from exposition import by_label, parse
 from lab import SYSTEM_PYTHON, Lab, wait_until
 
 PORT_ADDR = "192.168.229.1"
@@ -71,7 +73,11 @@ def owner_lab():
         lab.start_dataplane([("lan", "c", f"{PORT_ADDR}/24"), ("srv", "s", f"{SRV_ADDR}/24")],
                             twins={"lan": {"name": lab.twin_if, "netns": lab.twin_ns}},
                             extra={"vip_ownership": "kernel"})
-        lab.start_control()
+        # /metrics on a free port of the root namespace's loopback (other labs may use 9469).
+        with socket.socket() as s:
+            s.bind(("127.0.0.1", 0))
+            lab.metrics_url = f"http://127.0.0.1:{s.getsockname()[1]}/metrics"
+        lab.start_control(metrics=True, extra=["--metrics-listen", lab.metrics_url.split("/")[2]])
         yield lab
     finally:
         lab.close()
@@ -83,6 +89,13 @@ def kernel_ip(lab, *args):
 
 def ownership(lab):
     return lab.dataplane_status().get("vip_ownership", {})
+
+
+def vip_owned(lab):
+    """{vip: value} of dplb_vip_owned on a live /metrics page (docs/operations.md)."""
+    code, headers, body = lab.scrape(lab.metrics_url)
+    assert code == 200, f"{code} {headers}\ncontrol.log:\n{lab.log('control.log')[-3000:]}"
+    return by_label(parse(body), "dplb_vip_owned", "vip")
 
 
 def test_vip_served_only_while_the_kernel_twin_holds_it(owner_lab):
@@ -99,6 +112,7 @@ def test_vip_served_only_while_the_kernel_twin_holds_it(owner_lab):
     st = ownership(lab)
     assert st["mode"] == "kernel" and st["owned_vips"] == [], st
     assert PORT_ADDR in st["kernel_addresses"], st
+    assert vip_owned(lab) == {VIP: 0}
 
     # Not held: no ARP answer, nothing forwarded.
     with pytest.raises(subprocess.CalledProcessError):
@@ -122,6 +136,7 @@ def test_vip_served_only_while_the_kernel_twin_holds_it(owner_lab):
     print(f"\nip addr add VIP -> first answered request: {(float(out.split()[0]) - t0) * 1000:.1f} ms")
     st = ownership(lab)
     assert st["owned_vips"] == [VIP] and st["vips_gained"] == 1, st
+    assert vip_owned(lab) == {VIP: 1}
     assert client.curl(f"http://{VIP}/") == "RS\n"
 
     # A connection opened (handshake done) while held...
@@ -132,6 +147,7 @@ def test_vip_served_only_while_the_kernel_twin_holds_it(owner_lab):
         # ...the VIP leaves the twin (keepalived becoming BACKUP).
         kernel_ip(lab, "addr", "del", f"{VIP}/32", "dev", lab.twin_if)
         wait_until(lambda: ownership(lab).get("owned_vips") == [], 5, "the VIP given up")
+        assert vip_owned(lab) == {VIP: 0}
         before = lab.drops().get("vip_not_owned", 0)
         with pytest.raises(subprocess.CalledProcessError):  # a new connection: the client still has the MAC, the SYN is dropped
             client.curl(f"http://{VIP}/", timeout=1)

@@ -35,6 +35,14 @@ CONTRACT = {
     *(f"dplb_control_change_duration_seconds{s}" for s in ("_bucket", "_count", "_sum")),
     "dplb_dataplane_up", "dplb_vip_owned", "dplb_sync_daemon_info",
 }
+# The session sync counters the HA row draws (docs/ha.md, "Counters": `counters` become
+# dplb_sync_<name>_total, `workers_total` dplb_<name>_total, the error groups
+# dplb_sync_<group>_total{reason}).
+SYNC_COUNTERS = {"messages_sent", "messages_received", "records_received", "send_errors", "receive_errors"}
+SYNC_WORKER_COUNTERS = {"sync_installed"}
+SYNC_ERROR_GROUPS = {"decode_errors", "image_errors", "resolve_errors"}
+CONTRACT |= {f"dplb_sync_{n}_total" for n in SYNC_COUNTERS | SYNC_ERROR_GROUPS}
+CONTRACT |= {f"dplb_{n}_total" for n in SYNC_WORKER_COUNTERS}
 LABELS = {"instance", "job", "vip", "port", "proto", "fwmark", "real", "real_port", "worker", "reason", "laddr",
           "le", "state", "interface", "syncid"}
 GRAFANA_BUILTINS = {"__rate_interval", "__interval", "__range", "__range_s", "__interval_ms"}
@@ -115,6 +123,24 @@ class Dashboard(unittest.TestCase):
                        "dplb_worker_drops_total", "dplb_worker_sessions_capacity",
                        "dplb_real_server_check_transitions_total"):
             self.assertIn(family, used)
+
+    def test_ha_row_draws_the_documented_sync_counters(self):
+        """The HA row queries only the HA families, and the sync counters it draws are ones
+        docs/ha.md's "Counters" block lists (the status fields the families are made from)."""
+        ha = [t["expr"] for row, p in dq.panels_by_row(self.d) if row == dq.HA_ROW for t in p.get("targets", [])]
+        self.assertTrue(ha, "no HA row")
+        used = set()
+        for e in ha:
+            names = set(re.findall(r"\bdplb_\w+", e))
+            self.assertTrue(all(n == "dplb_vip_owned" or n.startswith("dplb_sync_") for n in names), e)
+            used |= names
+        self.assertIn("dplb_vip_owned", used)
+        self.assertIn("dplb_sync_daemon_info", used)
+        doc = (Path(__file__).resolve().parents[3] / "docs" / "ha.md").read_text()
+        block = re.search(r"### Counters.*?```(.*?)```", doc, re.S)
+        self.assertIsNotNone(block, "docs/ha.md has no Counters block")
+        for name in SYNC_COUNTERS | SYNC_WORKER_COUNTERS | SYNC_ERROR_GROUPS:
+            self.assertRegex(block.group(1), rf"\b{name}\b")
 
     def test_variables_are_defined(self):
         defined = {v["name"] for v in self.d["templating"]["list"]} | GRAFANA_BUILTINS
