@@ -94,13 +94,18 @@ std::vector<uint16_t> build_mh_table(const std::vector<RealSnap>& reals, const s
         ds[i].skip = mh_hashkey(reals[i].addr, port, 0, mh_key2) % (size - 1) + 1;
     }
 
+    // IPVS walks svc->destinations, where each new server was put at the head
+    // (__ip_vs_update_dest: list_add_rcu): newest first. The reals are in configuration
+    // order, the order keepalived or `ipvsadm -a` adds them, so walking them backwards builds
+    // the kernel's table for the same servers (docs/architecture.md, "mh and the kernel").
     std::vector<bool> taken(size, false);
     uint32_t n = 0;
     int32_t dt_count = 0;
     for (;;) {
-        for (size_t i = 0; i < ds.size();) {
+        for (size_t k = 0; k < ds.size();) {
+            const size_t i = ds.size() - 1 - k;
             if (turns[i] < 1) {  // zero weight: holds no position
-                ++i;
+                ++k;
                 continue;
             }
             uint32_t c = ds[i].perm;
@@ -114,7 +119,7 @@ std::vector<uint16_t> build_mh_table(const std::vector<RealSnap>& reals, const s
             if (++n == size) return lookup;
             if (++dt_count >= turns[i]) {
                 dt_count = 0;
-                ++i;
+                ++k;
             }
         }
     }

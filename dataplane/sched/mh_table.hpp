@@ -36,8 +36,8 @@ uint32_t mh_usable_size(uint32_t requested);
 // of the table size: 6 for IPVS's default 4093, 8 for 65537).
 std::vector<int32_t> mh_turns(const std::vector<uint32_t>& weights, uint32_t size);
 
-// ip_vs_mh_permutate + ip_vs_mh_populate: each server (in list order, `turns` positions per
-// round) claims the next free position of its permutation (offset, skip from its address
+// ip_vs_mh_permutate + ip_vs_mh_populate: each server (from the last of `reals` to the first,
+// as IPVS walks its newest-first list; `turns` positions per round) claims the next free position of its permutation (offset, skip from its address
 // and port) until the table is full. Servers with turns 0 hold no position; with none left
 // the table is all mh_none. Indices past 65534 cannot be stored and hold no position.
 std::vector<uint16_t> build_mh_table(const std::vector<RealSnap>& reals, const std::vector<uint32_t>& weights,
