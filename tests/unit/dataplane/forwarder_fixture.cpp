@@ -27,6 +27,10 @@ config::Config default_lb_config() {
         service(Protocol::tcp, "192.0.2.101", 443, Scheduler::rr, {real("10.0.0.21", 443, ForwardMethod::nat)}),
         service(Protocol::udp, "192.0.2.100", 53, Scheduler::rr, {real("10.0.0.31", 5353)}, {"10.0.0.200"}),
         service(Protocol::udp, "192.0.2.100", 5353, Scheduler::rr, {real("10.0.0.41", 5353, ForwardMethod::nat)}),
+        // NAT that translates ports: a reply leaving with the server's port instead of the
+        // VIP's would pass every test of the same-port services above.
+        service(Protocol::tcp, "192.0.2.100", 4443, Scheduler::rr, {real("10.0.0.71", 8443, ForwardMethod::nat)}),
+        service(Protocol::udp, "192.0.2.100", 5300, Scheduler::rr, {real("10.0.0.81", 53, ForwardMethod::nat)}),
     };
     return c;
 }

@@ -10,6 +10,8 @@
 //   TCP VIP2:443  rr  NAT      RS3 10.0.0.21:443  (the same server behind a second VIP)
 //   UDP VIP:53    rr  FULLNAT  RS5 10.0.0.31:5353                        laddr LIP
 //   UDP VIP:5353  rr  NAT      RS6 10.0.0.41:5353
+//   TCP VIP:4443  rr  NAT      RS7 10.0.0.71:8443  (NAT translating ports; FULLNAT's above do)
+//   UDP VIP:5300  rr  NAT      RS8 10.0.0.81:53
 #pragma once
 
 #include <memory>

@@ -31,6 +31,8 @@ const Mode modes[] = {
     {"NAT TCP", TCP, 443, 443, false},
     {"FULLNAT UDP", UDP, 53, 5353, true},
     {"NAT UDP", UDP, 5353, 5353, false},
+    {"NAT TCP translating ports", TCP, 4443, 8443, false},
+    {"NAT UDP translating ports", UDP, 5300, 53, false},
 };
 
 struct ErrorKind {
@@ -297,7 +299,7 @@ TEST_CASE("ICMP errors are owned by the worker that owns the session they are ab
             Lb lb(o);
             unsigned checked = 0;
             for (uint16_t cport = 44000; checked < 12; ++cport) {
-                const Mode& m = modes[cport % 4];
+                const Mode& m = modes[cport % std::size(modes)];
                 if (lb.owner(client_packet(cport, Net::vip, m.vport, SYN, m.proto)) != w) continue;
                 INFO(n << " workers, worker " << w << ", " << m.what << ", client port " << cport);
                 const Conn c = connect(lb, m, cport, UdpSum::normal);
