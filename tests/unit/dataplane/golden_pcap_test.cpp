@@ -68,3 +68,9 @@ TEST_CASE("golden pcaps: NAT TCP", "[golden]") { replay("nat_tcp", 4); }
 TEST_CASE("golden pcaps: FULLNAT UDP (and a datagram without checksum)", "[golden]") { replay("fullnat_udp", 3); }
 TEST_CASE("golden pcaps: NAT UDP", "[golden]") { replay("nat_udp", 2); }
 TEST_CASE("golden pcaps: ICMP echo and ARP answered", "[golden]") { replay("local", 2); }
+TEST_CASE("golden pcaps: NAT TCP translating ports (VIP:4443 -> RS:8443)", "[golden][ports]") {
+    replay("nat_tcp_ports", 5);
+}
+TEST_CASE("golden pcaps: NAT UDP translating ports (VIP:5300 -> RS:53)", "[golden][ports]") {
+    replay("nat_udp_ports", 3);
+}

@@ -13,6 +13,7 @@ from scapy.all import ARP, ICMP, IP, TCP, UDP, Ether, Raw, wrpcap
 
 CLIENT, VIP, LIP = "198.51.100.7", "192.0.2.100", "10.0.0.200"
 RS1, RS3, RS5, RS6 = "10.0.0.11", "10.0.0.21", "10.0.0.31", "10.0.0.41"
+RS7, RS8 = "10.0.0.71", "10.0.0.81"  # NAT services that translate ports
 PORT0_MAC, PORT1_MAC = "02:00:5e:00:53:10", "02:00:5e:00:53:11"
 GW_MAC, SERVER_MAC = "02:00:5e:00:53:c1", "02:00:5e:00:53:5e"
 TCP_OPTS = [("MSS", 1460), ("SAckOK", b""), ("Timestamp", (66051, 0)), ("NOP", None), ("WScale", 7)]
@@ -92,6 +93,33 @@ def pairs_nat_udp():
     return [(q, moved(q, CLIENT, RS6, c, 5353)), (r, moved(r, VIP, CLIENT, 5353, c))]
 
 
+def pairs_nat_tcp_ports():
+    """NAT translating ports (VIP:4443 -> RS7:8443): the server's answers leave from 4443."""
+    c = 40004
+    syn = from_client(TCP(sport=c, dport=4443, flags="S", seq=77, options=TCP_OPTS), options=IP_OPTS)
+    synack = from_server(TCP(sport=8443, dport=c, flags="SA", seq=500, ack=78, options=TCP_OPTS), RS7, CLIENT)
+    data = from_client(TCP(sport=c, dport=4443, flags="PA", seq=78, ack=501) / Raw(payload(211, 12)))
+    resp = from_server(TCP(sport=8443, dport=c, flags="PA", seq=501, ack=289) / Raw(payload(1400, 13)), RS7, CLIENT)
+    fin = from_server(TCP(sport=8443, dport=c, flags="FA", seq=1901, ack=289), RS7, CLIENT, ttl=2)
+    return [
+        (syn, moved(syn, CLIENT, RS7, c, 8443)),
+        (synack, moved(synack, VIP, CLIENT, 4443, c)),
+        (data, moved(data, CLIENT, RS7, c, 8443)),
+        (resp, moved(resp, VIP, CLIENT, 4443, c)),
+        (fin, moved(fin, VIP, CLIENT, 4443, c)),
+    ]
+
+
+def pairs_nat_udp_ports():
+    """NAT translating ports (UDP VIP:5300 -> RS8:53), with and without a checksum."""
+    c = 40005
+    q = from_client(UDP(sport=c, dport=5300) / Raw(payload(40, 14)))
+    r = from_server(UDP(sport=53, dport=c) / Raw(payload(333, 15)), RS8, CLIENT)
+    r2 = from_server(UDP(sport=53, dport=c, chksum=0) / Raw(payload(9, 16)), RS8, CLIENT)
+    return [(q, moved(q, CLIENT, RS8, c, 53)), (r, moved(r, VIP, CLIENT, 5300, c)),
+            (r2, moved(r2, VIP, CLIENT, 5300, c))]
+
+
 def pairs_local():
     echo = from_client(ICMP(type=8, id=0x1F2E, seq=3) / Raw(payload(56, 2)))
     reply = Ether(src=PORT0_MAC, dst=GW_MAC) / IP(src=VIP, dst=CLIENT, ttl=64, id=0x1C46) / \
@@ -102,7 +130,8 @@ def pairs_local():
 
 
 for name, pairs in [("fullnat_tcp", pairs_fullnat_tcp()), ("nat_tcp", pairs_nat_tcp()),
-                    ("fullnat_udp", pairs_fullnat_udp()), ("nat_udp", pairs_nat_udp()), ("local", pairs_local())]:
+                    ("fullnat_udp", pairs_fullnat_udp()), ("nat_udp", pairs_nat_udp()), ("local", pairs_local()),
+                    ("nat_tcp_ports", pairs_nat_tcp_ports()), ("nat_udp_ports", pairs_nat_udp_ports())]:
     frames = []
     for i, o in pairs:
         frames += [Ether(bytes(i)), o]
