@@ -373,7 +373,10 @@ PortRestart restart_port(Runtime& rt, size_t index) {
     int rc = rte_eth_dev_stop(ps.port_id);
     if (rc != 0 && rc != -EBUSY) return {false, "cannot stop: " + err_text(rc)};
     rc = rte_eth_dev_start(ps.port_id);
-    if (rc != 0) return {false, "cannot start: " + err_text(rc)};
+    // net_memif answers -1 (EPERM's number) when its peer's socket refuses the connection.
+    if (rc != 0)
+        return {false, "cannot start: " + (ps.driver == "net_memif" && rc == -1 ? std::string("no memif peer accepts on its socket (-1)")
+                                                                                 : err_text(rc))};
     // What start-up applied that a start may not restore (rte_eth_dev_start restores MAC
     // addresses and promiscuous/all-multicast modes itself; queues and RSS hash
     // configuration are kept). Failures here leave the port running: counted as a restart

@@ -104,6 +104,10 @@ def test_memif_peer_restarts():
         assert p["link_recoveries"] == FLAPS
         assert p["link_recovery_attempts"] >= FLAPS
         log = (h.tmp / "dataplane.log").read_text()
+        for line in log.splitlines():
+            if "event=port_" in line or "not ready port" in line:
+                print(f"LINKFAULT-LOG {line}")
+        assert "not ready port" not in log  # no worker touched a stopped port
         assert len(re.findall(r"event=port_link_down .*port=lan", log)) == FLAPS, log[-3000:]
         assert len(re.findall(r"event=port_link_up .*port=lan", log)) == FLAPS, log[-3000:]
         assert all(p.poll() is None for p in h.procs), "dplb exited"
