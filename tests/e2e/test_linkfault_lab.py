@@ -7,9 +7,14 @@ and started again, three times: dplb must reconnect by itself (DPDK's memif clie
 only when its port starts), forwarding must resume within 2 s of the new peer being up, and
 the sessions made before the first kill must be the ones still forwarding after the last
 (same client -> local address:port -> real server; no session created since).
+
+The same for a net_tap port whose kernel side stays in dplb's namespace: its kernel side is set
+down by hand, dplb sees the link drop and restarts the port, which sets it up again.
 """
+import os
 import re
 import signal
+import subprocess
 import sys
 import time
 from pathlib import Path
@@ -110,4 +115,22 @@ def test_memif_peer_restarts():
         assert "not ready port" not in log  # no worker touched a stopped port
         assert len(re.findall(r"event=port_link_down .*port=lan", log)) == FLAPS, log[-3000:]
         assert len(re.findall(r"event=port_link_up .*port=lan", log)) == FLAPS, log[-3000:]
+        assert all(p.poll() is None for p in h.procs), "dplb exited"
+
+
+def test_tap_kernel_side_down():
+    tap = f"lft{os.getpid() % 100000}"
+    with bench_pmd.Harness(BUILD_DIR, 1) as h:
+        h.start_dplb(max_services=16, idle="auto", vdev=f"net_tap0,iface={tap}")
+        wait_until(lambda: port(h)["link"] == "up", 10, "the tap's link up")
+        assert port(h)["link_recovery"] == "restart", port(h)
+        subprocess.run(["ip", "link", "set", tap, "down"], check=True, timeout=10)
+        t0 = time.monotonic()
+        wait_until(lambda: port(h)["link_recoveries"] == 1, 5, "dplb to bring the tap back")
+        print(f"LINKFAULT-MEASURE tap_down_to_up_s={time.monotonic() - t0:.3f}")
+        p = port(h)
+        print(f"LINKFAULT-STATUS {p}")
+        assert p["link"] == "up" and p["link_down_events"] == 1 and p["link_recovery_attempts"] >= 1, p
+        flags = subprocess.run(["ip", "-o", "link", "show", tap], capture_output=True, text=True, timeout=10).stdout
+        assert ",UP" in flags, flags
         assert all(p.poll() is None for p in h.procs), "dplb exited"
