@@ -363,6 +363,10 @@ model::Status start_ports(Runtime& rt) {
     }
     choose_rss_steering(rt);
     FlowRules::probe(rt);
+    // The control thread creates rte_flow rules on such ports at any time: never restarted
+    // under it (net_tap and memif, the ports that restart, take no rules anyway).
+    for (auto& ps : rt.ports)
+        if (ps.steering == Steering::rte_flow) ps.link_restart = false;
     rt.links = std::make_unique<PortLink[]>(rt.ports.size());
     return std::nullopt;
 }
