@@ -231,13 +231,14 @@ class Harness:
             raise RuntimeError(f"dplbadm {' '.join(map(str, args))}: {r.stderr.strip()}")
         return r.stdout
 
-    def start_dplb(self, max_services=16384, idle="busy"):
+    def start_dplb(self, max_services=16384, idle="busy", vdev=None):
+        """vdev: the port's device (default: the memif client of the generator's socket)."""
+        vdev = vdev or f"net_memif0,role=client,socket={self.sock},mac={DP_MAC}"
         cfg = {"eal": ["--lcores", f"0@{self.driver_cpu},1@{self.dataplane_cpu}", "--no-pci", "--in-memory",
-                       "--file-prefix", self.dp_prefix, "--log-level", "lib.eal:error",
-                       "--vdev", f"net_memif0,role=client,socket={self.sock},mac={DP_MAC}"],
+                       "--file-prefix", self.dp_prefix, "--log-level", "lib.eal:error", "--vdev", vdev],
                "idle": idle, "control_socket": str(self.tmp / "dataplane.sock"), "sessions_per_worker": 1 << 20,
                "max_services": max_services,
-               "ports": [{"name": "lan", "device": "net_memif0", "addresses": ["10.0.0.1/16"]}],
+               "ports": [{"name": "lan", "device": vdev.split(",")[0], "addresses": ["10.0.0.1/16"]}],
                "neighbors": [{"port": "lan", "address": r, "mac": f"02:00:00:00:01:{i + 1:02x}"}
                              for i, r in enumerate(REALS)]}
         path = self.tmp / "dataplane.json"

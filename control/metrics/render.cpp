@@ -250,6 +250,32 @@ void local_addresses(ExpositionWriter& w, const json& status) {
     for (std::size_t i = 0; i < list.size(); ++i) w.sample(labels[i], u64(list[i], "ports_capacity"));
 }
 
+// Link faults (docs/hardening.md): per port, whether its link is up and what happened to it.
+void port_links(ExpositionWriter& w, const json& status) {
+    const json& list = member(status, "ports");
+    if (!list.is_array() || list.empty() || !list[0].contains("link")) return;  // a dataplane without them
+    std::vector<std::string> labels;
+    for (const auto& p : list) labels.push_back(Labels().add("port", str(p, "name")).text());
+    w.family("dplb_port_link_up", gauge, "1 when the port's link is up; 0 when down, restarting or unreadable");
+    for (std::size_t i = 0; i < list.size(); ++i) w.sample(labels[i], uint64_t(str(list[i], "link") == "up"));
+    struct Family {
+        const char* field;
+        const char* name;
+        const char* help;
+    };
+    static constexpr Family families[] = {
+        {"link_down_events", "dplb_port_link_down_events_total", "Times the port's link was seen going down"},
+        {"link_recoveries", "dplb_port_link_recoveries_total", "Times the port's link came back"},
+        {"link_recovery_attempts", "dplb_port_link_recovery_attempts_total",
+         "Restarts of the port to bring its link back"},
+        {"link_recovery_failures", "dplb_port_link_recovery_failures_total", "Restarts of the port whose start failed"},
+    };
+    for (const Family& f : families) {
+        w.family(f.name, counter, f.help);
+        for (std::size_t i = 0; i < list.size(); ++i) w.sample(labels[i], u64(list[i], f.field));
+    }
+}
+
 void snapshot(ExpositionWriter& w, const json& status) {
     w.family("dplb_snapshot_generation", gauge, "Generation of the configuration snapshot the dataplane runs");
     w.sample({}, u64(status, "generation"));
@@ -328,6 +354,7 @@ std::string render(const MetricsInput& in, std::string buffer) {
         traffic(w, *in.stats);
         workers(w, *in.status);
         local_addresses(w, *in.status);
+        port_links(w, *in.status);
         snapshot(w, *in.status);
         vip_ownership(w, *in.status, *in.config);
         sync(w, *in.status);

@@ -129,6 +129,18 @@ json ControlServer::status() const {
             ports.back()["flow_rules"] = flow_rules_.rules(uint16_t(i));
             ports.back()["flow_rule_failures"] = flow_rules_.failures(uint16_t(i));
         }
+        // Link faults (docs/hardening.md): the link as the main lcore last read it, how it is
+        // read and recovered, and what happened to it since start.
+        const PortLink& l = rt_.links[i];
+        json& pj = ports.back();
+        pj["link"] = to_string(l.state.load(std::memory_order_relaxed));
+        pj["link_detection"] = p.link_detection + (p.link_lsc ? "+lsc" : "");
+        pj["link_recovery"] = p.link_restart ? "restart" : "watch";
+        pj["link_down_events"] = l.down_events.load(std::memory_order_relaxed);
+        pj["link_recoveries"] = l.recoveries.load(std::memory_order_relaxed);
+        pj["link_recovery_attempts"] = l.recovery_attempts.load(std::memory_order_relaxed);
+        pj["link_recovery_failures"] = l.recovery_failures.load(std::memory_order_relaxed);
+        pj["link_last_outage_ms"] = l.last_outage_ms.load(std::memory_order_relaxed);
     }
     json out = {{"ok", true},
             {"generation", snap ? snap->generation : 0},

@@ -33,8 +33,8 @@ void drain_eventfd(int fd, void*) {
 
 }  // namespace
 
-IdleGovernor::IdleGovernor(Runtime& rt, unsigned worker)
-    : rt_(rt), worker_(worker), linger_cycles_(rte_get_tsc_hz() / 1000000 * interrupt_linger_us) {
+IdleGovernor::IdleGovernor(Runtime& rt, unsigned worker, PortGate& gate)
+    : rt_(rt), worker_(worker), gate_(gate), linger_cycles_(rte_get_tsc_hz() / 1000000 * interrupt_linger_us) {
     if (rt.config.idle == IdleMode::busy || rt.config.idle == IdleMode::sleep) return;
     bool all = !rt.ports.empty();
     for (const auto& p : rt.ports) all &= p.rx_interrupts;
@@ -72,9 +72,37 @@ void IdleGovernor::after_iteration(unsigned work) {
     }
     if (rt_.config.idle == IdleMode::busy || ++empty_iterations_ < empty_polls_before_sleep) return;
     if (interrupts_ && rte_get_tsc_cycles() - last_work_tsc_ < linger_cycles_) return;
+    // RX interrupts are enabled and disabled while online, on open ports only: the main lcore
+    // stops a port only after a grace period that proves no worker touches it (port_link.hpp).
+    if (interrupts_) set_interrupts(true);
     rt_.rcu->offline(worker_);
     wait();
     rt_.rcu->online(worker_);
+    if (interrupts_) {
+        gate_.refresh([this](uint16_t p) { rearm(p); });  // a port may have been paused meanwhile
+        set_interrupts(false);
+    }
+}
+
+void IdleGovernor::set_interrupts(bool on) {
+    for (uint16_t p = 0; p < rt_.ports.size(); ++p) {
+        if (!gate_.open(p)) continue;
+        if (on)
+            rte_eth_dev_rx_intr_enable(rt_.ports[p].port_id, uint16_t(worker_));
+        else
+            rte_eth_dev_rx_intr_disable(rt_.ports[p].port_id, uint16_t(worker_));
+    }
+}
+
+void IdleGovernor::rearm(uint16_t port) {
+    if (!interrupts_) return;
+    const uint16_t id = rt_.ports[port].port_id;
+    // The stop may have dropped the registration (net_tap) or not: remove it, then add it.
+    rte_eth_dev_rx_intr_ctl_q(id, uint16_t(worker_), RTE_EPOLL_PER_THREAD, RTE_INTR_EVENT_DEL, nullptr);
+    if (rte_eth_dev_rx_intr_ctl_q(id, uint16_t(worker_), RTE_EPOLL_PER_THREAD, RTE_INTR_EVENT_ADD, nullptr) == 0)
+        return;
+    interrupts_ = false;  // sleeping with back-off needs no registration
+    rt_.wake[worker_].uses_interrupts.store(false, std::memory_order_release);
 }
 
 void IdleGovernor::wait() {
@@ -86,10 +114,8 @@ void IdleGovernor::wait() {
     if (!others_have_packets() && !rt_.stop.load(std::memory_order_relaxed)) {
         rt_.forwarders[worker_].load(std::memory_order_relaxed)->counters().idle_sleeps.add();
         if (interrupts_) {
-            for (const auto& p : rt_.ports) rte_eth_dev_rx_intr_enable(p.port_id, uint16_t(worker_));
             rte_epoll_event events[8];
             rte_epoll_wait(RTE_EPOLL_PER_THREAD, events, 8, max_block_ms);
-            for (const auto& p : rt_.ports) rte_eth_dev_rx_intr_disable(p.port_id, uint16_t(worker_));
         } else {
             sleep_us_ = sleep_us_ ? std::min(sleep_us_ * 2, max_sleep_us) : first_sleep_us;
             timespec ts{0, long(sleep_us_) * 1000};

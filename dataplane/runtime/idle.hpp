@@ -11,26 +11,33 @@
 #include <cstdint>
 #include <vector>
 
+#include "dataplane/runtime/port_link.hpp"
 #include "dataplane/runtime/runtime.hpp"
 
 namespace dplb::runtime {
 
 class IdleGovernor {
 public:
-    // Call on the worker's own lcore (the epoll instance is per thread).
-    IdleGovernor(Runtime& rt, unsigned worker);
+    // Call on the worker's own lcore (the epoll instance is per thread). `gate`: the
+    // worker's view of which ports it may touch (RX interrupts are armed on those only).
+    IdleGovernor(Runtime& rt, unsigned worker, PortGate& gate);
     ~IdleGovernor();
 
     // After each loop iteration: `work` = packets handled in it. May block.
     void after_iteration(unsigned work);
     bool uses_interrupts() const { return interrupts_; }
+    // Port index `port` was restarted (link faults): its queue's RX interrupt registration
+    // went with the stop. Registers it again; if that fails, the worker sleeps instead.
+    void rearm(uint16_t port);
 
 private:
     bool others_have_packets() const;
     void wait();
+    void set_interrupts(bool on);
 
     Runtime& rt_;
     unsigned worker_;
+    PortGate& gate_;
     bool interrupts_ = false;
     unsigned empty_iterations_ = 0;
     unsigned sleep_us_ = 0;

@@ -244,6 +244,8 @@ int main(int argc, char** argv) {
                       {"rx_interrupts", ps.rx_interrupts},
                       {"steering", to_string(ps.steering)}}};
         if (!ps.steering_detail.empty()) e.fields.emplace_back("steering_detail", ps.steering_detail);
+        e.fields.emplace_back("link_detection", ps.link_detection + (ps.link_lsc ? "+lsc" : ""));
+        e.fields.emplace_back("link_recovery", ps.link_restart ? "restart" : "watch");
         logger(e);
     }
     for (const auto& ps : rt.ports)

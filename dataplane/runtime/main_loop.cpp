@@ -14,6 +14,7 @@
 #include "common/log.hpp"
 #include "dataplane/runtime/clock.hpp"
 #include "dataplane/runtime/idle.hpp"
+#include "dataplane/runtime/link_monitor.hpp"
 #include "dataplane/runtime/neighbor_manager.hpp"
 #include "dataplane/runtime/sync_engine.hpp"
 
@@ -110,6 +111,7 @@ void run_main_loop(Runtime& rt, int signal_fd) {
     {
         NeighborManager neighbors(rt);
         SyncEngine sync(rt);
+        LinkMonitor links(rt, clock.now());
         uint64_t seen_sequence = 0;  // the dataplane's own count: generations come from outside
         std::set<std::pair<uint32_t, uint32_t>> announced;
         std::vector<Announcement> to_announce;
@@ -152,6 +154,7 @@ void run_main_loop(Runtime& rt, int signal_fd) {
                 work += exception_down(rt);
             }
             neighbors.tick(now);
+            work += links.poll(now);
             rt.rcu->quiescent(me);
 
             if (stop_requested(signal_fd)) rt.stop.store(true);

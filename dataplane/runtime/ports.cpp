@@ -5,6 +5,7 @@
 
 #include <rte_bus.h>
 #include <rte_dev.h>
+#include <rte_devargs.h>
 #include <rte_errno.h>
 #include <rte_ethdev.h>
 #include <rte_lcore.h>
@@ -45,6 +46,19 @@ model::Status find_or_probe(const PortConfig& pc, const std::string& field, uint
     return std::nullopt;
 }
 
+// Entry i -> queue i % queues, then reads the table back into `reta`.
+int write_reta(uint16_t port_id, uint16_t reta_size, uint16_t queues, std::vector<rte_eth_rss_reta_entry64>& reta) {
+    reta.assign(reta_size / RTE_ETH_RETA_GROUP_SIZE + 1, rte_eth_rss_reta_entry64{});
+    for (uint16_t i = 0; i < reta_size; ++i) {
+        auto& group = reta[i / RTE_ETH_RETA_GROUP_SIZE];
+        group.mask |= uint64_t(1) << (i % RTE_ETH_RETA_GROUP_SIZE);
+        group.reta[i % RTE_ETH_RETA_GROUP_SIZE] = uint16_t(i % queues);
+    }
+    int rc = rte_eth_dev_rss_reta_update(port_id, reta.data(), reta_size);
+    if (rc == 0) rc = rte_eth_dev_rss_reta_query(port_id, reta.data(), reta_size);
+    return rc;
+}
+
 // With several workers: programs the redirection table (entry i -> queue i % queues) and
 // reads back key, hash types and table, to decide whether this port's RSS is known exactly.
 // Anything unknown leaves the port to the software redirect, which is always correct.
@@ -64,14 +78,8 @@ void program_rss(PortState& ps, const rte_eth_dev_info& info, const rte_eth_rss_
         ps.steering_detail = "no TCP/UDP port hashing for IPv4";
         return;
     }
-    std::vector<rte_eth_rss_reta_entry64> reta(info.reta_size / RTE_ETH_RETA_GROUP_SIZE + 1);
-    for (uint16_t i = 0; i < info.reta_size; ++i) {
-        auto& group = reta[i / RTE_ETH_RETA_GROUP_SIZE];
-        group.mask |= uint64_t(1) << (i % RTE_ETH_RETA_GROUP_SIZE);
-        group.reta[i % RTE_ETH_RETA_GROUP_SIZE] = uint16_t(i % ps.queues);
-    }
-    int rc = rte_eth_dev_rss_reta_update(ps.port_id, reta.data(), info.reta_size);
-    if (rc == 0) rc = rte_eth_dev_rss_reta_query(ps.port_id, reta.data(), info.reta_size);
+    std::vector<rte_eth_rss_reta_entry64> reta;
+    int rc = write_reta(ps.port_id, info.reta_size, ps.queues, reta);
     if (rc != 0) {
         ps.steering_detail = "cannot program the RSS redirection table: " + err_text(rc);
         return;
@@ -90,6 +98,41 @@ void program_rss(PortState& ps, const rte_eth_dev_info& info, const rte_eth_rss_
         queue_of_entry[i] = reta[i / RTE_ETH_RETA_GROUP_SIZE].reta[i % RTE_ETH_RETA_GROUP_SIZE];
     ps.steering = Steering::rss_predicted;
     ps.steering_table = std::move(queue_of_entry);
+}
+
+// The value of `key` in the device's arguments ("role=client,socket=/x" -> "client" for
+// "role"), whether they came with the port's `device` or an EAL --vdev; "" when absent.
+std::string device_arg(const rte_eth_dev_info& info, const std::string& key) {
+    const rte_devargs* da = info.device ? rte_dev_devargs(info.device) : nullptr;
+    if (!da || !da->args) return "";
+    const std::string args = da->args;
+    for (size_t at = 0; at < args.size();) {
+        size_t end = args.find(',', at);
+        if (end == std::string::npos) end = args.size();
+        const std::string item = args.substr(at, end - at);
+        if (item.compare(0, key.size() + 1, key + "=") == 0) return item.substr(key.size() + 1);
+        at = end + 1;
+    }
+    return "";
+}
+
+// docs/hardening.md, "Link faults": how this port's link is read, and whether stopping and
+// starting the port can bring it back. A memif client connects only on start (its peer's
+// restart needs ours); a net_tap's start sets its kernel side up. af_packet's and af_xdp's
+// PMDs say "up" whatever the kernel interface does, so its flags are read instead; their
+// sockets stay bound across a kernel link flap, and a start would not raise the link.
+void describe_link(PortState& ps, const rte_eth_dev_info& info) {
+    ps.link_iface = device_arg(info, "iface");
+    if (ps.driver == "net_memif") {
+        const std::string role = device_arg(info, "role");
+        ps.link_restart = role == "client" || role == "slave";
+    } else if (ps.driver == "net_tap") {
+        char name[IF_NAMESIZE] = {};
+        if (ps.link_iface.empty() && info.if_index && if_indextoname(info.if_index, name)) ps.link_iface = name;
+        ps.link_restart = !ps.link_iface.empty();
+    } else if ((ps.driver == "net_af_packet" || ps.driver == "net_af_xdp") && !ps.link_iface.empty()) {
+        ps.link_detection = "kernel";
+    }
 }
 
 model::Status configure_port(Runtime& rt, const PortConfig& pc, const std::string& field, PortState& ps) {
@@ -118,6 +161,11 @@ model::Status configure_port(Runtime& rt, const PortConfig& pc, const std::strin
             conf.rx_adv_conf.rss_conf.rss_key_len = uint8_t(key.size());
         }
     }
+    // Link-state-change interrupts where the PMD has them (docs/hardening.md, "Link faults"):
+    // they wake the link monitor, which polls the link anyway. Not net_tap's: its handler
+    // needs the kernel side in our namespace, where one ioctl per poll reads the same.
+    if (info.dev_flags && (*info.dev_flags & RTE_ETH_DEV_INTR_LSC) && ps.driver != "net_tap") conf.intr_conf.lsc = 1;
+    ps.link_lsc = conf.intr_conf.lsc != 0;
     bool want_intr = rt.config.idle == IdleMode::automatic || rt.config.idle == IdleMode::interrupt;
     conf.intr_conf.rxq = want_intr ? 1 : 0;
     // Fallbacks, most wanted first: RX interrupts go before our RSS key in `auto` mode (a
@@ -171,6 +219,7 @@ model::Status configure_port(Runtime& rt, const PortConfig& pc, const std::strin
     rc = rte_eth_dev_start(ps.port_id);
     if (rc != 0) return model::Error{field, "cannot start device: " + err_text(rc)};
     if (rt.workers > 1) program_rss(ps, info, conf.rx_adv_conf.rss_conf, key);
+    describe_link(ps, info);
     return std::nullopt;
 }
 
@@ -314,7 +363,47 @@ model::Status start_ports(Runtime& rt) {
     }
     choose_rss_steering(rt);
     FlowRules::probe(rt);
+    // The control thread creates rte_flow rules on such ports at any time: never restarted
+    // under it (net_tap and memif, the ports that restart, take no rules anyway).
+    for (auto& ps : rt.ports)
+        if (ps.steering == Steering::rte_flow) ps.link_restart = false;
+    rt.links = std::make_unique<PortLink[]>(rt.ports.size());
     return std::nullopt;
+}
+
+PortRestart restart_port(Runtime& rt, size_t index) {
+    PortState& ps = rt.ports[index];
+    const PortConfig& pc = rt.config.ports[index];
+    int rc = rte_eth_dev_stop(ps.port_id);
+    if (rc != 0 && rc != -EBUSY) return {false, "cannot stop: " + err_text(rc)};
+    rc = rte_eth_dev_start(ps.port_id);
+    // net_memif answers -1 (EPERM's number) when its peer's socket refuses the connection.
+    if (rc != 0)
+        return {false, "cannot start: " + (ps.driver == "net_memif" && rc == -1 ? std::string("no memif peer accepts on its socket (-1)")
+                                                                                 : err_text(rc))};
+    // What start-up applied that a start may not restore (rte_eth_dev_start restores MAC
+    // addresses and promiscuous/all-multicast modes itself; queues and RSS hash
+    // configuration are kept). Failures here leave the port running: counted as a restart
+    // that brought it back, with the reason logged.
+    std::string warning;
+    rc = rte_eth_dev_set_mtu(ps.port_id, ps.mtu);
+    if (rc != 0 && rc != -ENOTSUP) warning = "cannot set MTU " + std::to_string(ps.mtu) + ": " + err_text(rc);
+    if (pc.has_mac) {
+        rte_ether_addr a;
+        std::memcpy(a.addr_bytes, ps.mac.bytes, 6);
+        rc = rte_eth_dev_default_mac_addr_set(ps.port_id, &a);
+        if (rc != 0 && rc != -ENOTSUP) warning += (warning.empty() ? "" : "; ") + std::string("cannot set MAC: ") + err_text(rc);
+    }
+    if (ps.steering == Steering::rss_predicted) {
+        std::vector<rte_eth_rss_reta_entry64> reta;
+        rc = write_reta(ps.port_id, uint16_t(ps.steering_table.size()), ps.queues, reta);
+        bool same = rc == 0;
+        for (size_t i = 0; same && i < ps.steering_table.size(); ++i)
+            same = reta[i / RTE_ETH_RETA_GROUP_SIZE].reta[i % RTE_ETH_RETA_GROUP_SIZE] == ps.steering_table[i];
+        if (!same)  // replies may then reach a worker the prediction did not expect: redirected, not lost
+            warning += (warning.empty() ? "" : "; ") + std::string("RSS redirection table not restored");
+    }
+    return {true, warning};
 }
 
 void stop_ports(Runtime& rt) {

@@ -13,4 +13,14 @@ namespace dplb::runtime {
 model::Status start_ports(Runtime& rt);
 void stop_ports(Runtime& rt);
 
+// Link faults (docs/hardening.md): stops and starts port `index` and re-applies what
+// start-up set on it (MTU, MAC, RSS redirection table; queues stay set up). Main lcore only,
+// while no worker touches the port (port_link.hpp). `detail`: why it did not start, or what
+// could not be re-applied to a port that did.
+struct PortRestart {
+    bool started = false;
+    std::string detail;
+};
+PortRestart restart_port(Runtime& rt, size_t index);
+
 }  // namespace dplb::runtime

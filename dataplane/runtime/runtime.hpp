@@ -36,6 +36,8 @@
 //   stop              main lcore                      everyone
 //   capture,          main thread before launch       control thread (status); immutable
 //     telemetry_commands
+//   links[p],         main lcore (link monitor)       workers (pause handshake), control
+//     link_epoch                                      thread (status): see port_link.hpp
 #pragma once
 
 #include <rte_ring.h>
@@ -54,6 +56,7 @@
 #include "dataplane/runtime/connection_dump.hpp"
 #include "dataplane/runtime/dataplane_config.hpp"
 #include "dataplane/runtime/packet_meta.hpp"
+#include "dataplane/runtime/port_link.hpp"
 #include "dataplane/runtime/rcu.hpp"
 #include "dataplane/runtime/vip_ownership.hpp"
 #include "dataplane/sched/load.hpp"
@@ -102,6 +105,14 @@ struct PortState {
     bool has_twin = false;
     uint16_t twin_port_id = 0;
     std::string twin_iface;
+    // Link faults (docs/hardening.md): how the link is read ("pmd": rte_eth_link_get_nowait,
+    // "kernel": the kernel interface's IFF_UP|IFF_RUNNING, for af_packet/af_xdp whose PMD
+    // always says up), whether LSC events wake the monitor, whether a restart can bring the
+    // link back (a memif client, a net_tap), and the kernel interface behind the port.
+    std::string link_detection = "pmd";
+    bool link_lsc = false;
+    bool link_restart = false;
+    std::string link_iface;
 };
 
 // How a sleeping worker is woken when another worker hands it packets.
@@ -157,6 +168,9 @@ struct Runtime {
     // telemetry commands are registered (telemetry.hpp).
     CaptureSupport capture;
     bool telemetry_commands = false;
+    // Link faults: per port (same index as `ports`), and the epoch workers watch.
+    std::unique_ptr<PortLink[]> links;
+    std::atomic<uint32_t> link_epoch{0};
 
     unsigned main_rcu_id() const { return workers; }
 };

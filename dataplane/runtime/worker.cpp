@@ -35,7 +35,8 @@ int worker_main(void* arg) {
 }
 
 Worker::Worker(Runtime& rt, unsigned index)
-    : rt_(rt), index_(index), fwd_(nullptr), tx_(rt.ports.size()), redirect_(rt.workers) {
+    : rt_(rt), index_(index), fwd_(nullptr), tx_(rt.ports.size()), redirect_(rt.workers),
+      gate_(rt.link_epoch, rt.links.get(), rt.ports.size()) {
     // Built here, on the worker's own lcore, so its memory is first touched on its NUMA node.
     fwd::ForwarderParams p;
     p.worker = index;
@@ -57,7 +58,7 @@ Worker::Worker(Runtime& rt, unsigned index)
 }
 
 void Worker::run() {
-    IdleGovernor idle(rt_, index_);
+    IdleGovernor idle(rt_, index_, gate_);
     if (rt_.config.idle == IdleMode::interrupt && !idle.uses_interrupts()) {
         rt_.start_errors[index_] = "worker " + std::to_string(index_) +
                                    ": idle mode \"interrupt\" but the RX interrupts of its queues cannot be used";
@@ -77,7 +78,9 @@ void Worker::run() {
         fwd_->set_owned(rt_.owned.load());  // null unless vip_ownership is "kernel"
         Tick now = clock_.now();
         unsigned work = 0;
+        gate_.refresh([&](uint16_t p) { idle.rearm(p); });  // one load unless a port is restarting
         for (uint16_t pi = 0; pi < rt_.ports.size(); ++pi) {
+            if (!gate_.open(pi)) continue;
             uint16_t n = rte_eth_rx_burst(rt_.ports[pi].port_id, uint16_t(index_), pkts, burst_size);
             work += n;
             for (uint16_t i = 0; i < n; ++i) {
@@ -289,6 +292,11 @@ void Worker::transmit(uint16_t port, rte_mbuf* m) {
 void Worker::flush_port(uint16_t port) {
     Batch& b = tx_[port];
     if (!b.n) return;
+    if (!gate_.open(port)) [[unlikely]] {  // being restarted after a link fault
+        for (unsigned i = 0; i < b.n; ++i) drop(b.pkts[i], DropReason::port_paused);
+        b.n = 0;
+        return;
+    }
     // Lengths first: once tx_burst has them, the PMD may have freed (and reused) the mbufs.
     uint64_t bytes = 0;
     for (unsigned i = 0; i < b.n; ++i) bytes += b.pkts[i]->pkt_len;

@@ -18,6 +18,7 @@
 #include "dataplane/forward/forwarder.hpp"
 #include "dataplane/runtime/clock.hpp"
 #include "dataplane/runtime/handoff_batch.hpp"
+#include "dataplane/runtime/port_link.hpp"
 #include "dataplane/runtime/runtime.hpp"
 
 namespace dplb::runtime {
@@ -83,6 +84,7 @@ private:
     std::vector<HandoffBatch<rte_mbuf, burst_size>> redirect_;  // by target worker
     std::array<uint16_t, RTE_MAX_ETHPORTS> port_index_{};  // DPDK port id -> port index
     fwd::TokenBucket exception_budget_[2];  // by class: 0 control, 1 other
+    PortGate gate_;                         // ports paused for a restart are not touched (port_link.hpp)
     Tick now_ = 0;                          // of the burst being handled
 };
 

@@ -53,7 +53,9 @@ namespace dplb {
     X(twin_down_ring_full)             /* a frame from the twin found worker 0's ring full */\
     /* VIP ownership (docs/ha.md): what a node that does not hold the address drops. */         \
     X(vip_not_owned)        /* new connection (or ping) to a VIP/local address not held here */\
-    X(arp_not_owned)        /* ARP request for a VIP/local address not held here */
+    X(arp_not_owned)        /* ARP request for a VIP/local address not held here */        \
+    /* Link faults (docs/hardening.md): the port is paused while it is stopped and started. */  \
+    X(port_paused)          /* to be sent on a port being restarted after its link dropped */
 
 enum class DropReason : uint8_t {
     none = 0,
