@@ -34,6 +34,11 @@ void make_icmp_echo_reply(pkt::ParsedIpv4& p, const pkt::Mac& our_mac) {
     CsumDelta icmp_delta;
     icmp_delta.add16(old_tc, new_tc);
     icmp->checksum = icmp_delta.apply(icmp->checksum);
+    // An echo whose message is all zero once it is a reply (id 0, seq 0, no data: found by
+    // tests/fuzz/packet_path) sums to +0, which only 0xffff complements; the incremental
+    // update yields the other zero, 0x0000, which receivers reject. 0xffff is right whenever
+    // 0x0000 is.
+    if (icmp->checksum == 0) icmp->checksum = 0xffff;
 }
 
 void make_arp_reply(uint8_t* frame, const pkt::Mac& our_mac) {
